@@ -1,0 +1,43 @@
+use async_trait::async_trait;
+
+use crate::error::DbError;
+use crate::id::UserId;
+use crate::user::{AuthUser, NewUser, UserPatch};
+
+/// Storage of users.
+///
+/// Rules every implementation follows (checked by `authward-testkit`):
+/// - emails are stored as given, but lookups and uniqueness ignore case (full Unicode case
+///   folding as in [`crate::user::email_key`]; `%`, `_` and regex characters match literally);
+/// - uniqueness is enforced by the store itself, so concurrent creates of one email yield
+///   exactly one user and [`DbError::AlreadyExists`] for the rest;
+/// - a failed call changes nothing.
+#[async_trait]
+pub trait UserDatabase<ID: UserId>: Send + Sync {
+    /// The stored user type.
+    type User: AuthUser<Id = ID>;
+    /// The application's custom fields carried by [`NewUser`] and [`UserPatch`].
+    type Extra: Clone + Send + Sync + 'static;
+
+    /// The user with this ID, if any.
+    async fn get(&self, id: &ID) -> Result<Option<Self::User>, DbError>;
+
+    /// The user with this email, ignoring case.
+    async fn get_by_email(&self, email: &str) -> Result<Option<Self::User>, DbError>;
+
+    /// Stores a new user and returns it with its ID.
+    ///
+    /// [`DbError::AlreadyExists`] when the email (ignoring case) is taken.
+    async fn create(&self, user: NewUser<Self::Extra>) -> Result<Self::User, DbError>;
+
+    /// Applies a partial update and returns the updated user.
+    ///
+    /// [`DbError::NotFound`] when no such user exists; [`DbError::AlreadyExists`] when the new
+    /// email belongs to another user (changing only the case of one's own email is allowed).
+    async fn update(&self, id: &ID, patch: UserPatch<Self::Extra>) -> Result<Self::User, DbError>;
+
+    /// Deletes the user together with its OAuth accounts.
+    ///
+    /// [`DbError::NotFound`] when no such user exists.
+    async fn delete(&self, id: &ID) -> Result<(), DbError>;
+}

@@ -1,0 +1,39 @@
+//! # authward-core
+//!
+//! The storage-independent heart of authward: the user and token models, the storage traits
+//! every adapter implements ([`UserDatabase`], [`OAuthUserDatabase`], [`AccessTokenDatabase`]),
+//! the storage error type and an injectable clock.
+//!
+//! Adapters live in their own crates (`authward-sqlx`, `authward-redis`, ...); the feature
+//! `memory` adds in-memory implementations of every trait, and `authward-testkit` holds the
+//! conformance suites that every adapter, including yours, must pass.
+//!
+//! ```
+//! use authward_core::{NewUser, User, UserId};
+//!
+//! let id = uuid::Uuid::parse_id("0b8ab2b4-7d0f-4a1e-9d2a-0d1f5f2b6a11").unwrap();
+//! let user: User<uuid::Uuid> = NewUser::new("King.Arthur@camelot.bt", "$argon2id$...").into_user(id);
+//! assert!(user.is_active && !user.is_superuser && !user.is_verified);
+//! // The password hash never shows in debug output.
+//! assert!(!format!("{user:?}").contains("argon2"));
+//! ```
+
+pub mod clock;
+pub mod db;
+pub mod error;
+pub mod id;
+#[cfg(feature = "memory")]
+pub mod memory;
+pub mod oauth;
+pub mod revoke;
+pub mod token;
+pub mod user;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use db::{AccessTokenDatabase, OAuthUserDatabase, UserDatabase};
+pub use error::{BoxError, DbError};
+pub use id::{InvalidId, UserId};
+pub use revoke::SessionRevoker;
+pub use oauth::{NewOAuthAccount, OAuthAccount, OAuthAccountPatch};
+pub use token::{AccessToken, NewAccessToken, TokenDigest, TokenFamily};
+pub use user::{AuthUser, NewUser, User, UserPatch};

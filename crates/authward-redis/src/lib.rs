@@ -1,0 +1,1 @@
+//! authward-redis: work in progress (see the open issue).

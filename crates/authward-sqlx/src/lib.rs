@@ -1,0 +1,1 @@
+//! authward-sqlx: work in progress (see the open issue).

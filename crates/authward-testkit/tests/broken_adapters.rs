@@ -1,0 +1,163 @@
+//! The suites catch broken adapters: each store here breaks one rule on purpose, and the suite
+//! test for that rule must fail (panic) against it, while passing against the correct store.
+
+use std::panic::AssertUnwindSafe;
+
+use async_trait::async_trait;
+use authward_core::memory::{MemoryAccessTokenDatabase, MemoryUserDatabase};
+use authward_core::{
+    AccessToken, AccessTokenDatabase, AuthUser, DbError, NewAccessToken, NewUser, TokenDigest,
+    User, UserDatabase, UserPatch,
+};
+use authward_testkit::__private::block_on;
+use authward_testkit::{tokens, users};
+use time::OffsetDateTime;
+
+/// Runs a suite test and reports whether it failed.
+fn fails<F: std::future::Future<Output = ()>>(test: F) -> bool {
+    std::panic::catch_unwind(AssertUnwindSafe(|| block_on(test))).is_err()
+}
+
+/// Looks emails up case-sensitively (a `WHERE email = ?` adapter).
+struct CaseSensitive(MemoryUserDatabase<i64>);
+
+/// Checks for a duplicate and then inserts, with a gap between (no unique constraint).
+struct CheckThenInsert(MemoryUserDatabase<i64>);
+
+#[async_trait]
+impl UserDatabase<i64> for CaseSensitive {
+    type User = User<i64>;
+    type Extra = ();
+    async fn get(&self, id: &i64) -> Result<Option<User<i64>>, DbError> {
+        self.0.get(id).await
+    }
+    async fn get_by_email(&self, email: &str) -> Result<Option<User<i64>>, DbError> {
+        Ok(self
+            .0
+            .get_by_email(email)
+            .await?
+            .filter(|u| u.email() == email))
+    }
+    async fn create(&self, user: NewUser) -> Result<User<i64>, DbError> {
+        self.0.create(user).await
+    }
+    async fn update(&self, id: &i64, patch: UserPatch) -> Result<User<i64>, DbError> {
+        self.0.update(id, patch).await
+    }
+    async fn delete(&self, id: &i64) -> Result<(), DbError> {
+        self.0.delete(id).await
+    }
+}
+
+#[async_trait]
+impl UserDatabase<i64> for CheckThenInsert {
+    type User = User<i64>;
+    type Extra = ();
+    async fn get(&self, id: &i64) -> Result<Option<User<i64>>, DbError> {
+        self.0.get(id).await
+    }
+    async fn get_by_email(&self, email: &str) -> Result<Option<User<i64>>, DbError> {
+        self.0.get_by_email(email).await
+    }
+    async fn create(&self, user: NewUser) -> Result<User<i64>, DbError> {
+        if self.0.get_by_email(&user.email).await?.is_some() {
+            return Err(DbError::AlreadyExists { what: "user email" });
+        }
+        tokio::task::yield_now().await;
+        // The "insert" of a store without a unique index: a fresh address each time.
+        let mut unique = user.clone();
+        unique.email = format!("{}.{}", uuid::Uuid::new_v4().simple(), user.email);
+        let created = self.0.create(unique).await?;
+        self.0
+            .update(
+                &created.id,
+                UserPatch {
+                    email: Some(user.email),
+                    ..UserPatch::default()
+                },
+            )
+            .await
+            .or(Ok(created))
+    }
+    async fn update(&self, id: &i64, patch: UserPatch) -> Result<User<i64>, DbError> {
+        self.0.update(id, patch).await
+    }
+    async fn delete(&self, id: &i64) -> Result<(), DbError> {
+        self.0.delete(id).await
+    }
+}
+
+/// Treats `max_age` as exclusive (`created_at > max_age`): off by one at the boundary.
+struct ExclusiveMaxAge(MemoryAccessTokenDatabase<i64>);
+
+#[async_trait]
+impl AccessTokenDatabase<i64> for ExclusiveMaxAge {
+    async fn get_by_token(
+        &self,
+        digest: &TokenDigest,
+        max_age: Option<OffsetDateTime>,
+    ) -> Result<Option<AccessToken<i64>>, DbError> {
+        Ok(self
+            .0
+            .get_by_token(digest, None)
+            .await?
+            .filter(|t| max_age.is_none_or(|cutoff| t.created_at > cutoff)))
+    }
+    async fn create(&self, token: NewAccessToken<i64>) -> Result<AccessToken<i64>, DbError> {
+        self.0.create(token).await
+    }
+    async fn delete(&self, digest: &TokenDigest) -> Result<bool, DbError> {
+        self.0.delete(digest).await
+    }
+    async fn delete_all_for_user(&self, user_id: &i64) -> Result<u64, DbError> {
+        self.0.delete_all_for_user(user_id).await
+    }
+    async fn list_for_user(&self, user_id: &i64) -> Result<Vec<AccessToken<i64>>, DbError> {
+        self.0.list_for_user(user_id).await
+    }
+    async fn delete_expired(&self, created_before: OffsetDateTime) -> Result<u64, DbError> {
+        self.0.delete_expired(created_before).await
+    }
+}
+
+#[test]
+fn case_sensitive_email_lookup_fails_the_suite() {
+    let broken = CaseSensitive(MemoryUserDatabase::new());
+    assert!(fails(users::get_by_email_ignores_ascii_case::<i64, (), _>(
+        broken
+    )));
+    let broken = CaseSensitive(MemoryUserDatabase::new());
+    assert!(fails(
+        users::get_by_email_ignores_unicode_case::<i64, (), _>(broken)
+    ));
+    let correct = MemoryUserDatabase::<i64>::new();
+    assert!(!fails(
+        users::get_by_email_ignores_ascii_case::<i64, (), _>(correct)
+    ));
+}
+
+#[test]
+fn check_then_insert_fails_the_concurrency_test() {
+    let broken = CheckThenInsert(MemoryUserDatabase::new());
+    assert!(fails(
+        users::concurrent_creates_of_one_email_yield_one_user::<i64, (), _>(broken)
+    ));
+    let correct = MemoryUserDatabase::<i64>::new();
+    assert!(!fails(
+        users::concurrent_creates_of_one_email_yield_one_user::<i64, (), _>(correct)
+    ));
+}
+
+#[test]
+fn exclusive_max_age_fails_the_boundary_test() {
+    let broken = (
+        ExclusiveMaxAge(MemoryAccessTokenDatabase::new()),
+        MemoryUserDatabase::<i64>::new(),
+    );
+    assert!(fails(tokens::max_age_boundary::<i64, _>(broken)));
+    let correct = (
+        MemoryAccessTokenDatabase::<i64>::new(),
+        MemoryUserDatabase::<i64>::new(),
+    );
+    assert!(!fails(tokens::max_age_boundary::<i64, _>(correct)));
+}

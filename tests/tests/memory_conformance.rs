@@ -1,0 +1,103 @@
+//! The in-memory adapters pass every conformance suite, for every supported ID type.
+
+use authward_core::memory::{MemoryAccessTokenDatabase, MemoryUserDatabase};
+use authward_testkit::{
+    Profile, access_token_database_tests, oauth_user_database_tests, user_database_tests,
+};
+use bson::oid::ObjectId;
+use uuid::Uuid;
+
+user_database_tests!(
+    users_uuid,
+    id = Uuid,
+    extra = (),
+    db = MemoryUserDatabase::<Uuid>::new()
+);
+user_database_tests!(
+    users_i64,
+    id = i64,
+    extra = (),
+    db = MemoryUserDatabase::<i64>::new()
+);
+user_database_tests!(
+    users_string,
+    id = String,
+    extra = (),
+    db = MemoryUserDatabase::<String>::new()
+);
+user_database_tests!(
+    users_object_id,
+    id = ObjectId,
+    extra = (),
+    db = MemoryUserDatabase::<ObjectId>::new()
+);
+user_database_tests!(
+    users_uuid_profile,
+    id = Uuid,
+    extra = Profile,
+    db = MemoryUserDatabase::<Uuid, Profile>::new()
+);
+user_database_tests!(
+    users_i64_profile,
+    id = i64,
+    extra = Profile,
+    db = MemoryUserDatabase::<i64, Profile>::new()
+);
+
+oauth_user_database_tests!(
+    oauth_uuid,
+    id = Uuid,
+    extra = (),
+    db = MemoryUserDatabase::<Uuid>::new()
+);
+oauth_user_database_tests!(
+    oauth_i64,
+    id = i64,
+    extra = (),
+    db = MemoryUserDatabase::<i64>::new()
+);
+oauth_user_database_tests!(
+    oauth_string,
+    id = String,
+    extra = Profile,
+    db = MemoryUserDatabase::<String, Profile>::new()
+);
+oauth_user_database_tests!(
+    oauth_object_id,
+    id = ObjectId,
+    extra = (),
+    db = MemoryUserDatabase::<ObjectId>::new()
+);
+
+access_token_database_tests!(
+    tokens_uuid,
+    id = Uuid,
+    db = (
+        MemoryAccessTokenDatabase::<Uuid>::new(),
+        MemoryUserDatabase::<Uuid>::new()
+    )
+);
+access_token_database_tests!(
+    tokens_i64,
+    id = i64,
+    db = (
+        MemoryAccessTokenDatabase::<i64>::new(),
+        MemoryUserDatabase::<i64>::new()
+    )
+);
+access_token_database_tests!(
+    tokens_string,
+    id = String,
+    db = (
+        MemoryAccessTokenDatabase::<String>::new(),
+        MemoryUserDatabase::<String>::new()
+    )
+);
+access_token_database_tests!(
+    tokens_object_id,
+    id = ObjectId,
+    db = (
+        MemoryAccessTokenDatabase::<ObjectId>::new(),
+        MemoryUserDatabase::<ObjectId>::new()
+    )
+);
