@@ -33,7 +33,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{AccessTokenDatabase, OAuthUserDatabase, UserDatabase};
 pub use error::{BoxError, DbError};
 pub use id::{InvalidId, UserId};
-pub use revoke::SessionRevoker;
 pub use oauth::{NewOAuthAccount, OAuthAccount, OAuthAccountPatch};
+pub use revoke::SessionRevoker;
 pub use token::{AccessToken, NewAccessToken, TokenDigest, TokenFamily};
 pub use user::{AuthUser, NewUser, User, UserPatch};

@@ -32,10 +32,12 @@
 mod fixtures;
 mod macros;
 pub mod oauth;
+pub mod services;
 pub mod tokens;
 pub mod users;
 
 pub use fixtures::{ExtraFixture, Profile, SampleId, unique_email};
+pub use services::{service_url, services_required};
 
 #[doc(hidden)]
 pub mod __private {
