@@ -1,0 +1,245 @@
+//! Error responses in FastAPI Users' shapes: `{"detail": "<CODE>"}`,
+//! `{"detail": {"code": ..., "reason": ...}}` for invalid passwords, and FastAPI's 422 body
+//! `{"detail": [{"type", "loc", "msg", "input"}]}` for malformed requests.
+
+use std::borrow::Cow;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// FastAPI Users' error codes, with their exact wire strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `REGISTER_INVALID_PASSWORD`
+    RegisterInvalidPassword,
+    /// `REGISTER_USER_ALREADY_EXISTS`
+    RegisterUserAlreadyExists,
+    /// `OAUTH_NOT_AVAILABLE_EMAIL`
+    OAuthNotAvailableEmail,
+    /// `OAUTH_USER_ALREADY_EXISTS`
+    OAuthUserAlreadyExists,
+    /// `OAUTH_INVALID_STATE`
+    OAuthInvalidState,
+    /// `LOGIN_BAD_CREDENTIALS`
+    LoginBadCredentials,
+    /// `LOGIN_USER_NOT_VERIFIED`
+    LoginUserNotVerified,
+    /// `RESET_PASSWORD_BAD_TOKEN`
+    ResetPasswordBadToken,
+    /// `RESET_PASSWORD_INVALID_PASSWORD`
+    ResetPasswordInvalidPassword,
+    /// `VERIFY_USER_BAD_TOKEN`
+    VerifyUserBadToken,
+    /// `VERIFY_USER_ALREADY_VERIFIED`
+    VerifyUserAlreadyVerified,
+    /// `UPDATE_USER_EMAIL_ALREADY_EXISTS`
+    UpdateUserEmailAlreadyExists,
+    /// `UPDATE_USER_INVALID_PASSWORD`
+    UpdateUserInvalidPassword,
+    /// `ACCESS_TOKEN_ALREADY_EXPIRED`
+    AccessTokenAlreadyExpired,
+    /// `ACCESS_TOKEN_DECODE_ERROR`
+    AccessTokenDecodeError,
+    /// `REFRESH_TOKEN_INVALID` (authward addition: POST /refresh)
+    RefreshTokenInvalid,
+    /// `CHANGE_PASSWORD_BAD_CURRENT_PASSWORD` (authward addition: change-password)
+    ChangePasswordBadCurrentPassword,
+    /// `CHANGE_PASSWORD_INVALID_PASSWORD` (authward addition: change-password)
+    ChangePasswordInvalidPassword,
+}
+
+impl ErrorCode {
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RegisterInvalidPassword => "REGISTER_INVALID_PASSWORD",
+            Self::RegisterUserAlreadyExists => "REGISTER_USER_ALREADY_EXISTS",
+            Self::OAuthNotAvailableEmail => "OAUTH_NOT_AVAILABLE_EMAIL",
+            Self::OAuthUserAlreadyExists => "OAUTH_USER_ALREADY_EXISTS",
+            Self::OAuthInvalidState => "OAUTH_INVALID_STATE",
+            Self::LoginBadCredentials => "LOGIN_BAD_CREDENTIALS",
+            Self::LoginUserNotVerified => "LOGIN_USER_NOT_VERIFIED",
+            Self::ResetPasswordBadToken => "RESET_PASSWORD_BAD_TOKEN",
+            Self::ResetPasswordInvalidPassword => "RESET_PASSWORD_INVALID_PASSWORD",
+            Self::VerifyUserBadToken => "VERIFY_USER_BAD_TOKEN",
+            Self::VerifyUserAlreadyVerified => "VERIFY_USER_ALREADY_VERIFIED",
+            Self::UpdateUserEmailAlreadyExists => "UPDATE_USER_EMAIL_ALREADY_EXISTS",
+            Self::UpdateUserInvalidPassword => "UPDATE_USER_INVALID_PASSWORD",
+            Self::AccessTokenAlreadyExpired => "ACCESS_TOKEN_ALREADY_EXPIRED",
+            Self::AccessTokenDecodeError => "ACCESS_TOKEN_DECODE_ERROR",
+            Self::RefreshTokenInvalid => "REFRESH_TOKEN_INVALID",
+            Self::ChangePasswordBadCurrentPassword => "CHANGE_PASSWORD_BAD_CURRENT_PASSWORD",
+            Self::ChangePasswordInvalidPassword => "CHANGE_PASSWORD_INVALID_PASSWORD",
+        }
+    }
+}
+
+/// One entry of a 422 body, shaped like FastAPI's (pydantic's) validation errors.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValidationIssue {
+    /// Machine-readable kind: `missing`, `json_invalid`, `value_error`, ...
+    #[serde(rename = "type")]
+    pub kind: Cow<'static, str>,
+    /// Where: `["body", "email"]`, `["body"]`, `["path", "id"]`.
+    pub loc: Vec<Value>,
+    /// Human-readable message.
+    pub msg: String,
+    /// The offending input (`null` when absent).
+    pub input: Value,
+}
+
+impl ValidationIssue {
+    /// An issue at `loc` with `kind` and `msg`.
+    pub fn new(kind: &'static str, loc: Vec<Value>, msg: impl Into<String>, input: Value) -> Self {
+        Self {
+            kind: Cow::Borrowed(kind),
+            loc,
+            msg: msg.into(),
+            input,
+        }
+    }
+
+    /// A required body field is missing.
+    pub fn missing(field: &str, input: Value) -> Self {
+        Self::new(
+            "missing",
+            vec![json!("body"), json!(field)],
+            "Field required",
+            input,
+        )
+    }
+}
+
+/// Every error an authward route answers with.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// 400 `{"detail": "<CODE>"}`.
+    BadRequest(ErrorCode),
+    /// 400 `{"detail": {"code": "<CODE>", "reason": "<reason>"}}`.
+    InvalidPassword {
+        /// Which route's invalid-password code.
+        code: ErrorCode,
+        /// Why the password was refused.
+        reason: String,
+    },
+    /// 401 `{"detail": "Unauthorized"}` with a `WWW-Authenticate` challenge.
+    Unauthorized {
+        /// The `WWW-Authenticate` header value, e.g. `Bearer`.
+        challenge: Option<&'static str>,
+    },
+    /// 403 `{"detail": "Forbidden"}`.
+    Forbidden,
+    /// 404 `{"detail": "Not Found"}`.
+    NotFound,
+    /// 403 `{"detail": "CSRF_CHECK_FAILED"}`: a cookie-authenticated, state-changing request
+    /// came from another site.
+    CsrfCheckFailed,
+    /// 413 `{"detail": "Request body too large"}`.
+    PayloadTooLarge,
+    /// 422 FastAPI validation body.
+    Validation(Vec<ValidationIssue>),
+    /// 503 `{"detail": "Service Unavailable"}`: the store could not be reached.
+    Unavailable,
+    /// 500 `{"detail": "Internal Server Error"}` (the cause is logged, never sent).
+    Internal,
+}
+
+impl ApiError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) | Self::InvalidPassword { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::CsrfCheckFailed => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> Value {
+        let detail = match self {
+            Self::BadRequest(code) => json!(code.as_str()),
+            Self::InvalidPassword { code, reason } => {
+                json!({ "code": code.as_str(), "reason": reason })
+            }
+            Self::Unauthorized { .. } => json!("Unauthorized"),
+            Self::Forbidden => json!("Forbidden"),
+            Self::NotFound => json!("Not Found"),
+            Self::CsrfCheckFailed => json!("CSRF_CHECK_FAILED"),
+            Self::PayloadTooLarge => json!("Request body too large"),
+            Self::Validation(issues) => json!(issues),
+            Self::Unavailable => json!("Service Unavailable"),
+            Self::Internal => json!("Internal Server Error"),
+        };
+        json!({ "detail": detail })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut response = (status, axum::Json(self.body())).into_response();
+        match self {
+            Self::Unauthorized {
+                challenge: Some(challenge),
+            } => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(challenge),
+                );
+            }
+            Self::Unavailable => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_match_fastapi_users() {
+        assert_eq!(
+            ApiError::BadRequest(ErrorCode::LoginBadCredentials).body(),
+            json!({"detail": "LOGIN_BAD_CREDENTIALS"})
+        );
+        assert_eq!(
+            ApiError::InvalidPassword {
+                code: ErrorCode::RegisterInvalidPassword,
+                reason: "too short".into()
+            }
+            .body(),
+            json!({"detail": {"code": "REGISTER_INVALID_PASSWORD", "reason": "too short"}})
+        );
+        let issue = ValidationIssue::missing("password", json!({}));
+        assert_eq!(
+            ApiError::Validation(vec![issue]).body(),
+            json!({"detail": [{"type": "missing", "loc": ["body", "password"],
+                "msg": "Field required", "input": {}}]})
+        );
+    }
+
+    #[test]
+    fn unauthorized_carries_a_challenge() {
+        let response = ApiError::Unauthorized {
+            challenge: Some("Bearer"),
+        }
+        .into_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    }
+}
