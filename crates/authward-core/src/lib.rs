@@ -20,20 +20,26 @@
 
 pub mod clock;
 pub mod db;
+pub mod email;
 pub mod error;
 pub mod id;
 #[cfg(feature = "memory")]
 pub mod memory;
 pub mod oauth;
+pub mod password;
+pub mod policy;
 pub mod revoke;
 pub mod token;
 pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{AccessTokenDatabase, OAuthUserDatabase, UserDatabase};
+pub use email::{InvalidEmail, validate_email};
 pub use error::{BoxError, DbError};
 pub use id::{InvalidId, UserId};
 pub use oauth::{NewOAuthAccount, OAuthAccount, OAuthAccountPatch};
+pub use password::{Argon2Hasher, PasswordError, PasswordHasher, PasswordHelper, Verification};
+pub use policy::{InvalidPassword, PasswordPolicy};
 pub use revoke::SessionRevoker;
 pub use token::{AccessToken, NewAccessToken, TokenDigest, TokenFamily};
 pub use user::{AuthUser, NewUser, User, UserPatch};

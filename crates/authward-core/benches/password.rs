@@ -1,0 +1,2 @@
+//! Password hashing and login throughput benchmarks (placeholder).
+fn main() {}

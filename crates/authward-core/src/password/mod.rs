@@ -1,0 +1,323 @@
+//! Password hashing.
+//!
+//! Two layers:
+//!
+//! - [`PasswordHasher`]: a synchronous, CPU-bound hasher. The default, [`Argon2Hasher`], hashes
+//!   with argon2id at OWASP's parameters (m = 19 MiB, t = 2, p = 1), verifies every argon2 PHC
+//!   string (FastAPI Users' pwdlib hashes `$argon2id$v=19$m=65536,t=3,p=4$...` included) and
+//!   legacy bcrypt (`$2a$`, `$2b$`, `$2y$`), and reports when a stored hash should be upgraded.
+//! - [`PasswordHelper`]: what the user manager holds. It runs the hasher on tokio's blocking
+//!   pool behind a semaphore, so a flood of logins neither stalls the async executor nor
+//!   allocates unbounded argon2 memory.
+//!
+//! An unknown or corrupt stored hash is a failed verification (logged with `tracing`), never a
+//! panic or an error.
+//!
+//! ```
+//! # tokio_test_shim::run(async {
+//! use authward_core::password::{Argon2Hasher, PasswordHelper, Verification};
+//!
+//! // Cheap parameters keep the example fast; the default is `Argon2Hasher::default()`.
+//! let helper = PasswordHelper::new(Argon2Hasher::new(1024, 1, 1).unwrap());
+//! let hash = helper.hash("correct horse battery staple").await.unwrap();
+//! assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+//! assert_eq!(
+//!     helper.verify("correct horse battery staple", &hash).await.unwrap(),
+//!     Verification::Valid
+//! );
+//! assert_eq!(helper.verify("wrong", &hash).await.unwrap(), Verification::Invalid);
+//! // A corrupt hash simply fails.
+//! assert_eq!(helper.verify("x", "not-a-hash").await.unwrap(), Verification::Invalid);
+//! # });
+//! # mod tokio_test_shim { pub fn run<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f) } }
+//! ```
+
+mod argon2;
+
+use std::fmt;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use rand::RngCore as _;
+use tokio::sync::{OnceCell, Semaphore};
+
+pub use self::argon2::Argon2Hasher;
+use crate::error::BoxError;
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verification {
+    /// The password does not match, or the stored hash is unknown or corrupt.
+    Invalid,
+    /// The password matches and the hash uses the current algorithm and parameters.
+    Valid,
+    /// The password matches but the hash should be replaced by a fresh one (legacy algorithm
+    /// or outdated parameters).
+    ValidNeedsRehash,
+}
+
+impl Verification {
+    /// True for [`Verification::Valid`] and [`Verification::ValidNeedsRehash`].
+    pub fn is_valid(self) -> bool {
+        !matches!(self, Self::Invalid)
+    }
+
+    /// True for [`Verification::ValidNeedsRehash`].
+    pub fn needs_rehash(self) -> bool {
+        matches!(self, Self::ValidNeedsRehash)
+    }
+}
+
+/// Hashing a password failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PasswordError {
+    /// The hasher itself failed (invalid parameters, allocation failure, ...).
+    #[error("password hashing failed")]
+    Hash(#[source] BoxError),
+    /// The blocking task running the hasher panicked or was cancelled.
+    #[error("password hashing task failed")]
+    Task(#[source] BoxError),
+}
+
+/// A synchronous password hasher.
+///
+/// Implementations are CPU-bound and may block; [`PasswordHelper`] takes care of running them
+/// off the async executor. `verify` must never panic: any stored hash it does not understand
+/// is [`Verification::Invalid`].
+pub trait PasswordHasher: Send + Sync + 'static {
+    /// Hashes `password` with the current algorithm and parameters.
+    fn hash(&self, password: &str) -> Result<String, PasswordError>;
+
+    /// Checks `password` against a stored `hash` and says whether the hash needs upgrading.
+    fn verify(&self, password: &str, hash: &str) -> Verification;
+}
+
+impl<T: PasswordHasher + ?Sized> PasswordHasher for Arc<T> {
+    fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        (**self).hash(password)
+    }
+
+    fn verify(&self, password: &str, hash: &str) -> Verification {
+        (**self).verify(password, hash)
+    }
+}
+
+/// Runs a [`PasswordHasher`] on tokio's blocking pool with a bounded number of operations in
+/// flight. Clones share the hasher and the limit.
+#[derive(Clone)]
+pub struct PasswordHelper {
+    hasher: Arc<dyn PasswordHasher>,
+    permits: Arc<Semaphore>,
+    limit: usize,
+    dummy_hash: Arc<OnceCell<String>>,
+}
+
+impl fmt::Debug for PasswordHelper {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordHelper")
+            .field("max_concurrency", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for PasswordHelper {
+    /// [`Argon2Hasher::default`] (OWASP parameters), one operation per available core.
+    fn default() -> Self {
+        Self::new(Argon2Hasher::default())
+    }
+}
+
+/// The number of available cores, at least 1.
+fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+impl PasswordHelper {
+    /// Wraps `hasher`, allowing as many concurrent operations as there are available cores.
+    pub fn new(hasher: impl PasswordHasher) -> Self {
+        Self::from_arc(Arc::new(hasher))
+    }
+
+    /// Wraps a shared hasher, allowing as many concurrent operations as there are cores.
+    pub fn from_arc(hasher: Arc<dyn PasswordHasher>) -> Self {
+        let limit = available_cores();
+        Self {
+            hasher,
+            permits: Arc::new(Semaphore::new(limit)),
+            limit,
+            dummy_hash: Arc::new(OnceCell::new()),
+        }
+    }
+
+    /// Sets how many hash or verify operations may run at once (at least 1); the others wait
+    /// for a permit without occupying a thread. Each argon2 operation holds `m` KiB of memory,
+    /// so this also bounds memory use.
+    pub fn with_max_concurrency(mut self, limit: usize) -> Self {
+        let limit = limit.max(1);
+        self.limit = limit;
+        self.permits = Arc::new(Semaphore::new(limit));
+        self
+    }
+
+    /// The configured limit on concurrent operations.
+    pub fn max_concurrency(&self) -> usize {
+        self.limit
+    }
+
+    /// The wrapped hasher.
+    pub fn hasher(&self) -> &Arc<dyn PasswordHasher> {
+        &self.hasher
+    }
+
+    async fn run<T, F>(&self, job: F) -> Result<T, PasswordError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn PasswordHasher) -> T + Send + 'static,
+    {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|e| PasswordError::Task(Box::new(e)))?;
+        let hasher = Arc::clone(&self.hasher);
+        // The permit moves into the blocking task, so it is held until the work is done even
+        // if the caller's future is dropped half-way.
+        tokio::task::spawn_blocking(move || {
+            let out = job(hasher.as_ref());
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| PasswordError::Task(Box::new(e)))
+    }
+
+    /// Hashes a password with the current algorithm and parameters.
+    pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        let password = password.to_owned();
+        self.run(move |h| h.hash(&password)).await?
+    }
+
+    /// Checks a password against a stored hash.
+    ///
+    /// Unknown or corrupt hashes give `Ok(Verification::Invalid)`; `Err` only when the
+    /// blocking task itself failed.
+    pub async fn verify(&self, password: &str, hash: &str) -> Result<Verification, PasswordError> {
+        let password = password.to_owned();
+        let hash = hash.to_owned();
+        self.run(move |h| h.verify(&password, &hash)).await
+    }
+
+    /// Verifies `password` against a hash of a random secret made with the current
+    /// parameters, and always fails.
+    ///
+    /// Used when a login names an unknown email, so the response takes as long as a wrong
+    /// password for an existing account and timing does not reveal which emails exist.
+    pub async fn verify_dummy(&self, password: &str) -> Result<Verification, PasswordError> {
+        let dummy = self
+            .dummy_hash
+            .get_or_try_init(|| async { self.hash(&generate_secret()).await })
+            .await?
+            .clone();
+        self.verify(password, &dummy).await?;
+        Ok(Verification::Invalid)
+    }
+
+    /// A random, URL-safe secret of 43 characters (256 bits), e.g. the unusable password of
+    /// users created through OAuth.
+    pub fn generate() -> String {
+        generate_secret()
+    }
+}
+
+fn generate_secret() -> String {
+    let mut bytes = [0_u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Records the highest number of operations running at once.
+    struct Gauge {
+        running: AtomicUsize,
+        peak: AtomicUsize,
+    }
+
+    impl PasswordHasher for Gauge {
+        fn hash(&self, password: &str) -> Result<String, PasswordError> {
+            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.peak.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            self.running.fetch_sub(1, Ordering::SeqCst);
+            Ok(password.to_owned())
+        }
+        fn verify(&self, password: &str, hash: &str) -> Verification {
+            if password == hash {
+                Verification::Valid
+            } else {
+                Verification::Invalid
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrency_is_bounded_by_the_semaphore() {
+        let gauge = Arc::new(Gauge {
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        });
+        let helper = PasswordHelper::from_arc(gauge.clone()).with_max_concurrency(2);
+        assert_eq!(helper.max_concurrency(), 2);
+        let jobs: Vec<_> = (0..12)
+            .map(|i| {
+                let helper = helper.clone();
+                tokio::spawn(async move { helper.hash(&format!("pw{i}")).await })
+            })
+            .collect();
+        for job in jobs {
+            assert!(job.await.unwrap().is_ok());
+        }
+        let peak = gauge.peak.load(Ordering::SeqCst);
+        assert!(peak <= 2, "peak {peak}");
+        assert!(peak >= 1);
+    }
+
+    #[test]
+    fn zero_concurrency_is_raised_to_one() {
+        let helper = PasswordHelper::new(Argon2Hasher::default()).with_max_concurrency(0);
+        assert_eq!(helper.max_concurrency(), 1);
+        assert!(PasswordHelper::default().max_concurrency() >= 1);
+    }
+
+    #[test]
+    fn generated_secrets_are_random_and_url_safe() {
+        let a = PasswordHelper::generate();
+        let b = PasswordHelper::generate();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, b);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+    }
+
+    #[tokio::test]
+    async fn dummy_verification_always_fails_and_runs_the_hasher() {
+        let helper = PasswordHelper::new(Argon2Hasher::new(1024, 1, 1).unwrap());
+        assert_eq!(
+            helper.verify_dummy("anything").await.unwrap(),
+            Verification::Invalid
+        );
+        let dummy = helper.dummy_hash.get().cloned().unwrap();
+        assert!(dummy.starts_with("$argon2id$"));
+        // The cached dummy hash is reused.
+        helper.verify_dummy("again").await.unwrap();
+        assert_eq!(helper.dummy_hash.get(), Some(&dummy));
+    }
+}
