@@ -23,12 +23,14 @@ pub mod db;
 pub mod email;
 pub mod error;
 pub mod id;
+pub mod manager;
 #[cfg(feature = "memory")]
 pub mod memory;
 pub mod oauth;
 pub mod password;
 pub mod policy;
 pub mod revoke;
+pub mod strategy;
 pub mod token;
 pub mod user;
 
@@ -37,9 +39,14 @@ pub use db::{AccessTokenDatabase, OAuthUserDatabase, UserDatabase};
 pub use email::{InvalidEmail, validate_email};
 pub use error::{BoxError, DbError};
 pub use id::{InvalidId, UserId};
+pub use manager::{ManagerError, UserManager};
 pub use oauth::{NewOAuthAccount, OAuthAccount, OAuthAccountPatch};
 pub use password::{Argon2Hasher, PasswordError, PasswordHasher, PasswordHelper, Verification};
 pub use policy::{InvalidPassword, PasswordPolicy};
 pub use revoke::SessionRevoker;
+pub use strategy::{
+    Authenticator, DatabaseStrategy, JwtKey, JwtStrategy, RefreshTokens, Strategy, StrategyError,
+    UserLookup, WithRefresh,
+};
 pub use token::{AccessToken, NewAccessToken, TokenDigest, TokenFamily};
 pub use user::{AuthUser, NewUser, User, UserPatch};

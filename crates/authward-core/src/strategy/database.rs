@@ -1,0 +1,211 @@
+//! Opaque random tokens kept (as digests) in any [`AccessTokenDatabase`].
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use time::{Duration, OffsetDateTime};
+
+use crate::clock::{Clock, SystemClock};
+use crate::db::AccessTokenDatabase;
+use crate::error::DbError;
+use crate::id::UserId;
+use crate::revoke::SessionRevoker;
+use crate::strategy::token_gen::{generate_token, is_well_formed_token};
+use crate::strategy::{Strategy, StrategyError, UserLookup};
+use crate::token::{NewAccessToken, TokenDigest};
+use crate::user::AuthUser;
+
+/// One active session (access token) of a user, as listed by
+/// [`DatabaseStrategy::list_sessions`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// Identifies the session (the token's digest; it cannot be presented as a token). Its
+    /// [`TokenDigest::to_hex`] form is what an API shows and takes back for
+    /// [`DatabaseStrategy::revoke_session`].
+    pub id: TokenDigest,
+    /// When the token was issued.
+    pub created_at: OffsetDateTime,
+    /// When it stops working (`None`: never).
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// FastAPI Users' database strategy, with tokens hashed at rest.
+///
+/// Tokens are 32 bytes from the OS CSPRNG in base64url (43 characters); the store only ever
+/// sees their SHA-256 [`TokenDigest`]. A token works until `lifetime` after it was issued
+/// (inclusive: at exactly `created_at + lifetime` it still works), until logout deletes it, or
+/// until log-out-everywhere deletes all of the user's tokens.
+///
+/// ```
+/// # #[cfg(feature = "memory")] {
+/// use authward_core::memory::MemoryAccessTokenDatabase;
+/// use authward_core::strategy::DatabaseStrategy;
+/// use time::Duration;
+///
+/// let strategy = DatabaseStrategy::<_, uuid::Uuid>::new(
+///     MemoryAccessTokenDatabase::<uuid::Uuid>::new(),
+///     Some(Duration::hours(1)),
+/// );
+/// # let _ = strategy; }
+/// ```
+pub struct DatabaseStrategy<S, ID> {
+    store: S,
+    lifetime: Option<Duration>,
+    clock: Arc<dyn Clock>,
+    _id: PhantomData<fn() -> ID>,
+}
+
+impl<S, ID> fmt::Debug for DatabaseStrategy<S, ID> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseStrategy")
+            .field("lifetime", &self.lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: AccessTokenDatabase<ID>, ID: UserId> DatabaseStrategy<S, ID> {
+    /// Tokens kept in `store`, valid for `lifetime` (`None`: until logout).
+    pub fn new(store: S, lifetime: Option<Duration>) -> Self {
+        Self {
+            store,
+            lifetime,
+            clock: Arc::new(SystemClock),
+            _id: PhantomData,
+        }
+    }
+
+    /// Reads "now" from `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The token store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    fn max_age(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        self.lifetime.map(|lifetime| {
+            now.checked_sub(lifetime)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        })
+    }
+
+    /// Issues and stores a new token for `user_id`.
+    pub async fn issue(&self, user_id: &ID) -> Result<String, StrategyError> {
+        let token = generate_token()?;
+        self.store
+            .create(NewAccessToken::new(
+                &token,
+                user_id.clone(),
+                self.clock.now(),
+            ))
+            .await?;
+        Ok(token)
+    }
+
+    /// The ID of the user owning a valid `token`, without loading the user.
+    pub async fn user_id_of(&self, token: &str) -> Result<Option<ID>, StrategyError> {
+        if !is_well_formed_token(token) {
+            return Ok(None);
+        }
+        let max_age = self.max_age(self.clock.now());
+        let record = self
+            .store
+            .get_by_token(&TokenDigest::of(token), max_age)
+            .await?;
+        // Refresh-token records (family set) are never access tokens.
+        Ok(record
+            .filter(|r| r.family.is_none() && !r.used)
+            .map(|r| r.user_id))
+    }
+
+    /// The user's active sessions, oldest first.
+    pub async fn list_sessions(&self, user_id: &ID) -> Result<Vec<Session>, StrategyError> {
+        let now = self.clock.now();
+        let max_age = self.max_age(now);
+        Ok(self
+            .store
+            .list_for_user(user_id)
+            .await?
+            .into_iter()
+            .filter(|r| r.family.is_none() && !r.used)
+            .filter(|r| max_age.is_none_or(|cutoff| r.created_at >= cutoff))
+            .map(|r| Session {
+                id: r.digest,
+                created_at: r.created_at,
+                expires_at: self.lifetime.and_then(|l| r.created_at.checked_add(l)),
+            })
+            .collect())
+    }
+
+    /// Ends one session of `user_id` (by [`Session::id`]); `false` if it was not theirs or did
+    /// not exist.
+    pub async fn revoke_session(
+        &self,
+        user_id: &ID,
+        session: &TokenDigest,
+    ) -> Result<bool, StrategyError> {
+        match self.store.get_by_token(session, None).await? {
+            Some(record) if &record.user_id == user_id && record.family.is_none() => {
+                Ok(self.store.delete(session).await?)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Deletes every token of `user_id` (log out everywhere); returns how many.
+    pub async fn log_out_everywhere(&self, user_id: &ID) -> Result<u64, StrategyError> {
+        Ok(self.store.delete_all_for_user(user_id).await?)
+    }
+
+    /// Deletes the expired tokens (nothing when tokens never expire); returns how many.
+    pub async fn purge_expired(&self) -> Result<u64, StrategyError> {
+        match self.max_age(self.clock.now()) {
+            Some(cutoff) => Ok(self.store.delete_expired(cutoff).await?),
+            None => Ok(0),
+        }
+    }
+}
+
+#[async_trait]
+impl<S, U> Strategy<U> for DatabaseStrategy<S, U::Id>
+where
+    U: AuthUser,
+    S: AccessTokenDatabase<U::Id>,
+{
+    async fn read_token(
+        &self,
+        token: &str,
+        users: &dyn UserLookup<U>,
+    ) -> Result<Option<U>, StrategyError> {
+        match self.user_id_of(token).await? {
+            Some(user_id) => Ok(users.user_by_id(&user_id).await?),
+            None => Ok(None),
+        }
+    }
+
+    async fn write_token(&self, user: &U) -> Result<String, StrategyError> {
+        self.issue(user.id()).await
+    }
+
+    /// Deletes the token if it belongs to `user` (a token of someone else is left alone).
+    async fn destroy_token(&self, token: &str, user: &U) -> Result<(), StrategyError> {
+        if !is_well_formed_token(token) {
+            return Ok(());
+        }
+        self.revoke_session(user.id(), &TokenDigest::of(token))
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<S: AccessTokenDatabase<ID>, ID: UserId> SessionRevoker<ID> for DatabaseStrategy<S, ID> {
+    async fn revoke_all(&self, user_id: &ID) -> Result<(), DbError> {
+        self.store.delete_all_for_user(user_id).await.map(|_| ())
+    }
+}

@@ -1,0 +1,15 @@
+//! The JWT strategy: stateless signed tokens with FastAPI Users' claims, hardened.
+//!
+//! See [`JwtStrategy`] for the claims and the checks, and `docs/strategies.md` for the
+//! revocation design and its trade-offs.
+
+mod claims;
+mod keys;
+mod revocation;
+mod strategy;
+
+pub use keys::{JwtAlgorithm, JwtKey, JwtKeyError};
+pub use revocation::JwtRevocationStore;
+pub use strategy::{
+    DEFAULT_AUDIENCE, DEFAULT_MAX_TOKEN_LEN, JwtConfigError, JwtStrategy, JwtStrategyBuilder,
+};

@@ -1,0 +1,511 @@
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use time::Duration;
+
+use super::claims::{OutClaims, RawClaims, RawHeader};
+use super::keys::{JwtKey, JwtKeyError, Signer, algorithm_name};
+use super::revocation::JwtRevocationStore;
+use crate::clock::{Clock, SystemClock};
+use crate::db::AccessTokenDatabase;
+use crate::error::DbError;
+use crate::id::UserId;
+use crate::revoke::SessionRevoker;
+use crate::strategy::token_gen::fill_random;
+use crate::strategy::{Strategy, StrategyError, UserLookup};
+use crate::user::AuthUser;
+
+/// FastAPI Users' audience for access tokens.
+pub const DEFAULT_AUDIENCE: &str = "fastapi-users:auth";
+
+/// Tokens longer than this many bytes are refused before any parsing (8 KiB).
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// A JWT strategy configuration that cannot work.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwtConfigError {
+    /// A key was refused.
+    #[error(transparent)]
+    Key(#[from] JwtKeyError),
+    /// The signing key has no private half ([`JwtKey::verifying_pem`]).
+    #[error("the signing key cannot sign (it is verification-only)")]
+    SigningKeyCannotSign,
+    /// Two keys share a `kid`.
+    #[error("two keys share the kid {0:?}")]
+    DuplicateKid(String),
+    /// More than one key has no `kid`: a token without `kid` would be ambiguous.
+    #[error("at most one key may have no kid")]
+    SeveralKeysWithoutKid,
+    /// A key has an empty `kid`.
+    #[error("a kid must not be empty")]
+    EmptyKid,
+    /// The lifetime is shorter than one second.
+    #[error("the token lifetime must be at least one second")]
+    LifetimeTooShort,
+    /// The leeway is negative.
+    #[error("the leeway must not be negative")]
+    NegativeLeeway,
+    /// No audience was configured.
+    #[error("at least one audience is required")]
+    EmptyAudience,
+    /// Password fingerprints are on, a key is not an HMAC key, and no fingerprint secret was
+    /// given ([`JwtStrategyBuilder::fingerprint_secret`]).
+    #[error("public-key algorithms need a fingerprint secret (or fingerprints turned off)")]
+    FingerprintSecretRequired,
+    /// The fingerprint secret is shorter than 32 bytes.
+    #[error("the fingerprint secret must be at least 32 bytes")]
+    FingerprintSecretTooShort,
+}
+
+/// Configures a [`JwtStrategy`]; made by [`JwtStrategy::builder`].
+pub struct JwtStrategyBuilder<ID> {
+    signing: JwtKey,
+    lifetime: Duration,
+    verification: Vec<JwtKey>,
+    audience: Vec<String>,
+    leeway: Duration,
+    clock: Arc<dyn Clock>,
+    fingerprints: bool,
+    fingerprint_secret: Option<Vec<u8>>,
+    revocations: Option<JwtRevocationStore<ID>>,
+    max_token_len: usize,
+}
+
+impl<ID> fmt::Debug for JwtStrategyBuilder<ID> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtStrategyBuilder")
+            .field("signing", &self.signing)
+            .field("lifetime", &self.lifetime)
+            .field("verification", &self.verification)
+            .field("audience", &self.audience)
+            .field("leeway", &self.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<ID: UserId> JwtStrategyBuilder<ID> {
+    /// Adds a verification key (key rotation): tokens whose `kid` names it are checked with
+    /// it. Retired signing keys go here (see [`JwtKey::verification_only`]).
+    pub fn verification_key(mut self, key: JwtKey) -> Self {
+        self.verification.push(key);
+        self
+    }
+
+    /// Replaces the accepted and written audiences (default `["fastapi-users:auth"]`). Tokens
+    /// are written with all of them, as a JSON array, and accepted when they name any of them.
+    pub fn audience<I, S>(mut self, audience: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.audience = audience.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Clock skew tolerated on `exp`, `nbf` and `iat` (default zero).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Where "now" comes from (default the system clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The secret keying the password fingerprint (at least 32 bytes). Required with
+    /// public-key algorithms; with HMAC keys a fingerprint key is derived from each key's
+    /// secret when none is given.
+    pub fn fingerprint_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.fingerprint_secret = Some(secret.as_ref().to_vec());
+        self
+    }
+
+    /// Turns password fingerprints off: tokens then survive password changes and resets until
+    /// they expire (FastAPI Users' behaviour). Not recommended.
+    pub fn without_password_fingerprint(mut self) -> Self {
+        self.fingerprints = false;
+        self
+    }
+
+    /// Keeps revocations (logout of one token, log-out-everywhere) in a store of their own.
+    pub fn revocation_store(mut self, store: impl AccessTokenDatabase<ID> + 'static) -> Self {
+        self.revocations = Some(JwtRevocationStore::new(store));
+        self
+    }
+
+    /// Like [`JwtStrategyBuilder::revocation_store`], with a store handle shared elsewhere.
+    pub fn revocations(mut self, revocations: JwtRevocationStore<ID>) -> Self {
+        self.revocations = Some(revocations);
+        self
+    }
+
+    /// The longest token accepted, in bytes (default [`DEFAULT_MAX_TOKEN_LEN`]).
+    pub fn max_token_len(mut self, max: usize) -> Self {
+        self.max_token_len = max;
+        self
+    }
+
+    /// Checks the configuration and builds the strategy.
+    pub fn build(self) -> Result<JwtStrategy<ID>, JwtConfigError> {
+        let Some(signer) = self.signing.signer.clone() else {
+            return Err(JwtConfigError::SigningKeyCannotSign);
+        };
+        if self.lifetime < Duration::seconds(1) {
+            return Err(JwtConfigError::LifetimeTooShort);
+        }
+        if self.leeway.is_negative() {
+            return Err(JwtConfigError::NegativeLeeway);
+        }
+        if self.audience.is_empty() {
+            return Err(JwtConfigError::EmptyAudience);
+        }
+        let explicit = match &self.fingerprint_secret {
+            Some(secret) if secret.len() < 32 => {
+                return Err(JwtConfigError::FingerprintSecretTooShort);
+            }
+            Some(secret) => Hmac::<Sha256>::new_from_slice(secret).ok(),
+            None => None,
+        };
+        let mut keys = Vec::with_capacity(1 + self.verification.len());
+        keys.push(self.signing);
+        keys.extend(self.verification);
+        let mut kidless = None;
+        for (index, key) in keys.iter().enumerate() {
+            match key.kid.as_deref() {
+                None if kidless.is_some() => return Err(JwtConfigError::SeveralKeysWithoutKid),
+                None => kidless = Some(index),
+                Some("") => return Err(JwtConfigError::EmptyKid),
+                Some(kid) => {
+                    if keys[..index].iter().any(|k| k.kid.as_deref() == Some(kid)) {
+                        return Err(JwtConfigError::DuplicateKid(kid.to_owned()));
+                    }
+                }
+            }
+        }
+        let mut fingerprint_keys = Vec::with_capacity(keys.len());
+        for key in &keys {
+            let fp = explicit
+                .clone()
+                .or_else(|| key.derived_fingerprint_key.clone());
+            if self.fingerprints && fp.is_none() {
+                return Err(JwtConfigError::FingerprintSecretRequired);
+            }
+            fingerprint_keys.push(if self.fingerprints { fp } else { None });
+        }
+        let mut header = format!(
+            r#"{{"alg":"{}","typ":"JWT""#,
+            algorithm_name(keys[0].algorithm)
+        );
+        if let Some(kid) = &keys[0].kid {
+            header.push_str(r#","kid":"#);
+            header.push_str(&serde_json::Value::from(kid.as_str()).to_string());
+        }
+        header.push('}');
+        Ok(JwtStrategy {
+            header_b64: URL_SAFE_NO_PAD.encode(header),
+            signer,
+            keys,
+            fingerprint_keys,
+            kidless,
+            audience: self.audience,
+            lifetime_secs: self.lifetime.whole_seconds(),
+            leeway_nanos: self.leeway.whole_nanoseconds(),
+            clock: self.clock,
+            revocations: self.revocations,
+            max_token_len: self.max_token_len,
+        })
+    }
+}
+
+/// Stateless JWT access tokens with FastAPI Users' claims, hardened, and revocable.
+///
+/// # Claims
+/// `sub` (the user ID as text), `aud` (a JSON array, default `["fastapi-users:auth"]`), `exp`,
+/// plus `iat`, a random `jti` (two tokens issued in the same second differ) and `fgpt`, a keyed
+/// fingerprint of the user's password hash.
+///
+/// # Checks on every token, beyond the `jsonwebtoken` defaults
+/// - at most [`DEFAULT_MAX_TOKEN_LEN`] bytes, checked before any parsing;
+/// - the `kid` picks the key (a token without `kid` uses the one key without a `kid`); an
+///   unknown `kid` is refused; the header's `alg` must be that key's one algorithm;
+/// - a `crit` header is refused;
+/// - `sub`, `aud` and `exp` are required and typed (a string `exp` is refused); `aud` must name
+///   an accepted audience; `exp` must be in the future, `nbf` and `iat` must not be (all
+///   against the injected [`Clock`], with the configured leeway, default zero);
+/// - `fgpt` must match the user's current password hash (so a password change or reset kills
+///   every token already issued), unless fingerprints are turned off;
+/// - with a revocation store: the token must not have been logged out, nor issued before the
+///   user's last log-out-everywhere.
+///
+/// ```
+/// use authward_core::strategy::{JwtKey, JwtStrategy};
+/// use time::Duration;
+///
+/// let jwt = JwtStrategy::<uuid::Uuid>::hs256(
+///     b"a secret of at least thirty-two bytes",
+///     Duration::hours(1),
+/// )
+/// .unwrap();
+/// # let _ = jwt;
+/// ```
+pub struct JwtStrategy<ID> {
+    header_b64: String,
+    signer: Signer,
+    /// `keys[0]` is the signing key.
+    keys: Vec<JwtKey>,
+    fingerprint_keys: Vec<Option<Hmac<Sha256>>>,
+    kidless: Option<usize>,
+    audience: Vec<String>,
+    lifetime_secs: i64,
+    leeway_nanos: i128,
+    clock: Arc<dyn Clock>,
+    revocations: Option<JwtRevocationStore<ID>>,
+    max_token_len: usize,
+}
+
+impl<ID> fmt::Debug for JwtStrategy<ID> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtStrategy")
+            .field("keys", &self.keys)
+            .field("audience", &self.audience)
+            .field("lifetime_secs", &self.lifetime_secs)
+            .field("leeway_nanos", &self.leeway_nanos)
+            .field("revocations", &self.revocations.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a token says once its signature and claims have been checked.
+struct Verified {
+    sub: String,
+    iat_nanos: Option<i128>,
+    jti: Option<String>,
+    fgpt: Option<String>,
+    key_index: usize,
+}
+
+impl<ID: UserId> JwtStrategy<ID> {
+    /// Starts a configuration signing with `signing_key`, for tokens valid for `lifetime`.
+    pub fn builder(signing_key: JwtKey, lifetime: Duration) -> JwtStrategyBuilder<ID> {
+        JwtStrategyBuilder {
+            signing: signing_key,
+            lifetime,
+            verification: Vec::new(),
+            audience: vec![DEFAULT_AUDIENCE.to_owned()],
+            leeway: Duration::ZERO,
+            clock: Arc::new(SystemClock),
+            fingerprints: true,
+            fingerprint_secret: None,
+            revocations: None,
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+        }
+    }
+
+    /// The FastAPI Users default: HS256 with `secret` (at least 32 bytes), tokens valid for
+    /// `lifetime`, password fingerprints on, no revocation store.
+    pub fn hs256(secret: impl AsRef<[u8]>, lifetime: Duration) -> Result<Self, JwtConfigError> {
+        Self::builder(JwtKey::hs256(secret)?, lifetime).build()
+    }
+
+    /// The revocation store, if one is configured.
+    pub fn revocation_store(&self) -> Option<&JwtRevocationStore<ID>> {
+        self.revocations.as_ref()
+    }
+
+    /// How long a token lives.
+    pub fn lifetime(&self) -> Duration {
+        Duration::seconds(self.lifetime_secs)
+    }
+
+    fn fingerprint(&self, key_index: usize, hashed_password: &str) -> Option<String> {
+        let mut mac = self.fingerprint_keys.get(key_index)?.clone()?;
+        mac.update(hashed_password.as_bytes());
+        let full = mac.finalize().into_bytes();
+        Some(URL_SAFE_NO_PAD.encode(&full[..16]))
+    }
+
+    /// Checks the token's form, signature and claims; `None` for any failure.
+    fn verify(&self, token: &str) -> Option<Verified> {
+        if token.is_empty() || token.len() > self.max_token_len {
+            return None;
+        }
+        let bytes = token.as_bytes();
+        let mut parts = bytes.split(|b| *b == b'.');
+        let (header_b64, payload_b64, signature_b64) =
+            match (parts.next(), parts.next(), parts.next(), parts.next()) {
+                (Some(h), Some(p), Some(s), None) if !s.is_empty() => (h, p, s),
+                _ => return None,
+            };
+        let header: RawHeader =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header_b64).ok()?).ok()?;
+        if header.crit {
+            return None;
+        }
+        let key_index = match header.kid.as_deref() {
+            Some(kid) => self
+                .keys
+                .iter()
+                .position(|k| k.kid.as_deref() == Some(kid))?,
+            None => self.kidless?,
+        };
+        let key = &self.keys[key_index];
+        if header.alg != algorithm_name(key.algorithm) {
+            return None;
+        }
+        let signed_len = header_b64.len() + 1 + payload_b64.len();
+        if !key.verify(&bytes[..signed_len], signature_b64) {
+            return None;
+        }
+        let claims: RawClaims =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload_b64).ok()?).ok()?;
+        if !claims.aud.matches(&self.audience) {
+            return None;
+        }
+        let now = self.clock.now().unix_timestamp_nanos();
+        if now >= claims.exp.0.saturating_add(self.leeway_nanos) {
+            return None;
+        }
+        let latest = now.saturating_add(self.leeway_nanos);
+        if claims.nbf.is_some_and(|nbf| nbf.0 > latest)
+            || claims.iat.is_some_and(|iat| iat.0 > latest)
+        {
+            return None;
+        }
+        Some(Verified {
+            sub: claims.sub,
+            iat_nanos: claims.iat.map(|d| d.0),
+            jti: claims.jti,
+            fgpt: claims.fgpt,
+            key_index,
+        })
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<String, StrategyError> {
+        match &self.signer {
+            Signer::Hmac(key) => Ok(URL_SAFE_NO_PAD.encode(key.sign(message))),
+            Signer::Private(key) => {
+                jsonwebtoken::crypto::sign(message, key, self.keys[0].algorithm)
+                    .map_err(|e| StrategyError::Signing(Box::new(e)))
+            }
+        }
+    }
+
+    /// Issues a token for `user_id` whose password hash is `hashed_password`.
+    fn issue(&self, user_id: &ID, hashed_password: &str) -> Result<String, StrategyError> {
+        let now = self.clock.now().unix_timestamp();
+        let mut jti = [0_u8; 16];
+        fill_random(&mut jti)?;
+        let jti = URL_SAFE_NO_PAD.encode(jti);
+        let fgpt = self.fingerprint(0, hashed_password);
+        let sub = user_id.to_string();
+        let claims = OutClaims {
+            sub: &sub,
+            aud: &self.audience,
+            exp: now.saturating_add(self.lifetime_secs),
+            iat: now,
+            jti: &jti,
+            fgpt: fgpt.as_deref(),
+        };
+        let payload =
+            serde_json::to_vec(&claims).map_err(|e| StrategyError::Signing(Box::new(e)))?;
+        let mut token = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 100);
+        token.push_str(&self.header_b64);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(payload, &mut token);
+        let signature = self.sign(token.as_bytes())?;
+        token.push('.');
+        token.push_str(&signature);
+        Ok(token)
+    }
+}
+
+#[async_trait]
+impl<U: AuthUser> Strategy<U> for JwtStrategy<U::Id> {
+    async fn read_token(
+        &self,
+        token: &str,
+        users: &dyn UserLookup<U>,
+    ) -> Result<Option<U>, StrategyError> {
+        let Some(verified) = self.verify(token) else {
+            return Ok(None);
+        };
+        let Ok(user_id) = U::Id::parse_id(&verified.sub) else {
+            return Ok(None);
+        };
+        if let Some(revocations) = &self.revocations
+            && revocations
+                .is_revoked(&user_id, verified.iat_nanos, verified.jti.as_deref())
+                .await?
+        {
+            return Ok(None);
+        }
+        let Some(user) = users.user_by_id(&user_id).await? else {
+            return Ok(None);
+        };
+        if self.fingerprint_keys[verified.key_index].is_some() {
+            let expected = self.fingerprint(verified.key_index, user.hashed_password());
+            let matches = match (verified.fgpt.as_deref(), expected.as_deref()) {
+                (Some(got), Some(expected)) => {
+                    bool::from(got.as_bytes().ct_eq(expected.as_bytes()))
+                }
+                _ => false,
+            };
+            if !matches {
+                return Ok(None);
+            }
+        }
+        Ok(Some(user))
+    }
+
+    async fn write_token(&self, user: &U) -> Result<String, StrategyError> {
+        self.issue(user.id(), user.hashed_password())
+    }
+
+    /// With a revocation store, revokes the token's `jti`; without one,
+    /// [`StrategyError::DestroyNotSupported`]. A token that does not verify, or belongs to
+    /// another user, is left alone.
+    async fn destroy_token(&self, token: &str, user: &U) -> Result<(), StrategyError> {
+        let Some(revocations) = &self.revocations else {
+            return Err(StrategyError::DestroyNotSupported);
+        };
+        let Some(verified) = self.verify(token) else {
+            return Ok(());
+        };
+        if verified.sub != user.id().to_string() {
+            return Ok(());
+        }
+        let Some(jti) = verified.jti else {
+            return Err(StrategyError::DestroyNotSupported);
+        };
+        revocations
+            .revoke_token_id(user.id(), &jti, self.clock.now())
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<ID: UserId> SessionRevoker<ID> for JwtStrategy<ID> {
+    /// Records a log-out-everywhere cut-off in the revocation store. Without a store this is
+    /// an error ([`StrategyError::RevokeAllNotSupported`] inside [`DbError::Backend`]): JWTs
+    /// are then revoked only by password changes, through the fingerprint.
+    async fn revoke_all(&self, user_id: &ID) -> Result<(), DbError> {
+        match &self.revocations {
+            Some(revocations) => {
+                revocations
+                    .revoke_user_before(user_id, self.clock.now())
+                    .await
+            }
+            None => Err(DbError::backend(StrategyError::RevokeAllNotSupported)),
+        }
+    }
+}

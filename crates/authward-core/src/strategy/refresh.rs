@@ -1,0 +1,321 @@
+//! Refresh tokens with rotation and reuse detection (RFC 9700 §4.14), over any
+//! [`AccessTokenDatabase`] and alongside any access-token [`Strategy`].
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+use crate::clock::{Clock, SystemClock};
+use crate::db::AccessTokenDatabase;
+use crate::error::DbError;
+use crate::id::UserId;
+use crate::revoke::SessionRevoker;
+use crate::strategy::token_gen::{generate_token, is_well_formed_token};
+use crate::strategy::{Strategy, StrategyError, UserLookup};
+use crate::token::{NewAccessToken, TokenDigest, TokenFamily};
+use crate::user::AuthUser;
+
+/// Refresh tokens kept (as digests) in an [`AccessTokenDatabase`] of their own.
+///
+/// - [`RefreshTokens::issue`] starts a new *family* (one per login).
+/// - [`RefreshTokens::exchange`] consumes a token (the store's atomic
+///   [`AccessTokenDatabase::delete`] decides who owns it), leaves a *tombstone* (same digest,
+///   same family, `used = true`) and issues the next token of the family. Every refresh
+///   therefore rotates the token.
+/// - Presenting a token whose record is a tombstone — a token that was already exchanged,
+///   so either the client or a thief holds a stale copy — revokes every token of the family,
+///   the newest included, and fails with [`StrategyError::RefreshTokenReused`].
+///
+/// Each token lives `lifetime` from its issue (tombstones from the exchange), so an idle
+/// session ends after `lifetime`. Give the tokens a store of their own (a separate table or key
+/// prefix from access tokens).
+pub struct RefreshTokens<S, ID> {
+    store: S,
+    lifetime: Duration,
+    clock: Arc<dyn Clock>,
+    _id: PhantomData<fn() -> ID>,
+}
+
+impl<S, ID> fmt::Debug for RefreshTokens<S, ID> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshTokens")
+            .field("lifetime", &self.lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
+    /// Refresh tokens kept in `store`, each valid for `lifetime`.
+    pub fn new(store: S, lifetime: Duration) -> Self {
+        Self {
+            store,
+            lifetime,
+            clock: Arc::new(SystemClock),
+            _id: PhantomData,
+        }
+    }
+
+    /// Reads "now" from `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The token store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// How long a refresh token lives.
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    fn max_age(&self, now: OffsetDateTime) -> OffsetDateTime {
+        now.checked_sub(self.lifetime)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    async fn store_new(
+        &self,
+        user_id: &ID,
+        family: TokenFamily,
+        now: OffsetDateTime,
+    ) -> Result<String, StrategyError> {
+        let token = generate_token()?;
+        let mut record = NewAccessToken::new(&token, user_id.clone(), now);
+        record.family = Some(family);
+        self.store.create(record).await?;
+        Ok(token)
+    }
+
+    /// Issues the first refresh token of a new family for `user_id` (login).
+    pub async fn issue(&self, user_id: &ID) -> Result<String, StrategyError> {
+        self.store_new(user_id, TokenFamily::new(), self.clock.now())
+            .await
+    }
+
+    /// Deletes every record of `family` belonging to `user_id`; returns how many.
+    pub async fn revoke_family(
+        &self,
+        user_id: &ID,
+        family: TokenFamily,
+    ) -> Result<u64, StrategyError> {
+        let mut deleted = 0;
+        for record in self.store.list_for_user(user_id).await? {
+            if record.family == Some(family) && self.store.delete(&record.digest).await? {
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Revokes the family of `token` (logout); `false` when the token is unknown.
+    pub async fn revoke(&self, token: &str) -> Result<bool, StrategyError> {
+        if !is_well_formed_token(token) {
+            return Ok(false);
+        }
+        match self
+            .store
+            .get_by_token(&TokenDigest::of(token), None)
+            .await?
+        {
+            Some(record) => match record.family {
+                Some(family) => Ok(self.revoke_family(&record.user_id, family).await? > 0),
+                None => Ok(false),
+            },
+            None => Ok(false),
+        }
+    }
+
+    /// Exchanges a refresh token for its user and the next token of its family.
+    ///
+    /// Fails with [`StrategyError::InvalidRefreshToken`] for a malformed, unknown or expired
+    /// token, or one whose user is gone or inactive; with
+    /// [`StrategyError::RefreshTokenReused`] (after revoking the family) for a token already
+    /// exchanged.
+    pub async fn exchange<U>(
+        &self,
+        token: &str,
+        users: &dyn UserLookup<U>,
+    ) -> Result<(U, String), StrategyError>
+    where
+        U: AuthUser<Id = ID>,
+    {
+        if !is_well_formed_token(token) {
+            return Err(StrategyError::InvalidRefreshToken);
+        }
+        let now = self.clock.now();
+        let digest = TokenDigest::of(token);
+        let Some(record) = self
+            .store
+            .get_by_token(&digest, Some(self.max_age(now)))
+            .await?
+        else {
+            return Err(StrategyError::InvalidRefreshToken);
+        };
+        let Some(family) = record.family else {
+            return Err(StrategyError::InvalidRefreshToken);
+        };
+        if record.used {
+            self.revoke_family(&record.user_id, family).await?;
+            return Err(StrategyError::RefreshTokenReused);
+        }
+        let user = match users.user_by_id(&record.user_id).await? {
+            Some(user) if user.is_active() => user,
+            _ => return Err(StrategyError::InvalidRefreshToken),
+        };
+        if !self.store.delete(&digest).await? {
+            // Someone exchanged it between our read and our delete: a replay racing the
+            // legitimate exchange (or the other way round).
+            self.revoke_family(&record.user_id, family).await?;
+            return Err(StrategyError::RefreshTokenReused);
+        }
+        let tombstone = NewAccessToken {
+            digest,
+            user_id: record.user_id.clone(),
+            created_at: now,
+            family: Some(family),
+            used: true,
+        };
+        match self.store.create(tombstone).await {
+            Ok(_) => {}
+            Err(e) if e.is_already_exists() => {}
+            Err(e) => return Err(e.into()),
+        }
+        let next = self.store_new(&record.user_id, family, now).await?;
+        Ok((user, next))
+    }
+}
+
+#[async_trait]
+impl<S: AccessTokenDatabase<ID>, ID: UserId> SessionRevoker<ID> for RefreshTokens<S, ID> {
+    async fn revoke_all(&self, user_id: &ID) -> Result<(), DbError> {
+        self.store.delete_all_for_user(user_id).await.map(|_| ())
+    }
+}
+
+/// An access token and a refresh token, as the login and refresh routes return them.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct TokenPair {
+    /// The access token (from the wrapped strategy).
+    pub access_token: String,
+    /// The refresh token (single use).
+    pub refresh_token: String,
+    /// Always `"bearer"`.
+    pub token_type: &'static str,
+}
+
+impl fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("access_token", &"<redacted>")
+            .field("refresh_token", &"<redacted>")
+            .field("token_type", &self.token_type)
+            .finish()
+    }
+}
+
+/// Any access-token strategy plus refresh tokens: login returns a [`TokenPair`], refresh
+/// rotates the refresh token and issues a new access token.
+///
+/// It is itself a [`Strategy`] (reading and destroying access tokens through the wrapped one),
+/// so it can sit in an [`Authenticator`](crate::strategy::Authenticator).
+pub struct WithRefresh<U: AuthUser, S> {
+    access: Arc<dyn Strategy<U>>,
+    refresh: RefreshTokens<S, U::Id>,
+}
+
+impl<U: AuthUser, S> fmt::Debug for WithRefresh<U, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WithRefresh")
+            .field("refresh", &self.refresh)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<U: AuthUser, S: AccessTokenDatabase<U::Id>> WithRefresh<U, S> {
+    /// Adds `refresh` tokens to the `access` strategy.
+    pub fn new(access: Arc<dyn Strategy<U>>, refresh: RefreshTokens<S, U::Id>) -> Self {
+        Self { access, refresh }
+    }
+
+    /// The access-token strategy.
+    pub fn access(&self) -> &Arc<dyn Strategy<U>> {
+        &self.access
+    }
+
+    /// The refresh tokens.
+    pub fn refresh_tokens(&self) -> &RefreshTokens<S, U::Id> {
+        &self.refresh
+    }
+
+    /// Issues an access token and the first refresh token of a new family.
+    pub async fn login(&self, user: &U) -> Result<TokenPair, StrategyError> {
+        let access_token = self.access.write_token(user).await?;
+        let refresh_token = self.refresh.issue(user.id()).await?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token,
+            token_type: "bearer",
+        })
+    }
+
+    /// Exchanges a refresh token: the user, a new access token and the next refresh token.
+    ///
+    /// Errors as [`RefreshTokens::exchange`].
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        users: &dyn UserLookup<U>,
+    ) -> Result<(U, TokenPair), StrategyError> {
+        let (user, refresh_token) = self.refresh.exchange(refresh_token, users).await?;
+        let access_token = self.access.write_token(&user).await?;
+        Ok((
+            user,
+            TokenPair {
+                access_token,
+                refresh_token,
+                token_type: "bearer",
+            },
+        ))
+    }
+
+    /// Logs out: revokes the refresh token's family (when given), then destroys the access
+    /// token (whose [`StrategyError::DestroyNotSupported`] is passed on for the route to
+    /// ignore).
+    pub async fn logout(
+        &self,
+        access_token: &str,
+        refresh_token: Option<&str>,
+        user: &U,
+    ) -> Result<(), StrategyError> {
+        if let Some(refresh_token) = refresh_token {
+            self.refresh.revoke(refresh_token).await?;
+        }
+        self.access.destroy_token(access_token, user).await
+    }
+}
+
+#[async_trait]
+impl<U: AuthUser, S: AccessTokenDatabase<U::Id>> Strategy<U> for WithRefresh<U, S> {
+    async fn read_token(
+        &self,
+        token: &str,
+        users: &dyn UserLookup<U>,
+    ) -> Result<Option<U>, StrategyError> {
+        self.access.read_token(token, users).await
+    }
+
+    async fn write_token(&self, user: &U) -> Result<String, StrategyError> {
+        self.access.write_token(user).await
+    }
+
+    async fn destroy_token(&self, token: &str, user: &U) -> Result<(), StrategyError> {
+        self.access.destroy_token(token, user).await
+    }
+}
