@@ -1,0 +1,180 @@
+//! Expiry through Redis' own TTLs (short lifetimes, then waiting on Redis' clock).
+
+mod common;
+
+use std::time::Duration;
+
+use authward_core::{AccessTokenDatabase, NewAccessToken, TokenDigest};
+use authward_redis::redis;
+
+use common::{fresh_options, now, random_token, standalone};
+
+async fn pttl(url: &str, key: &str) -> i64 {
+    redis::cmd("PTTL")
+        .arg(key)
+        .query_async(&mut common::raw(url).await)
+        .await
+        .expect("PTTL")
+}
+
+#[tokio::test]
+async fn tokens_expire_with_their_lifetime() {
+    let options = fresh_options().lifetime(Some(Duration::from_secs(1)));
+    let Some(tokens) = standalone::<i64>(options).await else {
+        return;
+    };
+    let url = authward_testkit::service_url(common::REDIS_URL).expect("set");
+    let token = random_token();
+    let digest = TokenDigest::of(&token);
+    tokens
+        .create(NewAccessToken::new(&token, 7, now()))
+        .await
+        .expect("create");
+    let ttl = pttl(&url, &tokens.token_key(&digest)).await;
+    assert!((1..=1000).contains(&ttl), "TTL is the lifetime: {ttl} ms");
+    assert_eq!(tokens.list_for_user(&7).await.expect("list").len(), 1);
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    assert_eq!(tokens.get_by_token(&digest, None).await.expect("get"), None);
+    assert!(tokens.list_for_user(&7).await.expect("list").is_empty());
+    assert!(!tokens.delete(&digest).await.expect("delete"));
+    assert_eq!(tokens.delete_all_for_user(&7).await.expect("delete_all"), 0);
+}
+
+#[tokio::test]
+async fn a_new_token_keeps_the_user_index_alive() {
+    let options = fresh_options().lifetime(Some(Duration::from_secs(2)));
+    let Some(tokens) = standalone::<i64>(options).await else {
+        return;
+    };
+    let first = tokens
+        .create(NewAccessToken::new(&random_token(), 7, now()))
+        .await
+        .expect("create");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let second = tokens
+        .create(NewAccessToken::new(&random_token(), 7, now()))
+        .await
+        .expect("create");
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+
+    // The first token's TTL has run out; the index, extended by the second, still lists it.
+    assert_eq!(
+        tokens.get_by_token(&first.digest, None).await.expect("get"),
+        None
+    );
+    assert_eq!(
+        tokens.list_for_user(&7).await.expect("list"),
+        vec![second.clone()]
+    );
+    assert_eq!(tokens.delete_all_for_user(&7).await.expect("delete_all"), 1);
+}
+
+#[tokio::test]
+async fn without_a_lifetime_keys_never_expire() {
+    let Some(tokens) = standalone::<i64>(fresh_options()).await else {
+        return;
+    };
+    let url = authward_testkit::service_url(common::REDIS_URL).expect("set");
+    let token = tokens
+        .create(NewAccessToken::new(&random_token(), 7, now()))
+        .await
+        .expect("create");
+    assert_eq!(pttl(&url, &tokens.token_key(&token.digest)).await, -1);
+    assert_eq!(tokens.delete_all_for_user(&7).await.expect("cleanup"), 1);
+}
+
+#[tokio::test]
+async fn ttl_counts_from_the_write_not_from_created_at() {
+    // A token issued (by the application's clock) an hour ago still gets the full lifetime:
+    // Redis' clock and the application's need not agree.
+    let options = fresh_options().lifetime(Some(Duration::from_secs(60)));
+    let Some(tokens) = standalone::<i64>(options).await else {
+        return;
+    };
+    let url = authward_testkit::service_url(common::REDIS_URL).expect("set");
+    let old = now() - time::Duration::hours(1);
+    let token = tokens
+        .create(NewAccessToken::new(&random_token(), 7, old))
+        .await
+        .expect("create");
+    let ttl = pttl(&url, &tokens.token_key(&token.digest)).await;
+    assert!((59_000..=60_000).contains(&ttl), "TTL {ttl} ms");
+    assert_eq!(
+        tokens.get_by_token(&token.digest, None).await.expect("get"),
+        Some(token)
+    );
+}
+
+#[tokio::test]
+async fn with_a_lifetime_nothing_outlives_the_tokens() {
+    let options = fresh_options().lifetime(Some(Duration::from_secs(1)));
+    let Some(tokens) = standalone::<i64>(options).await else {
+        return;
+    };
+    let url = authward_testkit::service_url(common::REDIS_URL).expect("set");
+    let prefix = tokens.options().get_key_prefix().to_owned();
+    for _ in 0..3 {
+        tokens
+            .create(NewAccessToken::new(&random_token(), 7, now()))
+            .await
+            .expect("create");
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut common::raw(&url).await)
+        .await
+        .expect("KEYS");
+    assert!(keys.is_empty(), "left behind: {keys:?}");
+}
+
+#[tokio::test]
+async fn delete_expired_drops_index_entries_of_expired_tokens() {
+    let options = fresh_options().lifetime(Some(Duration::from_secs(2)));
+    let Some(tokens) = standalone::<i64>(options).await else {
+        return;
+    };
+    let url = authward_testkit::service_url(common::REDIS_URL).expect("set");
+    let all = format!("{}{{0}}:all", tokens.options().get_key_prefix());
+    tokens
+        .create(NewAccessToken::new(&random_token(), 7, now()))
+        .await
+        .expect("create");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let live = tokens
+        .create(NewAccessToken::new(&random_token(), 8, now()))
+        .await
+        .expect("create");
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+
+    // The first token has expired, the second not; the global index still names both.
+    let mut raw = common::raw(&url).await;
+    let zcard = |raw: &mut redis::aio::MultiplexedConnection| {
+        let mut raw = raw.clone();
+        let all = all.clone();
+        async move {
+            let n: u64 = redis::cmd("ZCARD")
+                .arg(&all)
+                .query_async(&mut raw)
+                .await
+                .expect("ZCARD");
+            n
+        }
+    };
+    assert_eq!(zcard(&mut raw).await, 2);
+    assert_eq!(
+        tokens
+            .delete_expired(now() + time::Duration::hours(1))
+            .await
+            .expect("delete_expired"),
+        1,
+        "only the live token counts"
+    );
+    assert_eq!(zcard(&mut raw).await, 0, "the stale entry is gone too");
+    assert_eq!(
+        tokens.get_by_token(&live.digest, None).await.expect("get"),
+        None
+    );
+}
