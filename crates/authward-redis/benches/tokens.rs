@@ -7,7 +7,6 @@
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use authward_core::{AccessTokenDatabase, NewAccessToken, TokenDigest};
 use authward_redis::redis::aio::ConnectionManager;
@@ -29,7 +28,7 @@ fn bench(c: &mut Criterion) {
         .expect("tokio runtime");
     let options = RedisTokenOptions::new()
         .key_prefix(format!("authward-bench:{}:", uuid::Uuid::new_v4().simple()))
-        .lifetime(Some(Duration::from_secs(120)));
+        .lifetime(Some(time::Duration::seconds(120)));
     let store: Store = rt
         .block_on(RedisAccessTokenDatabase::connect(&url, options))
         .expect("connect to Redis");

@@ -38,10 +38,9 @@ impl<ID: UserId> RedisAccessTokenDatabase<ID, ConnectionManager> {
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), authward_core::DbError> {
-    /// use std::time::Duration;
     /// use authward_redis::{RedisAccessTokenDatabase, RedisTokenOptions};
     ///
-    /// let options = RedisTokenOptions::new().lifetime(Some(Duration::from_secs(3600)));
+    /// let options = RedisTokenOptions::new().lifetime(Some(time::Duration::hours(1)));
     /// let tokens =
     ///     RedisAccessTokenDatabase::<uuid::Uuid>::connect("redis://127.0.0.1:6379/", options)
     ///         .await?;

@@ -4,7 +4,7 @@
 //! Cluster: [`RedisAccessTokenDatabase`] implements
 //! [`AccessTokenDatabase`](authward_core::AccessTokenDatabase) (and
 //! [`SessionRevoker`](authward_core::SessionRevoker)), so the database strategy and refresh
-//! tokens run on it.
+//! tokens run on it, and [`RedisStrategy`] is FastAPI Users' Redis strategy built on it.
 //!
 //! Compared with FastAPI Users' `RedisStrategy` (same default key prefix
 //! `fastapi_users_token:`, same TTL = lifetime, no TTL without a lifetime):
@@ -47,11 +47,10 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), authward_core::DbError> {
-//! use std::time::Duration;
 //! use authward_core::{AccessTokenDatabase, NewAccessToken, TokenDigest};
 //! use authward_redis::{RedisAccessTokenDatabase, RedisTokenOptions};
 //!
-//! let options = RedisTokenOptions::new().lifetime(Some(Duration::from_secs(3600)));
+//! let options = RedisTokenOptions::new().lifetime(Some(time::Duration::hours(1)));
 //! let tokens = RedisAccessTokenDatabase::<i64>::connect("redis://127.0.0.1:6379/", options).await?;
 //! let now = time::OffsetDateTime::now_utc();
 //! tokens.create(NewAccessToken::new("token-sent-to-the-client", 42, now)).await?;
@@ -69,11 +68,13 @@ mod options;
 mod record;
 mod scripts;
 mod store;
+mod strategy;
 
 pub use connect::manager_config;
 pub use error::{CorruptRecord, is_unavailable, map_redis_error};
 pub use options::{DEFAULT_KEY_PREFIX, InvalidOptions, MAX_BUCKETS, RedisTokenOptions};
 pub use store::RedisAccessTokenDatabase;
+pub use strategy::RedisStrategy;
 
 /// The redis crate this adapter is built on, for making connections of a matching version.
 pub use redis;

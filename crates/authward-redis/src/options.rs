@@ -1,6 +1,6 @@
 //! Configuration of a Redis token store: key prefix, lifetime (TTL) and bucket count.
 
-use std::time::Duration;
+use time::Duration;
 
 /// The key prefix FastAPI Users' `RedisStrategy` uses, and authward's default.
 pub const DEFAULT_KEY_PREFIX: &str = "fastapi_users_token:";
@@ -12,12 +12,12 @@ pub const MAX_BUCKETS: u16 = 1024;
 /// how long they live.
 ///
 /// ```
-/// use std::time::Duration;
 /// use authward_redis::RedisTokenOptions;
+/// use time::Duration;
 ///
 /// let options = RedisTokenOptions::new()
 ///     .key_prefix("myapp:token:")
-///     .lifetime(Some(Duration::from_secs(3600)))
+///     .lifetime(Some(Duration::hours(1)))
 ///     .buckets(16); // Redis Cluster: spread the tokens over 16 hash slots
 /// assert_eq!(options.get_key_prefix(), "myapp:token:");
 /// ```
@@ -95,7 +95,7 @@ impl RedisTokenOptions {
         }
         match self.lifetime {
             None => Ok(None),
-            Some(lifetime) => match u64::try_from(lifetime.as_millis()) {
+            Some(lifetime) => match u64::try_from(lifetime.whole_milliseconds()) {
                 Ok(ms) if ms > 0 && ms <= i64::MAX as u64 => Ok(Some(ms)),
                 _ => Err(InvalidOptions::Lifetime(lifetime)),
             },
@@ -111,7 +111,7 @@ pub enum InvalidOptions {
     PrefixHasBrace,
     /// The bucket count is 0 or above [`MAX_BUCKETS`].
     Buckets(u16),
-    /// The lifetime is under a millisecond or too large for Redis.
+    /// The lifetime is under a millisecond (or negative) or too large for Redis.
     Lifetime(Duration),
 }
 
@@ -120,7 +120,7 @@ impl std::fmt::Display for InvalidOptions {
         match self {
             Self::PrefixHasBrace => f.write_str("the Redis key prefix must not contain '{' or '}'"),
             Self::Buckets(n) => write!(f, "bucket count {n} is not between 1 and {MAX_BUCKETS}"),
-            Self::Lifetime(d) => write!(f, "token lifetime {d:?} is not a usable Redis TTL"),
+            Self::Lifetime(d) => write!(f, "token lifetime {d} is not a usable Redis TTL"),
         }
     }
 }
@@ -154,14 +154,15 @@ mod tests {
             bad(RedisTokenOptions::new().buckets(MAX_BUCKETS + 1)),
             Some(InvalidOptions::Buckets(MAX_BUCKETS + 1))
         );
-        let zero = Duration::from_micros(10);
-        assert_eq!(
-            bad(RedisTokenOptions::new().lifetime(Some(zero))),
-            Some(InvalidOptions::Lifetime(zero))
-        );
+        for unusable in [Duration::microseconds(10), Duration::seconds(-5)] {
+            assert_eq!(
+                bad(RedisTokenOptions::new().lifetime(Some(unusable))),
+                Some(InvalidOptions::Lifetime(unusable))
+            );
+        }
         assert_eq!(
             RedisTokenOptions::new()
-                .lifetime(Some(Duration::from_secs(2)))
+                .lifetime(Some(Duration::seconds(2)))
                 .validate(),
             Ok(Some(2000))
         );

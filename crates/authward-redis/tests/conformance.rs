@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use authward_core::memory::MemoryUserDatabase;
 use authward_testkit::access_token_database_tests;
 use uuid::Uuid;
@@ -29,7 +27,7 @@ access_token_database_tests!(
     standalone_i64,
     id = i64,
     db = {
-        let options = fresh_options().lifetime(Some(Duration::from_secs(600)));
+        let options = fresh_options().lifetime(Some(time::Duration::seconds(600)));
         let Some(tokens) = standalone::<i64>(options).await else {
             return;
         };
@@ -42,7 +40,7 @@ access_token_database_tests!(
     id = String,
     db = {
         let options = fresh_options()
-            .lifetime(Some(Duration::from_secs(600)))
+            .lifetime(Some(time::Duration::seconds(600)))
             .buckets(16);
         let Some(tokens) = standalone::<String>(options).await else {
             return;
@@ -55,7 +53,7 @@ access_token_database_tests!(
     multiplexed_string,
     id = String,
     db = {
-        let options = fresh_options().lifetime(Some(Duration::from_secs(600)));
+        let options = fresh_options().lifetime(Some(time::Duration::seconds(600)));
         let Some(tokens) = multiplexed::<String>(options).await else {
             return;
         };
@@ -80,7 +78,7 @@ access_token_database_tests!(
     id = i64,
     db = {
         let options = fresh_options()
-            .lifetime(Some(Duration::from_secs(600)))
+            .lifetime(Some(time::Duration::seconds(600)))
             .buckets(16);
         let Some(tokens) = cluster::<i64>(options).await else {
             return;
@@ -94,7 +92,7 @@ access_token_database_tests!(
     id = String,
     db = {
         let options = fresh_options()
-            .lifetime(Some(Duration::from_secs(600)))
+            .lifetime(Some(time::Duration::seconds(600)))
             .buckets(16);
         let Some(tokens) = cluster::<String>(options).await else {
             return;

@@ -19,7 +19,7 @@ async fn pttl(url: &str, key: &str) -> i64 {
 
 #[tokio::test]
 async fn tokens_expire_with_their_lifetime() {
-    let options = fresh_options().lifetime(Some(Duration::from_secs(1)));
+    let options = fresh_options().lifetime(Some(time::Duration::seconds(1)));
     let Some(tokens) = standalone::<i64>(options).await else {
         return;
     };
@@ -44,7 +44,7 @@ async fn tokens_expire_with_their_lifetime() {
 
 #[tokio::test]
 async fn a_new_token_keeps_the_user_index_alive() {
-    let options = fresh_options().lifetime(Some(Duration::from_secs(2)));
+    let options = fresh_options().lifetime(Some(time::Duration::seconds(2)));
     let Some(tokens) = standalone::<i64>(options).await else {
         return;
     };
@@ -89,7 +89,7 @@ async fn without_a_lifetime_keys_never_expire() {
 async fn ttl_counts_from_the_write_not_from_created_at() {
     // A token issued (by the application's clock) an hour ago still gets the full lifetime:
     // Redis' clock and the application's need not agree.
-    let options = fresh_options().lifetime(Some(Duration::from_secs(60)));
+    let options = fresh_options().lifetime(Some(time::Duration::seconds(60)));
     let Some(tokens) = standalone::<i64>(options).await else {
         return;
     };
@@ -109,7 +109,7 @@ async fn ttl_counts_from_the_write_not_from_created_at() {
 
 #[tokio::test]
 async fn with_a_lifetime_nothing_outlives_the_tokens() {
-    let options = fresh_options().lifetime(Some(Duration::from_secs(1)));
+    let options = fresh_options().lifetime(Some(time::Duration::seconds(1)));
     let Some(tokens) = standalone::<i64>(options).await else {
         return;
     };
@@ -132,7 +132,7 @@ async fn with_a_lifetime_nothing_outlives_the_tokens() {
 
 #[tokio::test]
 async fn delete_expired_drops_index_entries_of_expired_tokens() {
-    let options = fresh_options().lifetime(Some(Duration::from_secs(2)));
+    let options = fresh_options().lifetime(Some(time::Duration::seconds(2)));
     let Some(tokens) = standalone::<i64>(options).await else {
         return;
     };
