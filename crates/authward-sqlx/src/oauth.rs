@@ -1,0 +1,138 @@
+//! OAuth accounts: the `OAuthUserDatabase` implementation of [`crate::SqlxUserDatabase`].
+//!
+//! `(oauth_name, account_id)` is unique in the database; the user's accounts are listed in
+//! link order (the table's auto-increment `id`).
+
+use authward_core::{DbError, OAuthAccount};
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use crate::backend::Backend;
+
+/// Reads an account row (`oauth_name, access_token, expires_at, refresh_token, account_id,
+/// account_email`) of `user_id`.
+pub(crate) fn decode_account<DB, ID>(
+    row: &DB::Row,
+    user_id: &ID,
+) -> Result<OAuthAccount<ID>, DbError>
+where
+    DB: Backend,
+    ID: Clone,
+    for<'r> String: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<String>: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<i64>: Decode<'r, DB> + Type<DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    let read = || -> Result<_, sqlx::Error> {
+        Ok(OAuthAccount {
+            user_id: user_id.clone(),
+            oauth_name: row.try_get(0)?,
+            access_token: row.try_get(1)?,
+            expires_at: row.try_get(2)?,
+            refresh_token: row.try_get(3)?,
+            account_id: row.try_get(4)?,
+            account_email: row.try_get(5)?,
+        })
+    };
+    read().map_err(DbError::backend)
+}
+
+macro_rules! impl_oauth_database {
+    ($db:ty, $feature:literal) => {
+        #[cfg(feature = $feature)]
+        #[async_trait::async_trait]
+        impl<ID, E> authward_core::OAuthUserDatabase<ID>
+            for $crate::users::SqlxUserDatabase<$db, ID, E>
+        where
+            ID: $crate::id::SqlId<$db>,
+            E: $crate::extra::ExtraColumns<$db>,
+        {
+            async fn get_by_oauth_account(
+                &self,
+                oauth_name: &str,
+                account_id: &str,
+            ) -> Result<Option<Self::User>, authward_core::DbError> {
+                let row = sqlx::query(&self.sql.by_oauth)
+                    .bind(oauth_name)
+                    .bind(account_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(|e| $crate::error::db_error(e, "user"))?;
+                row.as_ref()
+                    .map($crate::users::decode_user::<$db, ID, E>)
+                    .transpose()
+            }
+
+            async fn add_oauth_account(
+                &self,
+                user_id: &ID,
+                account: authward_core::NewOAuthAccount,
+            ) -> Result<authward_core::OAuthAccount<ID>, authward_core::DbError> {
+                // A missing user is a foreign-key violation, mapped to NotFound("user").
+                sqlx::query(&self.sql.oauth_insert)
+                    .bind(user_id.to_wire())
+                    .bind(account.oauth_name.as_str())
+                    .bind(account.access_token.as_str())
+                    .bind(account.expires_at)
+                    .bind(account.refresh_token.as_deref())
+                    .bind(account.account_id.as_str())
+                    .bind(account.account_email.as_str())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| $crate::error::db_error(e, "oauth account"))?;
+                Ok(account.into_account(user_id.clone()))
+            }
+
+            async fn update_oauth_account(
+                &self,
+                user_id: &ID,
+                oauth_name: &str,
+                account_id: &str,
+                patch: authward_core::OAuthAccountPatch,
+            ) -> Result<authward_core::OAuthAccount<ID>, authward_core::DbError> {
+                let done = sqlx::query(&self.sql.oauth_update)
+                    .bind(patch.access_token.as_str())
+                    .bind(patch.expires_at)
+                    .bind(patch.refresh_token.as_deref())
+                    .bind(patch.account_email.as_str())
+                    .bind(user_id.to_wire())
+                    .bind(oauth_name)
+                    .bind(account_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| $crate::error::db_error(e, "oauth account"))?;
+                if done.rows_affected() == 0 {
+                    return Err(authward_core::DbError::NotFound {
+                        what: "oauth account",
+                    });
+                }
+                Ok(authward_core::OAuthAccount {
+                    user_id: user_id.clone(),
+                    oauth_name: oauth_name.to_owned(),
+                    access_token: patch.access_token,
+                    expires_at: patch.expires_at,
+                    refresh_token: patch.refresh_token,
+                    account_id: account_id.to_owned(),
+                    account_email: patch.account_email,
+                })
+            }
+
+            async fn oauth_accounts(
+                &self,
+                user_id: &ID,
+            ) -> Result<Vec<authward_core::OAuthAccount<ID>>, authward_core::DbError> {
+                let rows = sqlx::query(&self.sql.oauth_list)
+                    .bind(user_id.to_wire())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| $crate::error::db_error(e, "oauth account"))?;
+                rows.iter()
+                    .map(|row| $crate::oauth::decode_account::<$db, ID>(row, user_id))
+                    .collect()
+            }
+        }
+    };
+}
+
+impl_oauth_database!(sqlx::Postgres, "postgres");
+impl_oauth_database!(sqlx::MySql, "mysql");
+impl_oauth_database!(sqlx::Sqlite, "sqlite");

@@ -1,0 +1,68 @@
+//! The whole conformance suite on PostgreSQL, each test in a fresh schema (selected through the
+//! connection's `search_path`), so tests run in parallel.
+
+#![cfg(feature = "postgres")]
+
+mod common;
+
+use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+/// Schemas left by earlier runs are dropped once they are this old.
+const STALE_AFTER_SECS: u64 = 3600;
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A fresh schema `aw_<unix seconds>_<random>` and a pool (3 connections) whose
+/// `search_path` is that schema; `None` when `AUTHWARD_TEST_POSTGRES_URL` is unset.
+pub async fn fresh_pool() -> Option<PgPool> {
+    let url = authward_testkit::service_url("AUTHWARD_TEST_POSTGRES_URL")?;
+    let base = PgConnectOptions::from_str(&url).expect("valid postgres url");
+    let schema = format!("aw_{}_{}", unix_now(), uuid::Uuid::new_v4().simple());
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(base.clone())
+        .await
+        .expect("connect to postgres");
+    drop_stale_schemas(&admin).await;
+    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(&admin)
+        .await
+        .expect("create schema");
+    admin.close().await;
+    let options = base.options([("search_path", schema.as_str())]);
+    Some(
+        PgPoolOptions::new()
+            .max_connections(3)
+            .connect_with(options)
+            .await
+            .expect("connect to the test schema"),
+    )
+}
+
+async fn drop_stale_schemas(admin: &PgPool) {
+    let schemas: Vec<String> =
+        sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'aw\\_%'")
+            .fetch_all(admin)
+            .await
+            .expect("list schemas");
+    for schema in schemas {
+        let created = schema.split('_').nth(1).and_then(|s| s.parse::<u64>().ok());
+        if created.is_some_and(|at| at + STALE_AFTER_SECS < unix_now()) {
+            // Another run may be dropping it too; either way it is gone.
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                .execute(admin)
+                .await;
+        }
+    }
+}
+
+common::suite_matrix!(sqlx::Postgres, fresh_pool().await);
