@@ -1,0 +1,358 @@
+//! UserManager: update and delete.
+#![cfg(feature = "memory")]
+#![allow(clippy::unwrap_used)]
+
+mod manager_support;
+
+use authward_core::manager::{ManagerError, UserCreate, UserManager, UserUpdate};
+use authward_core::memory::MemoryUserDatabase;
+use authward_core::{Argon2Hasher, PasswordHelper, UserDatabase};
+use manager_support::*;
+
+#[tokio::test]
+async fn email_change_resets_verification_and_calls_the_hook() {
+    let f = fixture();
+    let user = f.register("kay@camelot.bt", "seneschal").await;
+    let user = f
+        .manager
+        .update(
+            UserUpdate {
+                is_verified: Some(true),
+                ..Default::default()
+            },
+            &user,
+            false,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(user.is_verified);
+    f.hooks.clear();
+    let updated = f
+        .manager
+        .update(
+            UserUpdate {
+                email: Some(" Sir.Kay@Camelot.bt ".into()),
+                ..Default::default()
+            },
+            &user,
+            true,
+            Some(&ua("ua-u")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.email, "Sir.Kay@Camelot.bt");
+    assert!(!updated.is_verified);
+    assert_eq!(
+        f.hooks.events(),
+        vec!["on_after_update Sir.Kay@Camelot.bt [email,is_verified] ua=ua-u"]
+    );
+    assert!(f.db.get_by_email("kay@camelot.bt").await.unwrap().is_none());
+    // No password change, no revocation.
+    assert!(f.revoked().concat().is_empty());
+}
+
+#[tokio::test]
+async fn case_only_change_of_ones_own_email_is_allowed_and_keeps_verification() {
+    let f = fixture();
+    let user = f.register("bedivere@camelot.bt", "one hand!").await;
+    let user = f
+        .manager
+        .update(
+            UserUpdate {
+                is_verified: Some(true),
+                ..Default::default()
+            },
+            &user,
+            false,
+            None,
+        )
+        .await
+        .unwrap();
+    let updated = f
+        .manager
+        .update(
+            UserUpdate {
+                email: Some("Bedivere@Camelot.bt".into()),
+                ..Default::default()
+            },
+            &user,
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.email, "Bedivere@Camelot.bt");
+    assert!(updated.is_verified);
+    // Setting the same address again changes nothing.
+    f.hooks.clear();
+    let same = f
+        .manager
+        .update(
+            UserUpdate {
+                email: Some("Bedivere@Camelot.bt".into()),
+                ..Default::default()
+            },
+            &updated,
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(same, updated);
+    assert_eq!(
+        f.hooks.events(),
+        vec!["on_after_update Bedivere@Camelot.bt [] ua=-"]
+    );
+}
+
+#[tokio::test]
+async fn email_taken_by_someone_else_is_refused_ignoring_case() {
+    let f = fixture();
+    f.register("lionel@camelot.bt", "cousin one").await;
+    let user = f.register("bors@camelot.bt", "cousin two").await;
+    f.hooks.clear();
+    let err = f
+        .manager
+        .update(
+            UserUpdate {
+                email: Some("LIONEL@camelot.bt".into()),
+                ..Default::default()
+            },
+            &user,
+            true,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ManagerError::UserAlreadyExists), "{err:?}");
+    assert!(f.hooks.events().is_empty());
+    let bad = f
+        .manager
+        .update(
+            UserUpdate {
+                email: Some("no at sign".into()),
+                ..Default::default()
+            },
+            &user,
+            true,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(bad, ManagerError::InvalidEmail { .. }));
+    assert_eq!(
+        f.db.get(&user.id).await.unwrap().unwrap().email,
+        "bors@camelot.bt"
+    );
+}
+
+#[tokio::test]
+async fn password_change_is_validated_hashed_and_revokes_every_session() {
+    let f = fixture();
+    let user = f.register("uther@tintagel.bt", "pendragon").await;
+    let err = f
+        .manager
+        .update(
+            UserUpdate {
+                password: Some("short".into()),
+                ..Default::default()
+            },
+            &user,
+            true,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ManagerError::InvalidPassword { .. }));
+    // The policy compares with the new email when both change.
+    let err = f
+        .manager
+        .update(
+            UserUpdate {
+                email: Some("igraine@tintagel.bt".into()),
+                password: Some("IGRAINE@tintagel.bt".into()),
+                ..Default::default()
+            },
+            &user,
+            true,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ManagerError::InvalidPassword { .. }));
+    assert!(f.revoked().concat().is_empty());
+
+    f.hooks.clear();
+    let updated = f
+        .manager
+        .update(
+            UserUpdate {
+                password: Some("new and long".into()),
+                ..Default::default()
+            },
+            &user,
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(updated.hashed_password.starts_with("$argon2id$"));
+    assert_ne!(updated.hashed_password, user.hashed_password);
+    assert_eq!(f.revoked(), vec![vec![user.id], vec![user.id]]);
+    assert_eq!(
+        f.hooks.events(),
+        vec!["on_after_update uther@tintagel.bt [password] ua=-"]
+    );
+    assert!(
+        f.manager
+            .authenticate("uther@tintagel.bt", "new and long", None)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn safe_update_ignores_flags_privileged_update_applies_them() {
+    let f = fixture();
+    let user = f.register("mark@cornwall.bt", "king mark!").await;
+    let flags = UserUpdate::<()> {
+        is_active: Some(false),
+        is_superuser: Some(true),
+        is_verified: Some(true),
+        ..Default::default()
+    };
+    let safe = f
+        .manager
+        .update(flags.clone(), &user, true, None)
+        .await
+        .unwrap();
+    assert!(safe.is_active && !safe.is_superuser && !safe.is_verified);
+    f.hooks.clear();
+    let admin = f.manager.update(flags, &user, false, None).await.unwrap();
+    assert!(!admin.is_active && admin.is_superuser && admin.is_verified);
+    assert_eq!(
+        f.hooks.events(),
+        vec!["on_after_update mark@cornwall.bt [is_active,is_superuser,is_verified] ua=-"]
+    );
+    // An explicit is_verified wins over the reset an email change causes.
+    let both = f
+        .manager
+        .update(
+            UserUpdate {
+                email: Some("marc@cornwall.bt".into()),
+                is_verified: Some(true),
+                ..Default::default()
+            },
+            &admin,
+            false,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(both.is_verified);
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Profile {
+    title: String,
+}
+
+#[tokio::test]
+async fn custom_fields_are_created_and_replaced() {
+    let db = MemoryUserDatabase::<i64, Profile>::new();
+    let manager = UserManager::builder(db, SECRET)
+        .password_helper(PasswordHelper::new(Argon2Hasher::new(1024, 1, 1).unwrap()))
+        .build()
+        .unwrap();
+    let user = manager
+        .create(
+            UserCreate::<()>::new("merlin@camelot.bt", "wizardry!").with_extra(Profile {
+                title: "wizard".into(),
+            }),
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!((user.id, user.extra.title.as_str()), (1, "wizard"));
+    let updated = manager
+        .update(
+            UserUpdate {
+                extra: Some(Profile {
+                    title: "enchanter".into(),
+                }),
+                ..Default::default()
+            },
+            &user,
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.extra.title, "enchanter");
+    assert!(matches!(
+        manager.parse_id("x1"),
+        Err(ManagerError::InvalidId)
+    ));
+}
+
+#[tokio::test]
+async fn updating_a_deleted_user_is_user_not_exists() {
+    let f = fixture();
+    let user = f.register("balin@camelot.bt", "two swords").await;
+    f.db.delete(&user.id).await.unwrap();
+    let err = f
+        .manager
+        .update(UserUpdate::default(), &user, true, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ManagerError::UserNotExists), "{err:?}");
+}
+
+#[tokio::test]
+async fn delete_calls_hooks_around_the_deletion_and_revokes_sessions() {
+    let f = fixture();
+    let user = f.register("balan@camelot.bt", "two swords").await;
+    f.hooks.clear();
+    f.manager.delete(&user, Some(&ua("admin"))).await.unwrap();
+    assert_eq!(
+        f.hooks.events(),
+        vec![
+            "on_before_delete balan@camelot.bt ua=admin",
+            "on_after_delete balan@camelot.bt ua=admin"
+        ]
+    );
+    assert!(f.db.get(&user.id).await.unwrap().is_none());
+    assert_eq!(f.revoked(), vec![vec![user.id], vec![user.id]]);
+    assert!(matches!(
+        f.manager.delete(&user, None).await,
+        Err(ManagerError::UserNotExists)
+    ));
+}
+
+#[tokio::test]
+async fn on_before_delete_can_veto() {
+    let f = fixture();
+    let user = f.register("pelles@corbenic.bt", "the grail!").await;
+    f.hooks.fail_on("on_before_delete");
+    let err = f.manager.delete(&user, None).await.unwrap_err();
+    assert!(matches!(
+        err,
+        ManagerError::Hook {
+            hook: "on_before_delete",
+            ..
+        }
+    ));
+    assert!(f.db.get(&user.id).await.unwrap().is_some());
+    assert!(f.revoked().concat().is_empty());
+}
+
+#[tokio::test]
+async fn revoke_all_sessions_calls_every_revoker() {
+    let f = fixture();
+    let user = f.register("ector@camelot.bt", "de maris!").await;
+    f.manager.revoke_all_sessions(&user.id).await.unwrap();
+    assert_eq!(f.revoked(), vec![vec![user.id], vec![user.id]]);
+}
