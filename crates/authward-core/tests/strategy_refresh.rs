@@ -1,0 +1,340 @@
+//! Refresh tokens: rotation, reuse detection, expiry, logout and revocation.
+#![cfg(feature = "memory")]
+#![allow(clippy::unwrap_used)]
+
+#[path = "fixtures/support.rs"]
+mod support;
+
+use std::sync::Arc;
+
+use authward_core::memory::MemoryAccessTokenDatabase;
+use authward_core::strategy::{
+    DatabaseStrategy, JwtKey, JwtStrategy, RefreshTokens, Strategy, StrategyError, WithRefresh,
+};
+use authward_core::{
+    AccessTokenDatabase, ManualClock, NewAccessToken, SessionRevoker, TokenDigest, User,
+    UserDatabase,
+};
+use support::*;
+use time::Duration;
+
+type Tokens = MemoryAccessTokenDatabase<Id>;
+
+fn refresh_tokens(clock: &ManualClock) -> (RefreshTokens<Tokens, Id>, Tokens) {
+    let store = Tokens::new();
+    let tokens = RefreshTokens::new(store.clone(), Duration::days(7)).with_clock(clock.clone());
+    (tokens, store)
+}
+
+fn jwt_with_refresh(clock: &ManualClock) -> (WithRefresh<User<Id>, Tokens>, Tokens) {
+    let jwt = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::minutes(15))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let (refresh, store) = refresh_tokens(clock);
+    (WithRefresh::new(Arc::new(jwt), refresh), store)
+}
+
+fn is_reused(r: Result<(User<Id>, String), StrategyError>) -> bool {
+    matches!(r, Err(StrategyError::RefreshTokenReused))
+}
+
+fn is_invalid<T>(r: Result<T, StrategyError>) -> bool {
+    matches!(r, Err(StrategyError::InvalidRefreshToken))
+}
+
+#[tokio::test]
+async fn login_returns_a_pair_and_refresh_rotates_every_time() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let (auth, store) = jwt_with_refresh(&clock);
+    let pair = auth.login(&alice).await.unwrap();
+    assert_eq!(pair.token_type, "bearer");
+    assert_eq!(pair.refresh_token.len(), 43);
+    assert_eq!(
+        auth.read_token(&pair.access_token, &users).await.unwrap(),
+        Some(alice.clone())
+    );
+    assert!(!format!("{pair:?}").contains(&pair.refresh_token));
+    let json = serde_json::to_value(&pair).unwrap();
+    assert_eq!(json["token_type"], "bearer");
+
+    let mut current = pair.refresh_token;
+    let mut seen = vec![current.clone()];
+    for _ in 0..5 {
+        clock.advance(Duration::minutes(20));
+        let (user, next) = auth.refresh(&current, &users).await.unwrap();
+        assert_eq!(user, alice);
+        assert!(!seen.contains(&next.refresh_token), "rotated");
+        assert_eq!(
+            auth.read_token(&next.access_token, &users).await.unwrap(),
+            Some(alice.clone())
+        );
+        current = next.refresh_token;
+        seen.push(current.clone());
+    }
+    // Stored only as digests: 5 tombstones and the live token.
+    let records = store.list_for_user(&alice.id).await.unwrap();
+    assert_eq!(records.len(), 6);
+    assert_eq!(records.iter().filter(|r| r.used).count(), 5);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.family == records[0].family && r.family.is_some())
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r.digest == TokenDigest::of(&current) && !r.used)
+    );
+}
+
+#[tokio::test]
+async fn reusing_a_refresh_token_revokes_the_whole_family_including_the_newest() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let (tokens, store) = refresh_tokens(&clock);
+    let r1 = tokens.issue(&alice.id).await.unwrap();
+    let other_family = tokens.issue(&alice.id).await.unwrap();
+    let (_, r2) = tokens.exchange(&r1, &users).await.unwrap();
+    let (_, r3) = tokens.exchange(&r2, &users).await.unwrap();
+
+    // A thief replays r1.
+    assert!(is_reused(tokens.exchange(&r1, &users).await));
+    assert!(
+        is_invalid(tokens.exchange(&r3, &users).await),
+        "newest revoked"
+    );
+    assert!(is_invalid(tokens.exchange(&r2, &users).await));
+    // Another login's family is untouched.
+    assert!(tokens.exchange(&other_family, &users).await.is_ok());
+    assert_eq!(store.list_for_user(&alice.id).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_concurrent_double_exchange_lets_one_win_then_detects_reuse() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let (tokens, _) = refresh_tokens(&clock);
+    let r1 = tokens.issue(&alice.id).await.unwrap();
+    let (a, b) = tokio::join!(tokens.exchange(&r1, &users), tokens.exchange(&r1, &users));
+    let (winner, loser) = if a.is_ok() { (a, b) } else { (b, a) };
+    let (_, next) = winner.unwrap();
+    assert!(is_reused(loser));
+    assert!(
+        is_invalid(tokens.exchange(&next, &users).await),
+        "the family is gone"
+    );
+}
+
+#[tokio::test]
+async fn expiry_at_the_boundary() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let (tokens, _) = refresh_tokens(&clock);
+    let r1 = tokens.issue(&alice.id).await.unwrap();
+    let r2 = tokens.issue(&alice.id).await.unwrap();
+    clock.set(START + Duration::days(7));
+    let (_, r3) = tokens.exchange(&r1, &users).await.unwrap();
+    clock.set(START + Duration::days(7) + Duration::microseconds(1));
+    assert!(is_invalid(tokens.exchange(&r2, &users).await));
+    // A rotated token gets a fresh lifetime.
+    clock.set(START + Duration::days(14));
+    assert!(tokens.exchange(&r3, &users).await.is_ok());
+}
+
+#[tokio::test]
+async fn logout_revokes_the_family_and_the_access_token() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let access =
+        DatabaseStrategy::new(Tokens::new(), Some(Duration::minutes(15))).with_clock(clock.clone());
+    let (refresh, _) = refresh_tokens(&clock);
+    let auth = WithRefresh::new(Arc::new(access), refresh);
+    let pair = auth.login(&alice).await.unwrap();
+    let (_, pair) = auth.refresh(&pair.refresh_token, &users).await.unwrap();
+    auth.logout(&pair.access_token, Some(&pair.refresh_token), &alice)
+        .await
+        .unwrap();
+    assert_eq!(
+        auth.read_token(&pair.access_token, &users).await.unwrap(),
+        None
+    );
+    assert!(is_invalid(auth.refresh(&pair.refresh_token, &users).await));
+}
+
+#[tokio::test]
+async fn logout_with_a_stateless_access_token_passes_destroy_not_supported_on() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let (auth, _) = jwt_with_refresh(&clock);
+    let pair = auth.login(&alice).await.unwrap();
+    let err = auth
+        .logout(&pair.access_token, Some(&pair.refresh_token), &alice)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StrategyError::DestroyNotSupported));
+    // The refresh family was revoked before that.
+    assert!(is_invalid(auth.refresh(&pair.refresh_token, &users).await));
+}
+
+#[tokio::test]
+async fn log_out_everywhere_and_password_reset_revoke_every_family() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let bob = user(&users, "bob@example.com").await;
+    let (auth, _) = jwt_with_refresh(&clock);
+    let p1 = auth.login(&alice).await.unwrap();
+    let p2 = auth.login(&alice).await.unwrap();
+    let pb = auth.login(&bob).await.unwrap();
+    SessionRevoker::revoke_all(auth.refresh_tokens(), &alice.id)
+        .await
+        .unwrap();
+    assert!(is_invalid(auth.refresh(&p1.refresh_token, &users).await));
+    assert!(is_invalid(auth.refresh(&p2.refresh_token, &users).await));
+    let (_, pb) = auth.refresh(&pb.refresh_token, &users).await.unwrap();
+
+    // Password reset: the new hash kills the JWT access token, the revoker the refresh token.
+    set_password_hash(&users, &bob.id, "$argon2id$v=19$reset").await;
+    assert_eq!(
+        auth.read_token(&pb.access_token, &users).await.unwrap(),
+        None
+    );
+    SessionRevoker::revoke_all(auth.refresh_tokens(), &bob.id)
+        .await
+        .unwrap();
+    assert!(is_invalid(auth.refresh(&pb.refresh_token, &users).await));
+}
+
+#[tokio::test]
+async fn deleted_and_inactive_users_cannot_refresh() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let bob = user(&users, "bob@example.com").await;
+    let (tokens, _) = refresh_tokens(&clock);
+    let ra = tokens.issue(&alice.id).await.unwrap();
+    let rb = tokens.issue(&bob.id).await.unwrap();
+    users.delete(&alice.id).await.unwrap();
+    deactivate(&users, &bob.id).await;
+    assert!(is_invalid(tokens.exchange(&ra, &users).await));
+    assert!(is_invalid(tokens.exchange(&rb, &users).await));
+}
+
+#[tokio::test]
+async fn hostile_tokens_and_outages() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let down = RefreshTokens::<_, Id>::new(DownTokens, Duration::days(7)).with_clock(clock.clone());
+    for bad in [
+        String::new(),
+        "A".repeat(42),
+        "a".repeat(1 << 20),
+        "eyJhbGciOiJub25lIn0.e30.".to_owned(),
+        format!("{}é", "A".repeat(41)),
+    ] {
+        assert!(
+            is_invalid(down.exchange::<User<Id>>(&bad, &users).await),
+            "{}",
+            bad.len()
+        );
+    }
+    let err = down
+        .exchange::<User<Id>>(&"A".repeat(43), &users)
+        .await
+        .unwrap_err();
+    assert!(err.is_unavailable());
+    assert!(down.issue(&alice.id).await.unwrap_err().is_unavailable());
+
+    // An access-token record in the same store is not a refresh token.
+    let (tokens, store) = refresh_tokens(&clock);
+    let access = "X".repeat(43);
+    store
+        .create(NewAccessToken::new(&access, alice.id, START))
+        .await
+        .unwrap();
+    assert!(is_invalid(tokens.exchange(&access, &users).await));
+    // Unknown and tampered tokens.
+    let real = tokens.issue(&alice.id).await.unwrap();
+    let last = if real.ends_with('A') { "B" } else { "A" };
+    assert!(is_invalid(
+        tokens
+            .exchange(&format!("{}{last}", &real[..42]), &users)
+            .await
+    ));
+    let err = tokens.exchange(&real, &DownUsers).await.unwrap_err();
+    assert!(err.is_unavailable());
+    // The outage did not consume the token.
+    assert!(tokens.exchange(&real, &users).await.is_ok());
+}
+
+#[tokio::test]
+async fn revoking_by_token_and_unknown_tokens() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let (tokens, _) = refresh_tokens(&clock);
+    let r1 = tokens.issue(&alice.id).await.unwrap();
+    let (_, r2) = tokens.exchange(&r1, &users).await.unwrap();
+    assert!(tokens.revoke(&r2).await.unwrap());
+    assert!(!tokens.revoke(&r2).await.unwrap());
+    assert!(!tokens.revoke("garbage").await.unwrap());
+    assert!(
+        is_invalid(tokens.exchange(&r1, &users).await),
+        "tombstone gone with the family"
+    );
+}
+
+/// A store in which every delete loses a race: another caller consumed the token between
+/// our read and our delete.
+struct LosesEveryRace(Tokens);
+
+#[async_trait::async_trait]
+impl AccessTokenDatabase<Id> for LosesEveryRace {
+    async fn get_by_token(
+        &self,
+        digest: &TokenDigest,
+        max_age: Option<time::OffsetDateTime>,
+    ) -> Result<Option<authward_core::AccessToken<Id>>, authward_core::DbError> {
+        self.0.get_by_token(digest, max_age).await
+    }
+    async fn create(
+        &self,
+        token: NewAccessToken<Id>,
+    ) -> Result<authward_core::AccessToken<Id>, authward_core::DbError> {
+        self.0.create(token).await
+    }
+    async fn delete(&self, digest: &TokenDigest) -> Result<bool, authward_core::DbError> {
+        self.0.delete(digest).await?;
+        Ok(false)
+    }
+    async fn delete_all_for_user(&self, user_id: &Id) -> Result<u64, authward_core::DbError> {
+        self.0.delete_all_for_user(user_id).await
+    }
+    async fn list_for_user(
+        &self,
+        user_id: &Id,
+    ) -> Result<Vec<authward_core::AccessToken<Id>>, authward_core::DbError> {
+        self.0.list_for_user(user_id).await
+    }
+    async fn delete_expired(
+        &self,
+        before: time::OffsetDateTime,
+    ) -> Result<u64, authward_core::DbError> {
+        self.0.delete_expired(before).await
+    }
+}
+
+#[tokio::test]
+async fn losing_the_atomic_delete_is_reuse() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let inner = Tokens::new();
+    let tokens = RefreshTokens::new(LosesEveryRace(inner.clone()), Duration::days(7))
+        .with_clock(clock.clone());
+    let r1 = tokens.issue(&alice.id).await.unwrap();
+    let sibling = tokens.issue(&alice.id).await.unwrap();
+    assert!(is_reused(tokens.exchange(&r1, &users).await));
+    // Nothing new was issued, the family is gone, the other family stays.
+    let left = inner.list_for_user(&alice.id).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].digest, TokenDigest::of(&sibling));
+}
