@@ -3,6 +3,8 @@
 
 #[cfg(feature = "mysql")]
 mod mysql;
+#[cfg(feature = "mysql")]
+pub use mysql::BinaryCollatedText;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -36,6 +38,10 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
         + Send
         + Sync
         + 'static;
+
+    /// How text compared byte-for-byte (OAuth names and account IDs) is read back.
+    #[doc(hidden)]
+    type ExactText: for<'r> Decode<'r, Self> + Type<Self> + Into<String> + Send + Unpin + 'static;
 
     /// `INSERT ... RETURNING` is available.
     #[doc(hidden)]

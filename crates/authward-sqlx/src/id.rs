@@ -57,8 +57,8 @@ fn parse_stored<T: UserId>(stored: String, expected: &'static str) -> Result<T, 
 }
 
 macro_rules! text_ids {
-    ($db:ty, uuid = $uuid_ddl:literal, string_pk = $spk:literal, string_fk = $sfk:literal,
-     i64_pk = $ipk:literal) => {
+    ($db:ty, uuid = $uuid_ddl:literal, string = $string_wire:ty, string_pk = $spk:literal,
+     string_fk = $sfk:literal, i64_pk = $ipk:literal) => {
         impl SqlId<$db> for uuid::Uuid {
             type Wire = String;
             const PK_DDL: &'static str = concat!($uuid_ddl, " NOT NULL PRIMARY KEY");
@@ -71,14 +71,14 @@ macro_rules! text_ids {
             }
         }
         impl SqlId<$db> for String {
-            type Wire = String;
+            type Wire = $string_wire;
             const PK_DDL: &'static str = $spk;
             const FK_DDL: &'static str = $sfk;
-            fn to_wire(&self) -> String {
-                self.clone()
+            fn to_wire(&self) -> $string_wire {
+                self.clone().into()
             }
-            fn from_wire(stored: String) -> Result<Self, DbError> {
-                Ok(stored)
+            fn from_wire(stored: $string_wire) -> Result<Self, DbError> {
+                Ok(stored.into())
             }
         }
         impl SqlId<$db> for i64 {
@@ -99,6 +99,7 @@ macro_rules! text_ids {
 text_ids!(
     sqlx::Sqlite,
     uuid = "CHAR(36)",
+    string = String,
     string_pk = "TEXT NOT NULL PRIMARY KEY",
     string_fk = "TEXT NOT NULL",
     i64_pk = "INTEGER PRIMARY KEY AUTOINCREMENT"
@@ -108,6 +109,7 @@ text_ids!(
 text_ids!(
     sqlx::MySql,
     uuid = "CHAR(36)",
+    string = crate::backend::BinaryCollatedText,
     string_pk = "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY",
     string_fk = "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL",
     i64_pk = "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY"

@@ -39,6 +39,8 @@ mod users;
 
 pub use sqlx;
 
+#[cfg(feature = "mysql")]
+pub use backend::BinaryCollatedText;
 pub use backend::{Backend, SqlQuery};
 pub use config::{Ident, InvalidIdent, MAX_IDENT_LEN, TableNames};
 pub use extra::{ExtraColumn, ExtraColumns, JSON_EXTRA_COLUMN, JsonExtra};

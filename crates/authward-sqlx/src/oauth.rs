@@ -25,11 +25,11 @@ where
     let read = || -> Result<_, sqlx::Error> {
         Ok(OAuthAccount {
             user_id: user_id.clone(),
-            oauth_name: row.try_get(0)?,
+            oauth_name: row.try_get::<DB::ExactText, _>(0)?.into(),
             access_token: row.try_get(1)?,
             expires_at: row.try_get(2)?,
             refresh_token: row.try_get(3)?,
-            account_id: row.try_get(4)?,
+            account_id: row.try_get::<DB::ExactText, _>(4)?.into(),
             account_email: row.try_get(5)?,
         })
     };

@@ -14,6 +14,7 @@ impl Sealed for Postgres {}
 
 impl Backend for Postgres {
     type Time = OffsetDateTime;
+    type ExactText = String;
     const INSERT_RETURNING: bool = true;
     const UPDATE_RETURNING: bool = true;
 

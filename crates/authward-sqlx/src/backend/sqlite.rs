@@ -29,6 +29,7 @@ impl Sealed for Sqlite {}
 
 impl Backend for Sqlite {
     type Time = String;
+    type ExactText = String;
     const INSERT_RETURNING: bool = true;
     const UPDATE_RETURNING: bool = true;
 

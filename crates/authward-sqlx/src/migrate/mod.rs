@@ -31,6 +31,7 @@ pub struct UserPlan {
     pub(crate) tables: TableNames,
     pub(crate) id_pk_ddl: &'static str,
     pub(crate) id_fk_ddl: &'static str,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) id_db_assigned: bool,
     pub(crate) extra: Vec<ExtraColumn>,
 }

@@ -1,0 +1,74 @@
+//! The whole conformance suite on MySQL / MariaDB, each test in a fresh database, so tests run
+//! in parallel.
+
+#![cfg(feature = "mysql")]
+
+mod common;
+
+use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::MySqlPool;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+
+/// Databases left by earlier runs are dropped once they are this old.
+const STALE_AFTER_SECS: u64 = 3600;
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A fresh database `aw_<unix seconds>_<random>` and a pool (3 connections) on it; `None`
+/// when `AUTHWARD_TEST_MYSQL_URL` is unset.
+pub async fn fresh_pool() -> Option<MySqlPool> {
+    let url = authward_testkit::service_url("AUTHWARD_TEST_MYSQL_URL")?;
+    let base = MySqlConnectOptions::from_str(&url).expect("valid mysql url");
+    let database = format!("aw_{}_{}", unix_now(), uuid::Uuid::new_v4().simple());
+    let admin = MySqlPoolOptions::new()
+        .max_connections(1)
+        .connect_with(base.clone())
+        .await
+        .expect("connect to mysql");
+    drop_stale_databases(&admin).await;
+    sqlx::query(&format!(
+        "CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
+    ))
+    .execute(&admin)
+    .await
+    .expect("create database");
+    admin.close().await;
+    Some(
+        MySqlPoolOptions::new()
+            .max_connections(3)
+            .connect_with(base.database(&database))
+            .await
+            .expect("connect to the test database"),
+    )
+}
+
+async fn drop_stale_databases(admin: &MySqlPool) {
+    let databases: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata \
+         WHERE schema_name LIKE 'aw\\_%'",
+    )
+    .fetch_all(admin)
+    .await
+    .expect("list databases");
+    for database in databases {
+        let created = database
+            .split('_')
+            .nth(1)
+            .and_then(|s| s.parse::<u64>().ok());
+        if created.is_some_and(|at| at + STALE_AFTER_SECS < unix_now()) {
+            // Another run may be dropping it too; either way it is gone.
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS `{database}`"))
+                .execute(admin)
+                .await;
+        }
+    }
+}
+
+common::suite_matrix!(sqlx::MySql, fresh_pool().await);
