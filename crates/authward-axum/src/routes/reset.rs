@@ -1,0 +1,93 @@
+//! `POST /forgot-password` and `POST /reset-password`.
+
+use authward_core::{ManagerError, UserId, validate_email};
+use axum::Router;
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::Deserialize;
+
+use super::accepted_null;
+use crate::body::ApiJson;
+use crate::error::{ApiError, ErrorCode};
+use crate::errors_map;
+use crate::state::{Authward, ExtraFields, HttpUserDb, request_info};
+
+#[derive(Deserialize)]
+pub(crate) struct EmailBody {
+    pub(crate) email: String,
+}
+
+#[derive(Deserialize)]
+struct ResetBody {
+    token: String,
+    password: String,
+}
+
+/// Validates the `email` of a body the way FastAPI's `EmailStr` does (422 when malformed).
+pub(crate) fn checked_email(email: &str) -> Result<String, ApiError> {
+    validate_email(email).map_err(|e| {
+        errors_map::manager(&ManagerError::InvalidEmail {
+            reason: e.to_string(),
+        })
+    })
+}
+
+impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
+    /// `POST /forgot-password` (202, `null`, whether or not the user exists) and
+    /// `POST /reset-password`.
+    pub fn reset_password_router(&self) -> Router {
+        Router::new()
+            .route("/forgot-password", post(forgot_password::<ID, X, DB>))
+            .route("/reset-password", post(reset_password::<ID, X, DB>))
+            .layer(axum::Extension(self.inner.body_limit))
+            .with_state(self.clone())
+    }
+}
+
+async fn forgot_password<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
+    State(aw): State<Authward<ID, X, DB>>,
+    parts: Parts,
+    ApiJson(body): ApiJson<EmailBody>,
+) -> Result<Response, ApiError> {
+    let email = checked_email(&body.email)?;
+    let manager = &aw.inner.manager;
+    let user = match manager.get_by_email(&email).await {
+        Ok(user) => user,
+        Err(ManagerError::UserNotExists) => return Ok(accepted_null()),
+        Err(e) => return Err(errors_map::manager(&e)),
+    };
+    let info = request_info(&parts);
+    match manager.forgot_password(&user, Some(&info)).await {
+        Ok(_) | Err(ManagerError::UserInactive) => Ok(accepted_null()),
+        Err(e) => Err(errors_map::manager(&e)),
+    }
+}
+
+async fn reset_password<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
+    State(aw): State<Authward<ID, X, DB>>,
+    parts: Parts,
+    ApiJson(body): ApiJson<ResetBody>,
+) -> Result<Response, ApiError> {
+    let info = request_info(&parts);
+    match aw
+        .inner
+        .manager
+        .reset_password(&body.token, &body.password, Some(&info))
+        .await
+    {
+        Ok(_) => Ok(axum::Json(serde_json::Value::Null).into_response()),
+        Err(
+            ManagerError::InvalidResetPasswordToken
+            | ManagerError::UserNotExists
+            | ManagerError::UserInactive
+            | ManagerError::InvalidId,
+        ) => Err(ApiError::BadRequest(ErrorCode::ResetPasswordBadToken)),
+        Err(ManagerError::InvalidPassword { reason }) => Err(ApiError::InvalidPassword {
+            code: ErrorCode::ResetPasswordInvalidPassword,
+            reason,
+        }),
+        Err(e) => Err(errors_map::manager(&e)),
+    }
+}

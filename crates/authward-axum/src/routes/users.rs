@@ -1,0 +1,187 @@
+//! `GET/PATCH /me`, `GET/PATCH/DELETE /{id}` (FastAPI Users), plus
+//! `POST /me/change-password`.
+
+use authward_core::manager::UserUpdate;
+use authward_core::{AuthUser, ManagerError, User, UserId};
+use axum::Router;
+use axum::extract::{FromRef, Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::body::ApiJson;
+use crate::error::{ApiError, ErrorCode};
+use crate::errors_map;
+use crate::extract::{AuthResolver, Requirements};
+use crate::schema::{user_read, user_update};
+use crate::state::{Authward, ExtraFields, HttpUserDb, request_info};
+
+#[derive(Deserialize)]
+struct ChangePasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
+    /// `GET/PATCH /me`, `POST /me/change-password` and, for superusers,
+    /// `GET/PATCH/DELETE /{id}`.
+    pub fn users_router(&self) -> Router {
+        Router::new()
+            .route(
+                "/me",
+                get(me::<ID, X, DB>)
+                    .patch(patch_me::<ID, X, DB>)
+                    // FastAPI routes `DELETE /me` to `DELETE /{id}` with id "me".
+                    .delete(|state, parts| {
+                        delete_user::<ID, X, DB>(state, Path("me".into()), parts)
+                    }),
+            )
+            .route("/me/change-password", post(change_password::<ID, X, DB>))
+            .route(
+                "/{id}",
+                get(get_user::<ID, X, DB>)
+                    .patch(patch_user::<ID, X, DB>)
+                    .delete(delete_user::<ID, X, DB>),
+            )
+            .layer(axum::Extension(self.inner.body_limit))
+            .with_state(self.clone())
+    }
+
+    async fn current(&self, parts: &Parts, superuser: bool) -> Result<User<ID, X>, ApiError> {
+        let requirements = Requirements {
+            active: true,
+            verified: self.inner.requires_verification,
+            superuser,
+        };
+        Ok(AuthResolver::from_ref(self)
+            .require(parts, requirements)
+            .await?
+            .user)
+    }
+
+    async fn target(&self, id: &str) -> Result<User<ID, X>, ApiError> {
+        let manager = &self.inner.manager;
+        let id = manager.parse_id(id).map_err(|_| ApiError::NotFound)?;
+        match manager.get(&id).await {
+            Ok(user) => Ok(user),
+            Err(ManagerError::UserNotExists) => Err(ApiError::NotFound),
+            Err(e) => Err(errors_map::manager(&e)),
+        }
+    }
+
+    async fn apply_update(
+        &self,
+        parts: &Parts,
+        update: UserUpdate<X>,
+        user: &User<ID, X>,
+        safe: bool,
+    ) -> Result<Response, ApiError> {
+        let info = request_info(parts);
+        match self
+            .inner
+            .manager
+            .update(update, user, safe, Some(&info))
+            .await
+        {
+            Ok(user) => Ok(axum::Json(user_read(&user)).into_response()),
+            Err(ManagerError::UserAlreadyExists) => Err(ApiError::BadRequest(
+                ErrorCode::UpdateUserEmailAlreadyExists,
+            )),
+            Err(ManagerError::InvalidPassword { reason }) => Err(ApiError::InvalidPassword {
+                code: ErrorCode::UpdateUserInvalidPassword,
+                reason,
+            }),
+            Err(ManagerError::UserNotExists) => Err(ApiError::NotFound),
+            Err(e) => Err(errors_map::manager(&e)),
+        }
+    }
+}
+
+async fn me<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
+    State(aw): State<Authward<ID, X, DB>>,
+    parts: Parts,
+) -> Result<Response, ApiError> {
+    let user = aw.current(&parts, false).await?;
+    Ok(axum::Json(user_read(&user)).into_response())
+}
+
+async fn patch_me<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
+    State(aw): State<Authward<ID, X, DB>>,
+    parts: Parts,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    let user = aw.current(&parts, false).await?;
+    let update = user_update(body, &user)?;
+    aw.apply_update(&parts, update, &user, true).await
+}
+
+async fn change_password<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
+    State(aw): State<Authward<ID, X, DB>>,
+    parts: Parts,
+    ApiJson(body): ApiJson<ChangePasswordBody>,
+) -> Result<Response, ApiError> {
+    let user = aw.current(&parts, false).await?;
+    let info = request_info(&parts);
+    let manager = &aw.inner.manager;
+    let checked = manager
+        .authenticate(user.email(), &body.current_password, Some(&info))
+        .await
+        .map_err(|e| errors_map::manager(&e))?;
+    if checked.as_ref().map(AuthUser::id) != Some(user.id()) {
+        return Err(ApiError::BadRequest(
+            ErrorCode::ChangePasswordBadCurrentPassword,
+        ));
+    }
+    let update = UserUpdate {
+        password: Some(body.new_password),
+        ..UserUpdate::default()
+    };
+    match manager.update(update, &user, true, Some(&info)).await {
+        Ok(_) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(ManagerError::InvalidPassword { reason }) => Err(ApiError::InvalidPassword {
+            code: ErrorCode::ChangePasswordInvalidPassword,
+            reason,
+        }),
+        Err(e) => Err(errors_map::manager(&e)),
+    }
+}
+
+async fn get_user<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
+    State(aw): State<Authward<ID, X, DB>>,
+    Path(id): Path<String>,
+    parts: Parts,
+) -> Result<Response, ApiError> {
+    aw.current(&parts, true).await?;
+    let user = aw.target(&id).await?;
+    Ok(axum::Json(user_read(&user)).into_response())
+}
+
+async fn patch_user<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
+    State(aw): State<Authward<ID, X, DB>>,
+    Path(id): Path<String>,
+    parts: Parts,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    aw.current(&parts, true).await?;
+    let user = aw.target(&id).await?;
+    let update = user_update(body, &user)?;
+    aw.apply_update(&parts, update, &user, false).await
+}
+
+async fn delete_user<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
+    State(aw): State<Authward<ID, X, DB>>,
+    Path(id): Path<String>,
+    parts: Parts,
+) -> Result<Response, ApiError> {
+    aw.current(&parts, true).await?;
+    let user = aw.target(&id).await?;
+    let info = request_info(&parts);
+    match aw.inner.manager.delete(&user, Some(&info)).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(ManagerError::UserNotExists) => Err(ApiError::NotFound),
+        Err(e) => Err(errors_map::manager(&e)),
+    }
+}

@@ -1,0 +1,74 @@
+//! `POST /request-verify-token` and `POST /verify`.
+
+use authward_core::{ManagerError, UserId};
+use axum::Router;
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::Deserialize;
+
+use super::accepted_null;
+use super::reset::{EmailBody, checked_email};
+use crate::body::ApiJson;
+use crate::error::{ApiError, ErrorCode};
+use crate::errors_map;
+use crate::schema::user_read;
+use crate::state::{Authward, ExtraFields, HttpUserDb, request_info};
+
+#[derive(Deserialize)]
+struct TokenBody {
+    token: String,
+}
+
+impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
+    /// `POST /request-verify-token` (202, `null`, always) and `POST /verify`.
+    pub fn verify_router(&self) -> Router {
+        Router::new()
+            .route("/request-verify-token", post(request_verify::<ID, X, DB>))
+            .route("/verify", post(verify::<ID, X, DB>))
+            .layer(axum::Extension(self.inner.body_limit))
+            .with_state(self.clone())
+    }
+}
+
+async fn request_verify<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
+    State(aw): State<Authward<ID, X, DB>>,
+    parts: Parts,
+    ApiJson(body): ApiJson<EmailBody>,
+) -> Result<Response, ApiError> {
+    let email = checked_email(&body.email)?;
+    let manager = &aw.inner.manager;
+    let user = match manager.get_by_email(&email).await {
+        Ok(user) => user,
+        Err(ManagerError::UserNotExists) => return Ok(accepted_null()),
+        Err(e) => return Err(errors_map::manager(&e)),
+    };
+    let info = request_info(&parts);
+    match manager.request_verify(&user, Some(&info)).await {
+        Ok(_) | Err(ManagerError::UserInactive | ManagerError::UserAlreadyVerified) => {
+            Ok(accepted_null())
+        }
+        Err(e) => Err(errors_map::manager(&e)),
+    }
+}
+
+async fn verify<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
+    State(aw): State<Authward<ID, X, DB>>,
+    parts: Parts,
+    ApiJson(body): ApiJson<TokenBody>,
+) -> Result<Response, ApiError> {
+    let info = request_info(&parts);
+    match aw.inner.manager.verify(&body.token, Some(&info)).await {
+        Ok(user) => Ok(axum::Json(user_read(&user)).into_response()),
+        Err(
+            ManagerError::InvalidVerifyToken
+            | ManagerError::UserNotExists
+            | ManagerError::InvalidId,
+        ) => Err(ApiError::BadRequest(ErrorCode::VerifyUserBadToken)),
+        Err(ManagerError::UserAlreadyVerified) => {
+            Err(ApiError::BadRequest(ErrorCode::VerifyUserAlreadyVerified))
+        }
+        Err(e) => Err(errors_map::manager(&e)),
+    }
+}
