@@ -1,0 +1,84 @@
+//! Configuration from the environment.
+
+use std::net::SocketAddr;
+
+use base64::Engine;
+
+/// Which token strategy the server uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrategyKind {
+    /// Stateless JWTs (the default).
+    Jwt,
+    /// Tokens in the SQL database (as digests).
+    Database,
+    /// Tokens in Redis (as digests).
+    Redis,
+}
+
+/// Everything the server reads from the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `AUTHWARD_BIND`, default `127.0.0.1:8000`.
+    pub bind: SocketAddr,
+    /// `DATABASE_URL`, default `sqlite://authward.db` (created on first run).
+    pub database_url: String,
+    /// `AUTHWARD_SECRET` (at least 32 bytes); random with a warning when unset.
+    pub secret: String,
+    /// `AUTHWARD_STRATEGY`: `jwt` (default), `database` or `redis`.
+    pub strategy: StrategyKind,
+    /// `AUTHWARD_REDIS_URL`, default `redis://127.0.0.1:6379/`.
+    pub redis_url: String,
+    /// `AUTHWARD_DEV_MAILBOX`: a file receiving one JSON line per verify / reset message.
+    pub mailbox: Option<String>,
+    /// `AUTHWARD_TOKEN_LIFETIME` in seconds, default 3600.
+    pub token_lifetime: i64,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    /// Reads the environment.
+    pub fn from_env() -> Result<Self, String> {
+        let bind = var("AUTHWARD_BIND")
+            .unwrap_or_else(|| "127.0.0.1:8000".into())
+            .parse()
+            .map_err(|e| format!("AUTHWARD_BIND: {e}"))?;
+        let strategy = match var("AUTHWARD_STRATEGY").as_deref().unwrap_or("jwt") {
+            "jwt" => StrategyKind::Jwt,
+            "database" => StrategyKind::Database,
+            "redis" => StrategyKind::Redis,
+            other => return Err(format!("AUTHWARD_STRATEGY: unknown strategy {other:?}")),
+        };
+        let secret = match var("AUTHWARD_SECRET") {
+            Some(secret) if secret.len() >= 32 => secret,
+            Some(_) => return Err("AUTHWARD_SECRET must be at least 32 bytes".into()),
+            None => {
+                tracing::warn!(
+                    "AUTHWARD_SECRET is not set: using a random secret, so every token dies \
+                     when the server restarts"
+                );
+                let bytes: [u8; 32] = rand::random();
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+            }
+        };
+        let token_lifetime = var("AUTHWARD_TOKEN_LIFETIME")
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|e| format!("AUTHWARD_TOKEN_LIFETIME: {e}"))
+            })
+            .transpose()?
+            .unwrap_or(3600);
+        Ok(Self {
+            bind,
+            database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://authward.db".into()),
+            secret,
+            strategy,
+            redis_url: var("AUTHWARD_REDIS_URL")
+                .unwrap_or_else(|| "redis://127.0.0.1:6379/".into()),
+            mailbox: var("AUTHWARD_DEV_MAILBOX"),
+            token_lifetime,
+        })
+    }
+}

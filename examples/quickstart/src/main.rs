@@ -1,0 +1,162 @@
+//! # quickstart
+//!
+//! FastAPI Users' HTTP contract in one command: `cargo run -p quickstart` serves
+//! `/auth/register`, `/auth/jwt/login`, `/auth/jwt/logout` with JWT bearer
+//! auth, password reset, email verification and `/users` on SQLite (`authward.db`, created and
+//! migrated on first run), plus `GET /health`.
+//!
+//! Environment: `AUTHWARD_BIND` (default `127.0.0.1:8000`), `DATABASE_URL` (`sqlite://...` or
+//! `postgres://...`), `AUTHWARD_SECRET` (≥ 32 bytes; random with a warning when unset),
+//! `AUTHWARD_STRATEGY` (`jwt`, `database`, `redis`), `AUTHWARD_REDIS_URL`,
+//! `AUTHWARD_DEV_MAILBOX` (file receiving verify / reset messages as JSON lines),
+//! `AUTHWARD_TOKEN_LIFETIME` (seconds).
+//!
+//! `cargo run -p quickstart -- create-superuser EMAIL PASSWORD` creates an administrator.
+
+mod config;
+mod mailer;
+
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use authward_axum::{AuthBackend, Authward, AuthwardConfig, BearerTransport, Transport};
+use authward_core::manager::UserCreate;
+use authward_core::strategy::{DatabaseStrategy, JwtStrategy, Strategy};
+use authward_core::{
+    AccessTokenDatabase, BoxError, SessionRevoker, User, UserDatabase, UserManager,
+};
+use authward_redis::RedisStrategy;
+use authward_sqlx::sqlx::postgres::PgPoolOptions;
+use authward_sqlx::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use authward_sqlx::sqlx::{Pool, Postgres, Sqlite};
+use authward_sqlx::{Backend, SqlxAccessTokenDatabase, SqlxUserDatabase};
+use axum::Router;
+use axum::routing::get;
+use config::{Config, StrategyKind};
+use mailer::DevMailer;
+use time::Duration;
+use uuid::Uuid;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            let mut source = err.source();
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), BoxError> {
+    let config = Config::from_env()?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if config.database_url.starts_with("postgres") {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect(&config.database_url)
+            .await?;
+        serve::<Postgres>(config, pool, args).await
+    } else {
+        let options = SqliteConnectOptions::from_str(&config.database_url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        serve::<Sqlite>(config, pool, args).await
+    }
+}
+
+type AppUser = User<Uuid>;
+
+async fn serve<DB>(config: Config, pool: Pool<DB>, args: Vec<String>) -> Result<(), BoxError>
+where
+    DB: Backend,
+    SqlxUserDatabase<DB, Uuid>: UserDatabase<Uuid, User = AppUser, Extra = ()> + Clone,
+    SqlxAccessTokenDatabase<DB, Uuid>: AccessTokenDatabase<Uuid> + Clone + 'static,
+    Uuid: authward_sqlx::SqlId<DB>,
+{
+    let users = SqlxUserDatabase::<DB, Uuid>::new(pool.clone())?;
+    users.migrate().await?;
+    let tokens = SqlxAccessTokenDatabase::<DB, Uuid>::new(pool);
+    tokens.migrate().await?;
+
+    let lifetime = Duration::seconds(config.token_lifetime);
+    let mut builder =
+        UserManager::builder(users, &config.secret).hooks(DevMailer::new(config.mailbox.clone()));
+    let strategy: Arc<dyn Strategy<AppUser>> = match config.strategy {
+        StrategyKind::Jwt => Arc::new(JwtStrategy::<Uuid>::hs256(&config.secret, lifetime)?),
+        StrategyKind::Database => {
+            let database = Arc::new(DatabaseStrategy::new(tokens, Some(lifetime)));
+            builder = builder.revoker(database.clone() as Arc<dyn SessionRevoker<Uuid>>);
+            database
+        }
+        StrategyKind::Redis => {
+            let redis =
+                Arc::new(RedisStrategy::<Uuid>::connect(&config.redis_url, Some(lifetime)).await?);
+            builder = builder.revoker(redis.clone() as Arc<dyn SessionRevoker<Uuid>>);
+            redis
+        }
+    };
+    let manager = builder.build()?;
+
+    if let Some(command) = args.first() {
+        return match (command.as_str(), args.get(1), args.get(2)) {
+            ("create-superuser", Some(email), Some(password)) => {
+                let mut create = UserCreate::<()>::new(email.clone(), password.clone());
+                create.is_superuser = Some(true);
+                create.is_verified = Some(true);
+                let user = manager.create(create, false, None).await?;
+                println!("created superuser {} ({})", user.email, user.id);
+                Ok(())
+            }
+            _ => Err("usage: quickstart [create-superuser EMAIL PASSWORD]".into()),
+        };
+    }
+
+    let backend = AuthBackend::new(
+        "jwt",
+        Transport::Bearer(BearerTransport::new("auth/jwt/login")),
+        strategy,
+    );
+    let aw = Authward::new(manager, vec![backend], AuthwardConfig::default())?;
+    let app = Router::new()
+        .route(
+            "/health",
+            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
+        )
+        .nest("/auth/jwt", aw.auth_router("jwt"))
+        .nest("/auth", aw.register_router())
+        .nest("/auth", aw.reset_password_router())
+        .nest("/auth", aw.verify_router())
+        .nest("/users", aw.users_router());
+
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    tracing::info!(
+        address = %config.bind,
+        strategy = ?config.strategy,
+        database = %config.database_url.split('?').next().unwrap_or_default(),
+        "authward quickstart listening"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
