@@ -66,3 +66,44 @@ async fn drop_stale_schemas(admin: &PgPool) {
 }
 
 common::suite_matrix!(sqlx::Postgres, fresh_pool().await);
+
+mod migrations {
+    use super::*;
+    use common::adoption;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_fastapi_users_database_is_adopted() {
+        let Some(pool) = fresh_pool().await else {
+            return;
+        };
+        for statement in adoption::statements(include_str!("fixtures/fastapi_users_postgres.sql")) {
+            sqlx::query(&statement)
+                .execute(&pool)
+                .await
+                .expect("fixture statement");
+        }
+        adoption::adopted_database_works(pool).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn migrations_are_idempotent() {
+        let Some(pool) = fresh_pool().await else {
+            return;
+        };
+        adoption::migrations_are_idempotent(pool).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_outage_is_unavailable() {
+        let options = PgConnectOptions::new()
+            .host("127.0.0.1")
+            .port(1)
+            .username("postgres")
+            .database("test");
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(std::time::Duration::from_secs(2))
+            .connect_lazy_with(options);
+        adoption::outage_is_unavailable(pool).await;
+    }
+}

@@ -50,3 +50,66 @@ mod memory {
     use super::*;
     common::suite_matrix!(sqlx::Sqlite, memory_pool().await);
 }
+
+mod migrations {
+    use super::*;
+    use authward_sqlx::{MigrateError, SqlxUserDatabase};
+    use common::adoption;
+
+    async fn load_fixture(pool: &SqlitePool) {
+        let sql = include_str!("fixtures/fastapi_users_sqlite.sql");
+        for statement in adoption::statements(sql) {
+            sqlx::query(&statement)
+                .execute(pool)
+                .await
+                .expect("fixture statement");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_fastapi_users_database_is_adopted() {
+        let pool = file_pool().await.expect("pool");
+        load_fixture(&pool).await;
+        adoption::adopted_database_works(pool).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_fastapi_users_database_in_memory_is_adopted() {
+        let pool = memory_pool().await.expect("pool");
+        load_fixture(&pool).await;
+        adoption::adopted_database_works(pool).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn migrations_are_idempotent() {
+        adoption::migrations_are_idempotent(file_pool().await.expect("pool")).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn case_duplicates_stop_the_adoption_and_change_nothing() {
+        let pool = file_pool().await.expect("pool");
+        load_fixture(&pool).await;
+        sqlx::query(
+            "INSERT INTO user VALUES ('a1a1a1a1-0000-4000-8000-000000000003', \
+             'KING.ARTHUR@camelot.bt', 'x', 1, 0, 0)",
+        )
+        .execute(&pool)
+        .await
+        .expect("insert a case duplicate, as FastAPI Users allowed");
+        let users = SqlxUserDatabase::<sqlx::Sqlite, uuid::Uuid>::new(pool.clone()).expect("store");
+        match users.migrate().await {
+            Err(MigrateError::DuplicateEmails { emails }) => {
+                assert_eq!(emails, ["king.arthur@camelot.bt"]);
+            }
+            other => panic!("expected DuplicateEmails, got {other:?}"),
+        }
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info('user')")
+            .fetch_all(&pool)
+            .await
+            .expect("columns");
+        assert!(
+            !columns.iter().any(|c| c == "email_key"),
+            "the failed migration was rolled back: {columns:?}"
+        );
+    }
+}

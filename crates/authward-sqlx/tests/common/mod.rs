@@ -7,6 +7,7 @@ use authward_sqlx::{
     Backend, ExtraColumns, SqlId, SqlxAccessTokenDatabase, SqlxUserDatabase, TableNames,
 };
 
+pub mod adoption;
 pub mod profile;
 
 /// A migrated user store over `pool`.
