@@ -40,6 +40,19 @@ pub struct RefreshTokens<S, ID> {
     _id: PhantomData<fn() -> ID>,
 }
 
+impl<S: Clone, ID> Clone for RefreshTokens<S, ID> {
+    /// A handle on the same store (for stores whose clones share data, like the memory and
+    /// SQL pool-backed ones), e.g. to register as a [`SessionRevoker`] as well.
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            lifetime: self.lifetime,
+            clock: Arc::clone(&self.clock),
+            _id: PhantomData,
+        }
+    }
+}
+
 impl<S, ID> fmt::Debug for RefreshTokens<S, ID> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RefreshTokens")

@@ -320,10 +320,14 @@ impl JwtKey {
         use base64::Engine;
         use base64::engine::general_purpose::URL_SAFE_NO_PAD;
         match &self.verifier {
-            Verifier::Hmac(key) => match URL_SAFE_NO_PAD.decode(signature_b64) {
-                Ok(signature) => key.verify(message, &signature),
-                Err(_) => false,
-            },
+            Verifier::Hmac(key) => {
+                // HMAC-SHA-512 signatures are 64 bytes; anything longer is not a signature.
+                let mut signature = [0_u8; 66];
+                match URL_SAFE_NO_PAD.decode_slice(signature_b64, &mut signature) {
+                    Ok(len) => key.verify(message, &signature[..len]),
+                    Err(_) => false,
+                }
+            }
             Verifier::Public(key) => match std::str::from_utf8(signature_b64) {
                 Ok(signature) => matches!(
                     jsonwebtoken::crypto::verify(signature, message, key, self.algorithm),

@@ -4,12 +4,15 @@
 use std::fmt;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use crate::clock::{Clock, SystemClock};
 use crate::db::AccessTokenDatabase;
 use crate::error::DbError;
 use crate::id::UserId;
+use crate::revoke::SessionRevoker;
 use crate::token::{NewAccessToken, TokenDigest};
 
 use super::super::token_gen::fill_random;
@@ -29,14 +32,21 @@ use super::super::token_gen::fill_random;
 /// refresh tokens would show revocations as sessions, and the other strategy's
 /// log-out-everywhere would delete the revocations. Records older than the JWT lifetime are
 /// useless and can be removed with [`JwtRevocationStore::purge`].
+///
+/// It is the [`SessionRevoker`] of a JWT setup: register it with the user manager so that
+/// password resets, password changes and "log out everywhere" record a cut-off. (A
+/// [`JwtStrategy`](super::JwtStrategy) without a store revokes on password changes through
+/// its fingerprint alone and has nothing to register.)
 pub struct JwtRevocationStore<ID> {
     store: Arc<dyn AccessTokenDatabase<ID>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl<ID> Clone for JwtRevocationStore<ID> {
     fn clone(&self) -> Self {
         Self {
             store: Arc::clone(&self.store),
+            clock: Arc::clone(&self.clock),
         }
     }
 }
@@ -79,14 +89,26 @@ fn ceil_to_second(nanos: i128) -> i128 {
 impl<ID: UserId> JwtRevocationStore<ID> {
     /// Revocations kept in `store` (give it a store of its own).
     pub fn new(store: impl AccessTokenDatabase<ID> + 'static) -> Self {
-        Self {
-            store: Arc::new(store),
-        }
+        Self::from_arc(Arc::new(store))
     }
 
     /// Revocations kept in a shared store handle.
     pub fn from_arc(store: Arc<dyn AccessTokenDatabase<ID>>) -> Self {
-        Self { store }
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Reads "now" (the instant [`SessionRevoker::revoke_all`] records) from `clock`.
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    pub(crate) fn with_shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Revokes every token of `user_id` issued before `at`.
@@ -163,6 +185,15 @@ impl<ID: UserId> JwtRevocationStore<ID> {
     /// they revoke has expired by then). Returns how many were deleted.
     pub async fn purge(&self, before: OffsetDateTime) -> Result<u64, DbError> {
         self.store.delete_expired(before).await
+    }
+}
+
+#[async_trait]
+impl<ID: UserId> SessionRevoker<ID> for JwtRevocationStore<ID> {
+    /// Records a cut-off at the clock's "now": every token of the user issued before is
+    /// refused.
+    async fn revoke_all(&self, user_id: &ID) -> Result<(), DbError> {
+        self.revoke_user_before(user_id, self.clock.now()).await
     }
 }
 

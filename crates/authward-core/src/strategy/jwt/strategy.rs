@@ -14,10 +14,8 @@ use super::keys::{JwtKey, JwtKeyError, Signer, algorithm_name};
 use super::revocation::JwtRevocationStore;
 use crate::clock::{Clock, SystemClock};
 use crate::db::AccessTokenDatabase;
-use crate::error::DbError;
 use crate::id::UserId;
 use crate::revoke::SessionRevoker;
-use crate::strategy::token_gen::fill_random;
 use crate::strategy::{Strategy, StrategyError, UserLookup};
 use crate::user::AuthUser;
 
@@ -74,8 +72,15 @@ pub struct JwtStrategyBuilder<ID> {
     clock: Arc<dyn Clock>,
     fingerprints: bool,
     fingerprint_secret: Option<Vec<u8>>,
-    revocations: Option<JwtRevocationStore<ID>>,
+    revocations: Option<Revocations<ID>>,
     max_token_len: usize,
+}
+
+enum Revocations<ID> {
+    /// A raw store: gets the strategy's clock at build time.
+    Store(Arc<dyn AccessTokenDatabase<ID>>),
+    /// A configured revocation store: keeps its own clock.
+    Configured(JwtRevocationStore<ID>),
 }
 
 impl<ID> fmt::Debug for JwtStrategyBuilder<ID> {
@@ -137,14 +142,18 @@ impl<ID: UserId> JwtStrategyBuilder<ID> {
     }
 
     /// Keeps revocations (logout of one token, log-out-everywhere) in a store of their own.
+    ///
+    /// Register [`JwtStrategy::revocation_store`] with the user manager as a
+    /// [`SessionRevoker`](crate::SessionRevoker).
     pub fn revocation_store(mut self, store: impl AccessTokenDatabase<ID> + 'static) -> Self {
-        self.revocations = Some(JwtRevocationStore::new(store));
+        self.revocations = Some(Revocations::Store(Arc::new(store)));
         self
     }
 
-    /// Like [`JwtStrategyBuilder::revocation_store`], with a store handle shared elsewhere.
+    /// Like [`JwtStrategyBuilder::revocation_store`], with a revocation store configured (and
+    /// possibly shared) elsewhere; it keeps its own clock.
     pub fn revocations(mut self, revocations: JwtRevocationStore<ID>) -> Self {
-        self.revocations = Some(revocations);
+        self.revocations = Some(Revocations::Configured(revocations));
         self
     }
 
@@ -219,8 +228,13 @@ impl<ID: UserId> JwtStrategyBuilder<ID> {
             audience: self.audience,
             lifetime_secs: self.lifetime.whole_seconds(),
             leeway_nanos: self.leeway.whole_nanoseconds(),
+            revocations: self.revocations.map(|r| match r {
+                Revocations::Store(store) => {
+                    JwtRevocationStore::from_arc(store).with_shared_clock(Arc::clone(&self.clock))
+                }
+                Revocations::Configured(configured) => configured,
+            }),
             clock: self.clock,
-            revocations: self.revocations,
             max_token_len: self.max_token_len,
         })
     }
@@ -316,9 +330,21 @@ impl<ID: UserId> JwtStrategy<ID> {
         Self::builder(JwtKey::hs256(secret)?, lifetime).build()
     }
 
-    /// The revocation store, if one is configured.
+    /// The revocation store, if one is configured: the [`SessionRevoker`] to register with the
+    /// user manager.
     pub fn revocation_store(&self) -> Option<&JwtRevocationStore<ID>> {
         self.revocations.as_ref()
+    }
+
+    /// Revokes every token issued to `user_id` so far (log out everywhere).
+    ///
+    /// [`StrategyError::RevokeAllNotSupported`] without a revocation store: stateless JWTs can
+    /// then only be revoked by a password change.
+    pub async fn log_out_everywhere(&self, user_id: &ID) -> Result<(), StrategyError> {
+        match &self.revocations {
+            Some(revocations) => Ok(revocations.revoke_all(user_id).await?),
+            None => Err(StrategyError::RevokeAllNotSupported),
+        }
     }
 
     /// How long a token lives.
@@ -402,8 +428,10 @@ impl<ID: UserId> JwtStrategy<ID> {
     /// Issues a token for `user_id` whose password hash is `hashed_password`.
     fn issue(&self, user_id: &ID, hashed_password: &str) -> Result<String, StrategyError> {
         let now = self.clock.now().unix_timestamp();
+        // The `jti` only has to be unique, not secret: the thread-local CSPRNG (ChaCha12,
+        // seeded and periodically reseeded from the OS) saves a system call per token.
         let mut jti = [0_u8; 16];
-        fill_random(&mut jti)?;
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut jti);
         let jti = URL_SAFE_NO_PAD.encode(jti);
         let fgpt = self.fingerprint(0, hashed_password);
         let sub = user_id.to_string();
@@ -490,22 +518,5 @@ impl<U: AuthUser> Strategy<U> for JwtStrategy<U::Id> {
             .revoke_token_id(user.id(), &jti, self.clock.now())
             .await?;
         Ok(())
-    }
-}
-
-#[async_trait]
-impl<ID: UserId> SessionRevoker<ID> for JwtStrategy<ID> {
-    /// Records a log-out-everywhere cut-off in the revocation store. Without a store this is
-    /// an error ([`StrategyError::RevokeAllNotSupported`] inside [`DbError::Backend`]): JWTs
-    /// are then revoked only by password changes, through the fingerprint.
-    async fn revoke_all(&self, user_id: &ID) -> Result<(), DbError> {
-        match &self.revocations {
-            Some(revocations) => {
-                revocations
-                    .revoke_user_before(user_id, self.clock.now())
-                    .await
-            }
-            None => Err(DbError::backend(StrategyError::RevokeAllNotSupported)),
-        }
     }
 }
