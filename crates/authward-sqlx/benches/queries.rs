@@ -1,3 +1,285 @@
-//! Placeholder, replaced by the criterion benchmark.
+//! authward-sqlx queries next to the same query written directly with sqlx, on PostgreSQL
+//! (`AUTHWARD_TEST_POSTGRES_URL`, skipped when unset) and SQLite (a temp file, WAL).
+//!
+//! ```sh
+//! eval "$(bash scripts/services.sh)"
+//! cargo bench -p authward-sqlx --all-features --bench queries
+//! ```
+//!
+//! Each group has an `authward` and a `direct` function: get a user by id, by email (the
+//! direct query uses the same `email_key` column and index), and look a token up by digest
+//! with a `max_age` cut-off.
 
-fn main() {}
+use std::hint::black_box;
+use std::str::FromStr;
+
+use authward_core::{
+    AccessTokenDatabase, NewAccessToken, NewUser, TokenDigest, User, UserDatabase,
+};
+use authward_sqlx::{Backend, SqlId, SqlxAccessTokenDatabase, SqlxUserDatabase};
+use criterion::{Criterion, criterion_group, criterion_main};
+use time::{Duration, OffsetDateTime};
+use tokio::runtime::Runtime;
+use uuid::Uuid;
+
+const USERS: usize = 1000;
+
+struct Fixture<DB: Backend> {
+    users: SqlxUserDatabase<DB, Uuid>,
+    tokens: SqlxAccessTokenDatabase<DB, Uuid>,
+    pool: sqlx::Pool<DB>,
+    id: Uuid,
+    email: String,
+    digest: TokenDigest,
+    cutoff: OffsetDateTime,
+}
+
+async fn fill<DB>(pool: sqlx::Pool<DB>) -> Fixture<DB>
+where
+    DB: Backend,
+    Uuid: SqlId<DB>,
+    SqlxUserDatabase<DB, Uuid>: UserDatabase<Uuid, User = User<Uuid>, Extra = ()>,
+    SqlxAccessTokenDatabase<DB, Uuid>: AccessTokenDatabase<Uuid>,
+{
+    let users = SqlxUserDatabase::<DB, Uuid>::new(pool.clone()).expect("store");
+    users.migrate().await.expect("migrate");
+    let tokens = SqlxAccessTokenDatabase::<DB, Uuid>::new(pool.clone());
+    tokens.migrate().await.expect("migrate tokens");
+    let now = OffsetDateTime::now_utc();
+    let mut last = None;
+    for i in 0..USERS {
+        let user = users
+            .create(NewUser::new(
+                format!("Knight.{i}@Camelot.bt"),
+                "$argon2id$bench",
+            ))
+            .await
+            .expect("create");
+        let token = format!("bench-token-{i}");
+        tokens
+            .create(NewAccessToken::new(&token, user.id, now))
+            .await
+            .expect("token");
+        last = Some((user, token));
+    }
+    let (user, token) = last.expect("users were created");
+    Fixture {
+        users,
+        tokens,
+        pool,
+        id: user.id,
+        email: user.email.to_uppercase(),
+        digest: TokenDigest::of(&token),
+        cutoff: now - Duration::hours(1),
+    }
+}
+
+/// What a hand-written query decodes a user into.
+type UserRow = (Uuid, String, String, bool, bool, bool);
+type SqliteUserRow = (String, String, String, bool, bool, bool);
+
+fn postgres(c: &mut Criterion, rt: &Runtime) {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    let Ok(url) = std::env::var("AUTHWARD_TEST_POSTGRES_URL") else {
+        eprintln!("postgres benches skipped: AUTHWARD_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let fixture = rt.block_on(async {
+        let base = PgConnectOptions::from_str(&url).expect("url");
+        let schema = format!("aw_bench_{}", Uuid::new_v4().simple());
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(base.clone())
+            .await
+            .expect("connect");
+        sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+            .execute(&admin)
+            .await
+            .expect("schema");
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(base.options([("search_path", schema.as_str())]))
+            .await
+            .expect("connect");
+        (fill(pool).await, admin, schema)
+    });
+    let (f, admin, schema) = fixture;
+
+    let mut group = c.benchmark_group("postgres/get_by_id");
+    group.bench_function("authward", |b| {
+        b.to_async(rt)
+            .iter(|| async { black_box(f.users.get(&f.id).await.expect("get")) })
+    });
+    group.bench_function("direct", |b| {
+        b.to_async(rt).iter(|| async {
+            let row: Option<UserRow> = sqlx::query_as(
+                "SELECT \"id\", \"email\", \"hashed_password\", \"is_active\", \"is_superuser\", \
+                 \"is_verified\" FROM \"user\" WHERE \"id\" = $1",
+            )
+            .bind(f.id)
+            .fetch_optional(&f.pool)
+            .await
+            .expect("direct");
+            black_box(row)
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("postgres/get_by_email");
+    group.bench_function("authward", |b| {
+        b.to_async(rt)
+            .iter(|| async { black_box(f.users.get_by_email(&f.email).await.expect("get")) })
+    });
+    group.bench_function("direct", |b| {
+        b.to_async(rt).iter(|| async {
+            let row: Option<UserRow> = sqlx::query_as(
+                "SELECT \"id\", \"email\", \"hashed_password\", \"is_active\", \"is_superuser\", \
+                 \"is_verified\" FROM \"user\" WHERE \"email_key\" = $1",
+            )
+            .bind(f.email.to_lowercase())
+            .fetch_optional(&f.pool)
+            .await
+            .expect("direct");
+            black_box(row)
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("postgres/token_lookup");
+    group.bench_function("authward", |b| {
+        b.to_async(rt).iter(|| async {
+            black_box(
+                f.tokens
+                    .get_by_token(&f.digest, Some(f.cutoff))
+                    .await
+                    .expect("get"),
+            )
+        })
+    });
+    group.bench_function("direct", |b| {
+        b.to_async(rt).iter(|| async {
+            let row: Option<(Uuid, OffsetDateTime, Option<Uuid>, bool)> = sqlx::query_as(
+                "SELECT \"user_id\", \"created_at\", \"family\", \"used\" FROM \"accesstoken\" \
+                 WHERE \"digest\" = $1 AND \"created_at\" >= $2",
+            )
+            .bind(f.digest.as_bytes().as_slice())
+            .bind(f.cutoff)
+            .fetch_optional(&f.pool)
+            .await
+            .expect("direct");
+            black_box(row)
+        })
+    });
+    group.finish();
+
+    rt.block_on(async {
+        let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+            .execute(&admin)
+            .await;
+    });
+}
+
+fn sqlite(c: &mut Criterion, rt: &Runtime) {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+    let path = std::env::temp_dir().join(format!("authward-bench-{}.db", Uuid::new_v4()));
+    let f = rt.block_on(async {
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .expect("open");
+        fill(pool).await
+    });
+
+    let mut group = c.benchmark_group("sqlite/get_by_id");
+    group.bench_function("authward", |b| {
+        b.to_async(rt)
+            .iter(|| async { black_box(f.users.get(&f.id).await.expect("get")) })
+    });
+    group.bench_function("direct", |b| {
+        b.to_async(rt).iter(|| async {
+            let row: Option<SqliteUserRow> = sqlx::query_as(
+                "SELECT \"id\", \"email\", \"hashed_password\", \"is_active\", \"is_superuser\", \
+                 \"is_verified\" FROM \"user\" WHERE \"id\" = ?1",
+            )
+            .bind(f.id.hyphenated().to_string())
+            .fetch_optional(&f.pool)
+            .await
+            .expect("direct");
+            black_box(row.map(|r| (Uuid::parse_str(&r.0), r)))
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("sqlite/get_by_email");
+    group.bench_function("authward", |b| {
+        b.to_async(rt)
+            .iter(|| async { black_box(f.users.get_by_email(&f.email).await.expect("get")) })
+    });
+    group.bench_function("direct", |b| {
+        b.to_async(rt).iter(|| async {
+            let row: Option<SqliteUserRow> = sqlx::query_as(
+                "SELECT \"id\", \"email\", \"hashed_password\", \"is_active\", \"is_superuser\", \
+                 \"is_verified\" FROM \"user\" WHERE \"email_key\" = ?1",
+            )
+            .bind(f.email.to_lowercase())
+            .fetch_optional(&f.pool)
+            .await
+            .expect("direct");
+            black_box(row.map(|r| (Uuid::parse_str(&r.0), r)))
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("sqlite/token_lookup");
+    group.bench_function("authward", |b| {
+        b.to_async(rt).iter(|| async {
+            black_box(
+                f.tokens
+                    .get_by_token(&f.digest, Some(f.cutoff))
+                    .await
+                    .expect("get"),
+            )
+        })
+    });
+    group.bench_function("direct", |b| {
+        b.to_async(rt).iter(|| async {
+            let row: Option<(String, String, Option<String>, bool)> = sqlx::query_as(
+                "SELECT \"user_id\", \"created_at\", \"family\", \"used\" FROM \"accesstoken\" \
+                 WHERE \"digest\" = ?1 AND \"created_at\" >= ?2",
+            )
+            .bind(f.digest.as_bytes().as_slice())
+            .bind(
+                f.cutoff
+                    .format(time::macros::format_description!(
+                        "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:6]"
+                    ))
+                    .expect("format"),
+            )
+            .fetch_optional(&f.pool)
+            .await
+            .expect("direct");
+            black_box(row)
+        })
+    });
+    group.finish();
+    drop(f);
+    let _ = std::fs::remove_file(&path);
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    postgres(c, &rt);
+    sqlite(c, &rt);
+}
+
+criterion_group!(queries, benches);
+criterion_main!(queries);

@@ -85,6 +85,70 @@ mod migrations {
         adoption::adopted_database_works(pool).await;
     }
 
+    /// FastAPI Users' integer variant (`SERIAL` ids) adopted by an `i64` store.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_integer_id_database_is_adopted() {
+        use authward_core::{AccessTokenDatabase, NewUser, TokenDigest, UserDatabase};
+        use authward_sqlx::{SqlxAccessTokenDatabase, SqlxUserDatabase};
+        let Some(pool) = fresh_pool().await else {
+            return;
+        };
+        let ddl = [
+            "CREATE TABLE \"user\" (id SERIAL NOT NULL, email VARCHAR(320) NOT NULL, \
+             hashed_password VARCHAR(1024) NOT NULL, is_active BOOLEAN NOT NULL, \
+             is_superuser BOOLEAN NOT NULL, is_verified BOOLEAN NOT NULL, PRIMARY KEY (id))",
+            "CREATE UNIQUE INDEX ix_user_email ON \"user\" (email)",
+            "CREATE TABLE accesstoken (user_id INTEGER NOT NULL, token VARCHAR(43) NOT NULL, \
+             created_at TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY (token), \
+             FOREIGN KEY(user_id) REFERENCES \"user\" (id) ON DELETE cascade)",
+            "CREATE TABLE oauth_account (id SERIAL NOT NULL, user_id INTEGER NOT NULL, \
+             oauth_name VARCHAR(100) NOT NULL, access_token VARCHAR(1024) NOT NULL, \
+             expires_at INTEGER, refresh_token VARCHAR(1024), account_id VARCHAR(320) NOT NULL, \
+             account_email VARCHAR(320) NOT NULL, PRIMARY KEY (id), \
+             FOREIGN KEY(user_id) REFERENCES \"user\" (id) ON DELETE cascade)",
+        ];
+        for statement in ddl {
+            sqlx::query(statement).execute(&pool).await.expect("ddl");
+        }
+        sqlx::query(
+            "INSERT INTO \"user\" (email, hashed_password, is_active, is_superuser, is_verified) \
+             VALUES ('Lancelot@camelot.bt', $1, true, false, true)",
+        )
+        .bind(adoption::BCRYPT)
+        .execute(&pool)
+        .await
+        .expect("user");
+        sqlx::query("INSERT INTO accesstoken VALUES (1, $1, '2030-01-01 12:00:00+00')")
+            .bind(adoption::LEGACY_TOKEN)
+            .execute(&pool)
+            .await
+            .expect("token");
+
+        let users = SqlxUserDatabase::<sqlx::Postgres, i64>::new(pool.clone()).expect("store");
+        let tokens = SqlxAccessTokenDatabase::<sqlx::Postgres, i64>::new(pool);
+        for _ in 0..2 {
+            users.migrate().await.expect("adopt users");
+            tokens.migrate().await.expect("adopt tokens");
+        }
+        let lancelot = users
+            .get_by_email("LANCELOT@camelot.bt")
+            .await
+            .expect("get_by_email")
+            .expect("found ignoring case");
+        assert_eq!(lancelot.id, 1);
+        assert_eq!(lancelot.hashed_password, adoption::BCRYPT);
+        let next = users
+            .create(NewUser::new("Bedivere@camelot.bt", "h"))
+            .await
+            .expect("create after adoption");
+        assert_eq!(next.id, 2, "the SERIAL sequence goes on");
+        let session = tokens
+            .get_by_token(&TokenDigest::of(adoption::LEGACY_TOKEN), None)
+            .await
+            .expect("get_by_token");
+        assert_eq!(session.map(|t| t.user_id), Some(1));
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn migrations_are_idempotent() {
         let Some(pool) = fresh_pool().await else {

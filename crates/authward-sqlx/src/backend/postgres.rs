@@ -107,7 +107,7 @@ fn user_table_ddl(plan: &UserPlan, name: &str) -> String {
     let mut cols = vec![
         format!("\"id\" {}", plan.id_pk_ddl),
         "\"email\" VARCHAR(320) NOT NULL".to_owned(),
-        "\"email_key\" VARCHAR(320) NOT NULL".to_owned(),
+        "\"email_key\" TEXT NOT NULL".to_owned(),
         "\"hashed_password\" VARCHAR(1024) NOT NULL".to_owned(),
         "\"is_active\" BOOLEAN NOT NULL DEFAULT TRUE".to_owned(),
         "\"is_superuser\" BOOLEAN NOT NULL DEFAULT FALSE".to_owned(),
@@ -144,10 +144,7 @@ async fn migrate_users(conn: &mut PgConnection, plan: &UserPlan) -> Result<(), M
         exec(conn, &user_table_ddl(plan, user)).await?;
     } else {
         if column_type(conn, user, "email_key").await?.is_none() {
-            let sql = format!(
-                "ALTER TABLE {} ADD COLUMN \"email_key\" VARCHAR(320)",
-                q(user)
-            );
+            let sql = format!("ALTER TABLE {} ADD COLUMN \"email_key\" TEXT", q(user));
             exec(conn, &sql).await?;
         }
         backfill_email_keys(conn, user).await?;

@@ -1,4 +1,4 @@
-//! SQLite: `"quoted"` identifiers, `?n` placeholders, `RETURNING`, timestamps as fixed-width
+//! SQLite: `` `quoted` `` identifiers, `?n` placeholders, `RETURNING`, timestamps as fixed-width
 //! UTC text (`YYYY-MM-DD HH:MM:SS.ffffff`, which sorts and compares correctly), transactional
 //! DDL.
 
@@ -33,8 +33,11 @@ impl Backend for Sqlite {
     const INSERT_RETURNING: bool = true;
     const UPDATE_RETURNING: bool = true;
 
+    /// Backticks, not double quotes: SQLite takes a double-quoted name that matches no column
+    /// as a string literal, so a connection with a stale schema (another connection just added
+    /// a column) would silently select the literal instead of failing and reloading its schema.
     fn quote(ident: &str) -> String {
-        format!("\"{ident}\"")
+        format!("`{ident}`")
     }
 
     fn placeholder(n: usize) -> String {
@@ -125,7 +128,7 @@ fn user_table_ddl(plan: &UserPlan, name: &str) -> String {
     let mut cols = vec![
         format!("{} {}", q("id"), plan.id_pk_ddl),
         format!("{} VARCHAR(320) NOT NULL", q("email")),
-        format!("{} VARCHAR(320) NOT NULL", q("email_key")),
+        format!("{} TEXT NOT NULL", q("email_key")),
         format!("{} VARCHAR(1024) NOT NULL", q("hashed_password")),
         format!("{} BOOLEAN NOT NULL DEFAULT 1", q("is_active")),
         format!("{} BOOLEAN NOT NULL DEFAULT 0", q("is_superuser")),
@@ -142,14 +145,14 @@ fn user_table_ddl(plan: &UserPlan, name: &str) -> String {
 fn oauth_table_ddl(plan: &UserPlan, name: &str) -> String {
     format!(
         "CREATE TABLE {} (\
-         \"id\" INTEGER PRIMARY KEY AUTOINCREMENT, \
-         \"user_id\" {} REFERENCES {} (\"id\") ON DELETE CASCADE, \
-         \"oauth_name\" VARCHAR(100) NOT NULL, \
-         \"access_token\" TEXT NOT NULL, \
-         \"expires_at\" BIGINT, \
-         \"refresh_token\" TEXT, \
-         \"account_id\" VARCHAR(320) NOT NULL, \
-         \"account_email\" VARCHAR(320) NOT NULL)",
+         `id` INTEGER PRIMARY KEY AUTOINCREMENT, \
+         `user_id` {} REFERENCES {} (`id`) ON DELETE CASCADE, \
+         `oauth_name` VARCHAR(100) NOT NULL, \
+         `access_token` TEXT NOT NULL, \
+         `expires_at` BIGINT, \
+         `refresh_token` TEXT, \
+         `account_id` VARCHAR(320) NOT NULL, \
+         `account_email` VARCHAR(320) NOT NULL)",
         q(name),
         plan.id_fk_ddl,
         q(plan.tables.user.as_str()),
@@ -164,10 +167,7 @@ async fn migrate_users(conn: &mut SqliteConnection, plan: &UserPlan) -> Result<(
         if !has_column(conn, user, "email_key").await? {
             exec(
                 conn,
-                &format!(
-                    "ALTER TABLE {} ADD COLUMN \"email_key\" VARCHAR(320)",
-                    q(user)
-                ),
+                &format!("ALTER TABLE {} ADD COLUMN `email_key` TEXT", q(user)),
             )
             .await?;
         }
@@ -187,7 +187,7 @@ async fn migrate_users(conn: &mut SqliteConnection, plan: &UserPlan) -> Result<(
     exec(
         conn,
         &format!(
-            "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} (\"email_key\")",
+            "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} (`email_key`)",
             q(&plan.tables.user.suffixed("email_key_idx")),
             q(user)
         ),
@@ -199,7 +199,7 @@ async fn migrate_users(conn: &mut SqliteConnection, plan: &UserPlan) -> Result<(
 /// Fills `email_key` where it is missing, refusing case-insensitive duplicates.
 async fn backfill_email_keys(conn: &mut SqliteConnection, user: &str) -> Result<(), MigrateError> {
     let missing: Vec<(i64, String)> = sqlx::query_as(&format!(
-        "SELECT rowid, \"email\" FROM {} WHERE \"email_key\" IS NULL",
+        "SELECT rowid, `email` FROM {} WHERE `email_key` IS NULL",
         q(user)
     ))
     .fetch_all(&mut *conn)
@@ -208,7 +208,7 @@ async fn backfill_email_keys(conn: &mut SqliteConnection, user: &str) -> Result<
     if missing.is_empty() {
         return Ok(());
     }
-    let all: Vec<String> = sqlx::query_scalar(&format!("SELECT \"email\" FROM {}", q(user)))
+    let all: Vec<String> = sqlx::query_scalar(&format!("SELECT `email` FROM {}", q(user)))
         .fetch_all(&mut *conn)
         .await
         .map_err(schema_error)?;
@@ -216,7 +216,7 @@ async fn backfill_email_keys(conn: &mut SqliteConnection, user: &str) -> Result<
     if !emails.is_empty() {
         return Err(MigrateError::DuplicateEmails { emails });
     }
-    let update = format!("UPDATE {} SET \"email_key\" = ?1 WHERE rowid = ?2", q(user));
+    let update = format!("UPDATE {} SET `email_key` = ?1 WHERE rowid = ?2", q(user));
     for (rowid, email) in missing {
         sqlx::query(&update)
             .bind(authward_core::user::email_key(&email))
@@ -234,8 +234,8 @@ async fn migrate_oauth(conn: &mut SqliteConnection, plan: &UserPlan) -> Result<(
     if table_exists(conn, oauth).await? && !index_exists(conn, &account_key).await? {
         // A table from FastAPI Users: rebuild it in authward's layout.
         let dups: Vec<(String, String)> = sqlx::query_as(&format!(
-            "SELECT \"oauth_name\", \"account_id\" FROM {} \
-             GROUP BY \"oauth_name\", \"account_id\" HAVING COUNT(*) > 1",
+            "SELECT `oauth_name`, `account_id` FROM {} \
+             GROUP BY `oauth_name`, `account_id` HAVING COUNT(*) > 1",
             q(oauth)
         ))
         .fetch_all(&mut *conn)
@@ -247,8 +247,8 @@ async fn migrate_oauth(conn: &mut SqliteConnection, plan: &UserPlan) -> Result<(
         let new = plan.tables.oauth_account.suffixed(NEW_SUFFIX);
         exec(conn, &format!("DROP TABLE IF EXISTS {}", q(&new))).await?;
         exec(conn, &oauth_table_ddl(plan, &new)).await?;
-        let cols = "\"user_id\", \"oauth_name\", \"access_token\", \"expires_at\", \
-                    \"refresh_token\", \"account_id\", \"account_email\"";
+        let cols = "`user_id`, `oauth_name`, `access_token`, `expires_at`, \
+                    `refresh_token`, `account_id`, `account_email`";
         exec(
             conn,
             &format!(
@@ -270,8 +270,8 @@ async fn migrate_oauth(conn: &mut SqliteConnection, plan: &UserPlan) -> Result<(
     exec(
         conn,
         &format!(
-            "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} (\"oauth_name\", \"account_id\"); \
-             CREATE INDEX IF NOT EXISTS {} ON {} (\"user_id\")",
+            "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} (`oauth_name`, `account_id`); \
+             CREATE INDEX IF NOT EXISTS {} ON {} (`user_id`)",
             q(&account_key),
             q(oauth),
             q(&plan.tables.oauth_account.suffixed("user_id_idx")),
@@ -284,11 +284,11 @@ async fn migrate_oauth(conn: &mut SqliteConnection, plan: &UserPlan) -> Result<(
 fn token_table_ddl(plan: &TokenPlan, name: &str) -> String {
     format!(
         "CREATE TABLE {} (\
-         \"digest\" BLOB NOT NULL PRIMARY KEY, \
-         \"user_id\" {} REFERENCES {} (\"id\") ON DELETE CASCADE, \
-         \"created_at\" TEXT NOT NULL, \
-         \"family\" CHAR(36), \
-         \"used\" BOOLEAN NOT NULL DEFAULT 0)",
+         `digest` BLOB NOT NULL PRIMARY KEY, \
+         `user_id` {} REFERENCES {} (`id`) ON DELETE CASCADE, \
+         `created_at` TEXT NOT NULL, \
+         `family` CHAR(36), \
+         `used` BOOLEAN NOT NULL DEFAULT 0)",
         q(name),
         plan.id_fk_ddl,
         q(plan.tables.user.as_str()),
@@ -304,14 +304,13 @@ async fn migrate_tokens(conn: &mut SqliteConnection, plan: &TokenPlan) -> Result
         let new = plan.tables.accesstoken.suffixed(NEW_SUFFIX);
         exec(conn, &format!("DROP TABLE IF EXISTS {}", q(&new))).await?;
         exec(conn, &token_table_ddl(plan, &new)).await?;
-        let tokens: Vec<String> =
-            sqlx::query_scalar(&format!("SELECT \"token\" FROM {}", q(table)))
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(schema_error)?;
+        let tokens: Vec<String> = sqlx::query_scalar(&format!("SELECT `token` FROM {}", q(table)))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(schema_error)?;
         let copy = format!(
-            "INSERT INTO {} (\"digest\", \"user_id\", \"created_at\", \"family\", \"used\") \
-             SELECT ?1, \"user_id\", \"created_at\", NULL, 0 FROM {} WHERE \"token\" = ?2",
+            "INSERT INTO {} (`digest`, `user_id`, `created_at`, `family`, `used`) \
+             SELECT ?1, `user_id`, `created_at`, NULL, 0 FROM {} WHERE `token` = ?2",
             q(&new),
             q(table)
         );
@@ -334,8 +333,8 @@ async fn migrate_tokens(conn: &mut SqliteConnection, plan: &TokenPlan) -> Result
     exec(
         conn,
         &format!(
-            "CREATE INDEX IF NOT EXISTS {} ON {} (\"user_id\", \"created_at\"); \
-             CREATE INDEX IF NOT EXISTS {} ON {} (\"created_at\")",
+            "CREATE INDEX IF NOT EXISTS {} ON {} (`user_id`, `created_at`); \
+             CREATE INDEX IF NOT EXISTS {} ON {} (`created_at`)",
             q(&plan.tables.accesstoken.suffixed("user_created_idx")),
             q(table),
             q(&plan.tables.accesstoken.suffixed("created_at_idx")),
