@@ -11,7 +11,8 @@ use common::{fresh_options, now, random_token, standalone};
 
 #[tokio::test]
 async fn keys_hold_the_digest_never_the_token() {
-    let Some(tokens) = standalone::<String>(fresh_options()).await else {
+    let options = fresh_options().lifetime(Some(time::Duration::minutes(10)));
+    let Some(tokens) = standalone::<String>(options).await else {
         return;
     };
     let url = authward_testkit::service_url(common::REDIS_URL).expect("set");
@@ -57,7 +58,8 @@ async fn keys_hold_the_digest_never_the_token() {
 
 #[tokio::test]
 async fn logout_removes_the_token_and_its_index_entries() {
-    let Some(tokens) = standalone::<i64>(fresh_options()).await else {
+    let options = fresh_options().lifetime(Some(time::Duration::minutes(10)));
+    let Some(tokens) = standalone::<i64>(options).await else {
         return;
     };
     let url = authward_testkit::service_url(common::REDIS_URL).expect("set");

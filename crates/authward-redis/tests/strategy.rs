@@ -69,7 +69,7 @@ async fn login_read_logout() {
 
 #[tokio::test]
 async fn bad_tokens_read_as_no_user() {
-    let Some(strategy) = strategy(None).await else {
+    let Some(strategy) = strategy(Some(Duration::minutes(10))).await else {
         return;
     };
     let users = Users::new();
@@ -93,7 +93,7 @@ async fn bad_tokens_read_as_no_user() {
 
 #[tokio::test]
 async fn logout_leaves_someone_elses_token_alone() {
-    let Some(strategy) = strategy(None).await else {
+    let Some(strategy) = strategy(Some(Duration::minutes(10))).await else {
         return;
     };
     let users = Users::new();
@@ -238,16 +238,21 @@ async fn without_a_lifetime_tokens_have_no_ttl() {
     };
     let url = authward_testkit::service_url(common::REDIS_URL).expect("set");
     let users = Users::new();
-    let token = strategy
-        .write_token(&user(&users).await)
-        .await
-        .expect("login");
+    let arthur = user(&users).await;
+    let token = strategy.write_token(&arthur).await.expect("login");
     let ttl: i64 = redis::cmd("PTTL")
         .arg(strategy.store().token_key(&TokenDigest::of(&token)))
         .query_async(&mut common::raw(&url).await)
         .await
         .expect("PTTL");
     assert_eq!(ttl, -1);
+    assert_eq!(
+        strategy
+            .log_out_everywhere(&arthur.id)
+            .await
+            .expect("cleanup"),
+        1
+    );
 }
 
 #[tokio::test]
