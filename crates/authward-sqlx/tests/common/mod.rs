@@ -37,6 +37,27 @@ where
     (tokens, users)
 }
 
+/// A migrated user store and token store over tables named `app_user`, `app_oauth_account`
+/// and `app_sessions` (configurable names, and a token table that is not `accesstoken`).
+pub async fn prefixed<DB, ID>(
+    pool: sqlx::Pool<DB>,
+) -> (SqlxAccessTokenDatabase<DB, ID>, SqlxUserDatabase<DB, ID>)
+where
+    DB: Backend,
+    ID: SqlId<DB>,
+{
+    let names = TableNames::default()
+        .with_prefix("app_")
+        .and_then(|n| n.with_token_table("app_sessions"))
+        .expect("valid names");
+    let users =
+        SqlxUserDatabase::<DB, ID>::with_tables(pool.clone(), names.clone()).expect("valid names");
+    users.migrate().await.expect("migrate users");
+    let tokens = SqlxAccessTokenDatabase::<DB, ID>::with_tables(pool, names);
+    tokens.migrate().await.expect("migrate tokens");
+    (tokens, users)
+}
+
 /// Expands every suite for every ID type over `$pool` (an expression yielding
 /// `Option<Pool<$db>>`; `None` skips).
 macro_rules! suite_matrix {
@@ -161,6 +182,24 @@ macro_rules! suite_matrix {
             db = {
                 let Some(pool) = $pool else { return };
                 common::tokens::<$db, String>(pool).await
+            }
+        );
+
+        oauth_user_database_tests!(
+            oauth_prefixed_tables,
+            id = i64,
+            extra = (),
+            db = {
+                let Some(pool) = $pool else { return };
+                common::prefixed::<$db, i64>(pool).await.1
+            }
+        );
+        access_token_database_tests!(
+            tokens_prefixed_tables,
+            id = Uuid,
+            db = {
+                let Some(pool) = $pool else { return };
+                common::prefixed::<$db, Uuid>(pool).await
             }
         );
     };
