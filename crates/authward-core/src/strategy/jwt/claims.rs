@@ -3,7 +3,9 @@
 //! Field types are checked by serde: a string `exp`, a numeric `sub` or a `kid` that is not a
 //! string fail to parse, and so does a duplicated member (no parser-differential games).
 
+use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::{Deserialize, Serialize};
@@ -24,31 +26,90 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error>
     IgnoredAny::deserialize(deserializer).map(|_| true)
 }
 
-/// The claims authward reads. `sub`, `aud` and `exp` are required.
+/// The claims authward reads. `sub`, `aud` and `exp` are required. Strings borrow from the
+/// decoded payload when they contain no escapes.
 #[derive(Deserialize)]
-pub(crate) struct RawClaims {
-    pub(crate) sub: String,
-    pub(crate) aud: Audience,
+pub(crate) struct RawClaims<'a> {
+    #[serde(borrow)]
+    pub(crate) sub: Cow<'a, str>,
+    #[serde(borrow)]
+    pub(crate) aud: Audience<'a>,
     pub(crate) exp: NumericDate,
     #[serde(default)]
     pub(crate) nbf: Option<NumericDate>,
     #[serde(default)]
     pub(crate) iat: Option<NumericDate>,
-    #[serde(default)]
-    pub(crate) jti: Option<String>,
-    #[serde(default)]
-    pub(crate) fgpt: Option<String>,
+    #[serde(default, borrow)]
+    pub(crate) jti: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) fgpt: Option<Cow<'a, str>>,
+}
+
+/// A string that borrows from the input when it can.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(V(PhantomData))
+    }
 }
 
 /// `aud`: one string or an array of strings.
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub(crate) enum Audience {
-    One(String),
-    Many(Vec<String>),
+pub(crate) enum Audience<'a> {
+    One(Cow<'a, str>),
+    Many(Vec<Cow<'a, str>>),
 }
 
-impl Audience {
+impl<'de: 'a, 'a> Deserialize<'de> for Audience<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Audience<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Audience<'a>, E> {
+                Ok(Audience::One(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Audience<'a>, E> {
+                Ok(Audience::One(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Audience<'a>, E> {
+                Ok(Audience::One(Cow::Owned(v)))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Audience<'a>, A::Error> {
+                let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(16));
+                while let Some(Text(aud)) = seq.next_element::<Text<'a>>()? {
+                    all.push(aud);
+                }
+                Ok(Audience::Many(all))
+            }
+        }
+        // Not `#[serde(untagged)]`: that buffers the value and builds an error per miss.
+        deserializer.deserialize_any(V(PhantomData))
+    }
+}
+
+impl Audience<'_> {
     /// True when any of the token's audiences is one of `accepted`.
     pub(crate) fn matches(&self, accepted: &[String]) -> bool {
         match self {
@@ -118,7 +179,7 @@ pub(crate) struct OutClaims<'a> {
 mod tests {
     use super::*;
 
-    fn claims(json: &str) -> Result<RawClaims, serde_json::Error> {
+    fn claims(json: &str) -> Result<RawClaims<'_>, serde_json::Error> {
         serde_json::from_str(json)
     }
 
@@ -154,10 +215,17 @@ mod tests {
     #[test]
     fn audience_matching() {
         let accepted = vec!["fastapi-users:auth".to_owned()];
-        assert!(Audience::One("fastapi-users:auth".into()).matches(&accepted));
-        assert!(Audience::Many(vec!["x".into(), "fastapi-users:auth".into()]).matches(&accepted));
-        assert!(!Audience::Many(vec![]).matches(&accepted));
-        assert!(!Audience::One("fastapi-users:reset".into()).matches(&accepted));
+        let aud =
+            |json: &str| serde_json::from_str::<Audience<'_>>(json).map(|a| a.matches(&accepted));
+        assert!(aud(r#""fastapi-users:auth""#).unwrap());
+        assert!(aud(r#"["x","fastapi-users:auth"]"#).unwrap());
+        assert!(
+            aud(r#""fastapi-users\u003aauth""#).unwrap(),
+            "escaped text is compared decoded"
+        );
+        assert!(!aud("[]").unwrap());
+        assert!(!aud(r#""fastapi-users:reset""#).unwrap());
+        assert!(aud("7").is_err() && aud(r#"["a",7]"#).is_err() && aud("null").is_err());
     }
 
     #[test]

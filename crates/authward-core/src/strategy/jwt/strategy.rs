@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -299,11 +300,13 @@ impl<ID> fmt::Debug for JwtStrategy<ID> {
 }
 
 /// What a token says once its signature and claims have been checked.
-struct Verified {
-    sub: String,
+struct Verified<ID> {
+    user_id: ID,
     iat_nanos: Option<i128>,
+    /// Kept only when a revocation store needs it.
     jti: Option<String>,
-    fgpt: Option<String>,
+    /// The decoded `fgpt` claim, when it is 16 bytes of base64url.
+    fgpt: Option<[u8; 16]>,
     key_index: usize,
 }
 
@@ -352,15 +355,18 @@ impl<ID: UserId> JwtStrategy<ID> {
         Duration::seconds(self.lifetime_secs)
     }
 
-    fn fingerprint(&self, key_index: usize, hashed_password: &str) -> Option<String> {
+    /// The first 16 bytes of `HMAC-SHA256(fingerprint key, hashed_password)`.
+    fn fingerprint(&self, key_index: usize, hashed_password: &str) -> Option<[u8; 16]> {
         let mut mac = self.fingerprint_keys.get(key_index)?.clone()?;
         mac.update(hashed_password.as_bytes());
         let full = mac.finalize().into_bytes();
-        Some(URL_SAFE_NO_PAD.encode(&full[..16]))
+        let mut out = [0_u8; 16];
+        out.copy_from_slice(full.get(..16)?);
+        Some(out)
     }
 
     /// Checks the token's form, signature and claims; `None` for any failure.
-    fn verify(&self, token: &str) -> Option<Verified> {
+    fn verify(&self, token: &str) -> Option<Verified<ID>> {
         if token.is_empty() || token.len() > self.max_token_len {
             return None;
         }
@@ -371,28 +377,34 @@ impl<ID: UserId> JwtStrategy<ID> {
                 (Some(h), Some(p), Some(s), None) if !s.is_empty() => (h, p, s),
                 _ => return None,
             };
-        let header: RawHeader =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header_b64).ok()?).ok()?;
-        if header.crit {
-            return None;
-        }
-        let key_index = match header.kid.as_deref() {
-            Some(kid) => self
-                .keys
-                .iter()
-                .position(|k| k.kid.as_deref() == Some(kid))?,
-            None => self.kidless?,
+        let key_index = if header_b64 == self.header_b64.as_bytes() {
+            // Byte for byte the header this strategy writes: the signing key, its algorithm,
+            // no `crit`.
+            0
+        } else {
+            let header: RawHeader =
+                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header_b64).ok()?).ok()?;
+            if header.crit {
+                return None;
+            }
+            let key_index = match header.kid.as_deref() {
+                Some(kid) => self
+                    .keys
+                    .iter()
+                    .position(|k| k.kid.as_deref() == Some(kid))?,
+                None => self.kidless?,
+            };
+            if header.alg != algorithm_name(self.keys[key_index].algorithm) {
+                return None;
+            }
+            key_index
         };
-        let key = &self.keys[key_index];
-        if header.alg != algorithm_name(key.algorithm) {
-            return None;
-        }
         let signed_len = header_b64.len() + 1 + payload_b64.len();
-        if !key.verify(&bytes[..signed_len], signature_b64) {
+        if !self.keys[key_index].verify(&bytes[..signed_len], signature_b64) {
             return None;
         }
-        let claims: RawClaims =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload_b64).ok()?).ok()?;
+        let payload = URL_SAFE_NO_PAD.decode(payload_b64).ok()?;
+        let claims: RawClaims<'_> = serde_json::from_slice(&payload).ok()?;
         if !claims.aud.matches(&self.audience) {
             return None;
         }
@@ -406,11 +418,26 @@ impl<ID: UserId> JwtStrategy<ID> {
         {
             return None;
         }
+        let user_id = ID::parse_id(&claims.sub).ok()?;
+        let fgpt = claims.fgpt.and_then(|text| {
+            let mut out = [0_u8; 18];
+            match URL_SAFE_NO_PAD.decode_slice(text.as_bytes(), &mut out) {
+                Ok(16) => {
+                    let mut fgpt = [0_u8; 16];
+                    fgpt.copy_from_slice(&out[..16]);
+                    Some(fgpt)
+                }
+                _ => None,
+            }
+        });
         Some(Verified {
-            sub: claims.sub,
+            user_id,
             iat_nanos: claims.iat.map(|d| d.0),
-            jti: claims.jti,
-            fgpt: claims.fgpt,
+            jti: match &self.revocations {
+                Some(_) => claims.jti.map(Cow::into_owned),
+                None => None,
+            },
+            fgpt,
             key_index,
         })
     }
@@ -433,7 +460,9 @@ impl<ID: UserId> JwtStrategy<ID> {
         let mut jti = [0_u8; 16];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut jti);
         let jti = URL_SAFE_NO_PAD.encode(jti);
-        let fgpt = self.fingerprint(0, hashed_password);
+        let fgpt = self
+            .fingerprint(0, hashed_password)
+            .map(|fp| URL_SAFE_NO_PAD.encode(fp));
         let sub = user_id.to_string();
         let claims = OutClaims {
             sub: &sub,
@@ -466,9 +495,7 @@ impl<U: AuthUser> Strategy<U> for JwtStrategy<U::Id> {
         let Some(verified) = self.verify(token) else {
             return Ok(None);
         };
-        let Ok(user_id) = U::Id::parse_id(&verified.sub) else {
-            return Ok(None);
-        };
+        let user_id = verified.user_id;
         if let Some(revocations) = &self.revocations
             && revocations
                 .is_revoked(&user_id, verified.iat_nanos, verified.jti.as_deref())
@@ -481,10 +508,8 @@ impl<U: AuthUser> Strategy<U> for JwtStrategy<U::Id> {
         };
         if self.fingerprint_keys[verified.key_index].is_some() {
             let expected = self.fingerprint(verified.key_index, user.hashed_password());
-            let matches = match (verified.fgpt.as_deref(), expected.as_deref()) {
-                (Some(got), Some(expected)) => {
-                    bool::from(got.as_bytes().ct_eq(expected.as_bytes()))
-                }
+            let matches = match (verified.fgpt, expected) {
+                (Some(got), Some(expected)) => bool::from(got.ct_eq(&expected)),
                 _ => false,
             };
             if !matches {
@@ -508,7 +533,7 @@ impl<U: AuthUser> Strategy<U> for JwtStrategy<U::Id> {
         let Some(verified) = self.verify(token) else {
             return Ok(());
         };
-        if verified.sub != user.id().to_string() {
+        if &verified.user_id != user.id() {
             return Ok(());
         }
         let Some(jti) = verified.jti else {
