@@ -101,3 +101,24 @@ access_token_database_tests!(
         MemoryUserDatabase::<ObjectId>::new()
     )
 );
+
+mod cached {
+    //! The read-through user cache is itself a conforming store.
+    use authward_core::cache::CachedUserDatabase;
+    use authward_core::memory::MemoryUserDatabase;
+    use authward_testkit::{oauth_user_database_tests, user_database_tests};
+    use uuid::Uuid;
+
+    user_database_tests!(
+        users_uuid,
+        id = Uuid,
+        extra = (),
+        db = CachedUserDatabase::new(MemoryUserDatabase::<Uuid>::new())
+    );
+    oauth_user_database_tests!(
+        oauth_i64,
+        id = i64,
+        extra = (),
+        db = CachedUserDatabase::new(MemoryUserDatabase::<i64>::new())
+    );
+}

@@ -18,6 +18,7 @@
 //! assert!(!format!("{user:?}").contains("argon2"));
 //! ```
 
+pub mod cache;
 pub mod clock;
 pub mod db;
 pub mod email;
