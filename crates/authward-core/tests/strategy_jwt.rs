@@ -976,3 +976,34 @@ async fn strategies_are_object_safe() {
     let token = strategy.write_token(&alice).await.unwrap();
     assert!(strategy.read_token(&token, &users).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn revocation_records_are_purged_once_every_token_they_revoke_has_expired() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let records = MemoryAccessTokenDatabase::<Id>::new();
+    let jwt = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
+        .clock(clock.clone())
+        .revocation_store(records.clone())
+        .build()
+        .unwrap();
+    let old = jwt.write_token(&alice).await.unwrap();
+    let logged_out = jwt.write_token(&alice).await.unwrap();
+    jwt.destroy_token(&logged_out, &alice).await.unwrap();
+    clock.advance(Duration::seconds(1));
+    jwt.log_out_everywhere(&alice.id).await.unwrap();
+    assert_eq!(records.len(), 2);
+    let store = jwt.revocation_store().unwrap();
+    assert_eq!(store.purge(clock.now() - jwt.lifetime()).await.unwrap(), 0);
+    clock.advance(Duration::hours(1));
+    // The logout record (made at START) goes; the cut-off (START + 1 s) is due a second later.
+    assert_eq!(store.purge(clock.now() - jwt.lifetime()).await.unwrap(), 1);
+    clock.advance(Duration::seconds(1));
+    assert_eq!(store.purge(clock.now() - jwt.lifetime()).await.unwrap(), 1);
+    assert!(records.is_empty());
+    assert!(
+        read(&jwt, &old, &users).await.is_none(),
+        "expired by now anyway"
+    );
+    assert!(read(&jwt, &logged_out, &users).await.is_none());
+}
