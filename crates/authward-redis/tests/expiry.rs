@@ -19,7 +19,7 @@ async fn pttl(url: &str, key: &str) -> i64 {
 
 #[tokio::test]
 async fn tokens_expire_with_their_lifetime() {
-    let options = fresh_options().lifetime(Some(time::Duration::seconds(1)));
+    let options = fresh_options().lifetime(Some(time::Duration::seconds(2)));
     let Some(tokens) = standalone::<i64>(options).await else {
         return;
     };
@@ -31,10 +31,10 @@ async fn tokens_expire_with_their_lifetime() {
         .await
         .expect("create");
     let ttl = pttl(&url, &tokens.token_key(&digest)).await;
-    assert!((1..=1000).contains(&ttl), "TTL is the lifetime: {ttl} ms");
+    assert!((1..=2000).contains(&ttl), "TTL is the lifetime: {ttl} ms");
     assert_eq!(tokens.list_for_user(&7).await.expect("list").len(), 1);
 
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
 
     assert_eq!(tokens.get_by_token(&digest, None).await.expect("get"), None);
     assert!(tokens.list_for_user(&7).await.expect("list").is_empty());
@@ -44,7 +44,7 @@ async fn tokens_expire_with_their_lifetime() {
 
 #[tokio::test]
 async fn a_new_token_keeps_the_user_index_alive() {
-    let options = fresh_options().lifetime(Some(time::Duration::seconds(2)));
+    let options = fresh_options().lifetime(Some(time::Duration::seconds(3)));
     let Some(tokens) = standalone::<i64>(options).await else {
         return;
     };
@@ -52,12 +52,12 @@ async fn a_new_token_keeps_the_user_index_alive() {
         .create(NewAccessToken::new(&random_token(), 7, now()))
         .await
         .expect("create");
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let second = tokens
         .create(NewAccessToken::new(&random_token(), 7, now()))
         .await
         .expect("create");
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
 
     // The first token's TTL has run out; the index, extended by the second, still lists it.
     assert_eq!(
@@ -132,7 +132,7 @@ async fn with_a_lifetime_nothing_outlives_the_tokens() {
 
 #[tokio::test]
 async fn delete_expired_drops_index_entries_of_expired_tokens() {
-    let options = fresh_options().lifetime(Some(time::Duration::seconds(2)));
+    let options = fresh_options().lifetime(Some(time::Duration::seconds(3)));
     let Some(tokens) = standalone::<i64>(options).await else {
         return;
     };
@@ -142,12 +142,12 @@ async fn delete_expired_drops_index_entries_of_expired_tokens() {
         .create(NewAccessToken::new(&random_token(), 7, now()))
         .await
         .expect("create");
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let live = tokens
         .create(NewAccessToken::new(&random_token(), 8, now()))
         .await
         .expect("create");
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
 
     // The first token has expired, the second not; the global index still names both.
     let mut raw = common::raw(&url).await;
