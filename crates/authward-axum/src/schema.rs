@@ -18,16 +18,35 @@ const STANDARD: [&str; 6] = [
     "is_verified",
 ];
 
-/// The read schema: `{"id", "email", "is_active", "is_superuser", "is_verified", ...custom}`.
-pub fn user_read<ID: Serialize, X: Serialize>(user: &User<ID, X>) -> Value {
-    let mut value = serde_json::to_value(user).unwrap_or_else(|err| {
-        tracing::error!(error = %err, "user does not serialize");
-        Value::Null
-    });
-    if let Some(object) = value.as_object_mut() {
-        object.remove("hashed_password");
+/// The read schema: `{"id", "email", "is_active", "is_superuser", "is_verified", ...custom}`;
+/// never the password hash.
+#[derive(Debug, Serialize)]
+pub struct UserRead<'a, ID, X> {
+    /// The user's ID.
+    pub id: &'a ID,
+    /// The email, as stored.
+    pub email: &'a str,
+    /// Whether the account may log in.
+    pub is_active: bool,
+    /// Whether the account is an administrator.
+    pub is_superuser: bool,
+    /// Whether the email is verified.
+    pub is_verified: bool,
+    /// The application's own fields.
+    #[serde(flatten)]
+    pub extra: &'a X,
+}
+
+/// The read view of a user.
+pub fn user_read<ID, X>(user: &User<ID, X>) -> UserRead<'_, ID, X> {
+    UserRead {
+        id: &user.id,
+        email: &user.email,
+        is_active: user.is_active,
+        is_superuser: user.is_superuser,
+        is_verified: user.is_verified,
+        extra: &user.extra,
     }
-    value
 }
 
 fn object(body: Value) -> Result<Map<String, Value>, ApiError> {

@@ -32,6 +32,11 @@ pub struct Config {
     pub mailbox: Option<String>,
     /// `AUTHWARD_TOKEN_LIFETIME` in seconds, default 3600.
     pub token_lifetime: i64,
+    /// `AUTHWARD_DB_MAX_CONNECTIONS`: the pool size, default 4 (SQLite) / 16 (PostgreSQL).
+    pub max_connections: Option<u32>,
+    /// `AUTHWARD_USER_CACHE_MS`: how long a loaded user is served from memory, default 1000;
+    /// `0` turns the cache off (see `authward_core::cache` for the trade-off).
+    pub user_cache_ms: i64,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -79,6 +84,19 @@ impl Config {
                 .unwrap_or_else(|| "redis://127.0.0.1:6379/".into()),
             mailbox: var("AUTHWARD_DEV_MAILBOX"),
             token_lifetime,
+            max_connections: var("AUTHWARD_DB_MAX_CONNECTIONS")
+                .map(|v| {
+                    v.parse::<u32>()
+                        .map_err(|e| format!("AUTHWARD_DB_MAX_CONNECTIONS: {e}"))
+                })
+                .transpose()?,
+            user_cache_ms: var("AUTHWARD_USER_CACHE_MS")
+                .map(|v| {
+                    v.parse::<i64>()
+                        .map_err(|e| format!("AUTHWARD_USER_CACHE_MS: {e}"))
+                })
+                .transpose()?
+                .unwrap_or(1000),
         })
     }
 }

@@ -9,7 +9,8 @@
 //! `postgres://...`), `AUTHWARD_SECRET` (≥ 32 bytes; random with a warning when unset),
 //! `AUTHWARD_STRATEGY` (`jwt`, `database`, `redis`), `AUTHWARD_REDIS_URL`,
 //! `AUTHWARD_DEV_MAILBOX` (file receiving verify / reset messages as JSON lines),
-//! `AUTHWARD_TOKEN_LIFETIME` (seconds).
+//! `AUTHWARD_TOKEN_LIFETIME` (seconds), `AUTHWARD_DB_MAX_CONNECTIONS`, `AUTHWARD_USER_CACHE_MS`
+//! (how long a loaded user is served from memory, default 1000, `0` = off).
 //!
 //! `cargo run -p quickstart -- create-superuser EMAIL PASSWORD` creates an administrator.
 
@@ -21,6 +22,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use authward_axum::{AuthBackend, Authward, AuthwardConfig, BearerTransport, Transport};
+use authward_core::cache::CachedUserDatabase;
 use authward_core::manager::UserCreate;
 use authward_core::strategy::{DatabaseStrategy, JwtStrategy, Strategy};
 use authward_core::{
@@ -65,7 +67,7 @@ async fn run() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if config.database_url.starts_with("postgres") {
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(config.max_connections.unwrap_or(16))
             .connect(&config.database_url)
             .await?;
         serve::<Postgres>(config, pool, args).await
@@ -75,7 +77,7 @@ async fn run() -> Result<(), BoxError> {
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(std::time::Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(config.max_connections.unwrap_or(4))
             .connect_with(options)
             .await?;
         serve::<Sqlite>(config, pool, args).await
@@ -91,8 +93,10 @@ where
     SqlxAccessTokenDatabase<DB, Uuid>: AccessTokenDatabase<Uuid> + Clone + 'static,
     Uuid: authward_sqlx::SqlId<DB>,
 {
-    let users = SqlxUserDatabase::<DB, Uuid>::new(pool.clone())?;
-    users.migrate().await?;
+    let store = SqlxUserDatabase::<DB, Uuid>::new(pool.clone())?;
+    store.migrate().await?;
+    let users =
+        CachedUserDatabase::new(store).with_ttl(Duration::milliseconds(config.user_cache_ms));
     let tokens = SqlxAccessTokenDatabase::<DB, Uuid>::new(pool);
     tokens.migrate().await?;
 

@@ -4,7 +4,7 @@
 use authward_core::manager::UserUpdate;
 use authward_core::{AuthUser, ManagerError, User, UserId};
 use axum::Router;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -100,11 +100,26 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
     }
 }
 
+/// The route's own user (active; verified when the app requires it), resolved without
+/// cloning the request.
+struct Me<ID: UserId, X: ExtraFields>(User<ID, X>);
+
+impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> FromRequestParts<Authward<ID, X, DB>>
+    for Me<ID, X>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        aw: &Authward<ID, X, DB>,
+    ) -> Result<Self, ApiError> {
+        aw.current(parts, false).await.map(Me)
+    }
+}
+
 async fn me<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    State(aw): State<Authward<ID, X, DB>>,
-    parts: Parts,
+    Me(user): Me<ID, X>,
 ) -> Result<Response, ApiError> {
-    let user = aw.current(&parts, false).await?;
     Ok(axum::Json(user_read(&user)).into_response())
 }
 
