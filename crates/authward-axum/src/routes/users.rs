@@ -32,7 +32,7 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
         Router::new()
             .route(
                 "/me",
-                get(me::<ID, X, DB>)
+                get(me::<ID, X>)
                     .patch(patch_me::<ID, X, DB>)
                     // FastAPI routes `DELETE /me` to `DELETE /{id}` with id "me".
                     .delete(|state, parts| {
@@ -117,7 +117,7 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> FromRequestParts<Authwar
     }
 }
 
-async fn me<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
+async fn me<ID: UserId, X: ExtraFields>(
     Me(user): Me<ID, X>,
 ) -> Result<Response, ApiError> {
     Ok(axum::Json(user_read(&user)).into_response())
