@@ -8,10 +8,13 @@
 //!
 //! Each group has an `authward` and a `direct` function: get a user by id, by email (the
 //! direct query uses the same `email_key` column and index), and look a token up by digest
-//! with a `max_age` cut-off.
+//! with a `max_age` cut-off. The two are measured in alternation (each timed call of one is
+//! followed by an untimed call of the other), so load from other processes on the machine
+//! weighs on both alike.
 
 use std::hint::black_box;
 use std::str::FromStr;
+use std::time::{Duration as StdDuration, Instant};
 
 use authward_core::{
     AccessTokenDatabase, NewAccessToken, NewUser, TokenDigest, User, UserDatabase,
@@ -74,6 +77,36 @@ where
     }
 }
 
+/// Times `iters` calls of `measured`, each followed by an untimed call of `other`.
+async fn alternating(iters: u64, measured: &impl AsyncFn(), other: &impl AsyncFn()) -> StdDuration {
+    let mut total = StdDuration::ZERO;
+    for _ in 0..iters {
+        let start = Instant::now();
+        measured().await;
+        total += start.elapsed();
+        other().await;
+    }
+    total
+}
+
+/// One group: `authward` and `direct`, measured in alternation.
+fn pair(
+    c: &mut Criterion,
+    rt: &Runtime,
+    name: &str,
+    authward: impl AsyncFn(),
+    direct: impl AsyncFn(),
+) {
+    let mut group = c.benchmark_group(name);
+    group.bench_function("authward", |b| {
+        b.iter_custom(|iters| rt.block_on(alternating(iters, &authward, &direct)))
+    });
+    group.bench_function("direct", |b| {
+        b.iter_custom(|iters| rt.block_on(alternating(iters, &direct, &authward)))
+    });
+    group.finish();
+}
+
 /// What a hand-written query decodes a user into.
 type UserRow = (Uuid, String, String, bool, bool, bool);
 type SqliteUserRow = (String, String, String, bool, bool, bool);
@@ -104,60 +137,52 @@ fn postgres(c: &mut Criterion, rt: &Runtime) {
         (fill(pool).await, admin, schema)
     });
     let (f, admin, schema) = fixture;
+    const USER_COLS: &str = "SELECT \"id\", \"email\", \"hashed_password\", \"is_active\", \
+                             \"is_superuser\", \"is_verified\" FROM \"user\"";
+    let by_id = format!("{USER_COLS} WHERE \"id\" = $1");
+    let by_email = format!("{USER_COLS} WHERE \"email_key\" = $1");
 
-    let mut group = c.benchmark_group("postgres/get_by_id");
-    group.bench_function("authward", |b| {
-        b.to_async(rt)
-            .iter(|| async { black_box(f.users.get(&f.id).await.expect("get")) })
-    });
-    group.bench_function("direct", |b| {
-        b.to_async(rt).iter(|| async {
-            let row: Option<UserRow> = sqlx::query_as(
-                "SELECT \"id\", \"email\", \"hashed_password\", \"is_active\", \"is_superuser\", \
-                 \"is_verified\" FROM \"user\" WHERE \"id\" = $1",
-            )
-            .bind(f.id)
-            .fetch_optional(&f.pool)
-            .await
-            .expect("direct");
-            black_box(row)
-        })
-    });
-    group.finish();
-
-    let mut group = c.benchmark_group("postgres/get_by_email");
-    group.bench_function("authward", |b| {
-        b.to_async(rt)
-            .iter(|| async { black_box(f.users.get_by_email(&f.email).await.expect("get")) })
-    });
-    group.bench_function("direct", |b| {
-        b.to_async(rt).iter(|| async {
-            let row: Option<UserRow> = sqlx::query_as(
-                "SELECT \"id\", \"email\", \"hashed_password\", \"is_active\", \"is_superuser\", \
-                 \"is_verified\" FROM \"user\" WHERE \"email_key\" = $1",
-            )
-            .bind(f.email.to_lowercase())
-            .fetch_optional(&f.pool)
-            .await
-            .expect("direct");
-            black_box(row)
-        })
-    });
-    group.finish();
-
-    let mut group = c.benchmark_group("postgres/token_lookup");
-    group.bench_function("authward", |b| {
-        b.to_async(rt).iter(|| async {
-            black_box(
-                f.tokens
-                    .get_by_token(&f.digest, Some(f.cutoff))
-                    .await
-                    .expect("get"),
-            )
-        })
-    });
-    group.bench_function("direct", |b| {
-        b.to_async(rt).iter(|| async {
+    pair(
+        c,
+        rt,
+        "postgres/get_by_id",
+        async || {
+            black_box(f.users.get(&f.id).await.expect("get"));
+        },
+        async || {
+            let row: Option<UserRow> = sqlx::query_as(&by_id)
+                .bind(f.id)
+                .fetch_optional(&f.pool)
+                .await
+                .expect("direct");
+            black_box(row);
+        },
+    );
+    pair(
+        c,
+        rt,
+        "postgres/get_by_email",
+        async || {
+            black_box(f.users.get_by_email(&f.email).await.expect("get"));
+        },
+        async || {
+            let row: Option<UserRow> = sqlx::query_as(&by_email)
+                .bind(f.email.to_lowercase())
+                .fetch_optional(&f.pool)
+                .await
+                .expect("direct");
+            black_box(row);
+        },
+    );
+    pair(
+        c,
+        rt,
+        "postgres/token_lookup",
+        async || {
+            let found = f.tokens.get_by_token(&f.digest, Some(f.cutoff)).await;
+            black_box(found.expect("get"));
+        },
+        async || {
             let row: Option<(Uuid, OffsetDateTime, Option<Uuid>, bool)> = sqlx::query_as(
                 "SELECT \"user_id\", \"created_at\", \"family\", \"used\" FROM \"accesstoken\" \
                  WHERE \"digest\" = $1 AND \"created_at\" >= $2",
@@ -167,10 +192,9 @@ fn postgres(c: &mut Criterion, rt: &Runtime) {
             .fetch_optional(&f.pool)
             .await
             .expect("direct");
-            black_box(row)
-        })
-    });
-    group.finish();
+            black_box(row);
+        },
+    );
 
     rt.block_on(async {
         let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
@@ -195,78 +219,67 @@ fn sqlite(c: &mut Criterion, rt: &Runtime) {
         fill(pool).await
     });
 
-    let mut group = c.benchmark_group("sqlite/get_by_id");
-    group.bench_function("authward", |b| {
-        b.to_async(rt)
-            .iter(|| async { black_box(f.users.get(&f.id).await.expect("get")) })
-    });
-    group.bench_function("direct", |b| {
-        b.to_async(rt).iter(|| async {
-            let row: Option<SqliteUserRow> = sqlx::query_as(
-                "SELECT \"id\", \"email\", \"hashed_password\", \"is_active\", \"is_superuser\", \
-                 \"is_verified\" FROM \"user\" WHERE \"id\" = ?1",
-            )
-            .bind(f.id.hyphenated().to_string())
-            .fetch_optional(&f.pool)
-            .await
-            .expect("direct");
-            black_box(row.map(|r| (Uuid::parse_str(&r.0), r)))
-        })
-    });
-    group.finish();
+    const USER_COLS: &str = "SELECT `id`, `email`, `hashed_password`, `is_active`, \
+                             `is_superuser`, `is_verified` FROM `user`";
+    let by_id = format!("{USER_COLS} WHERE `id` = ?1");
+    let by_email = format!("{USER_COLS} WHERE `email_key` = ?1");
+    let stored_time = time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:6]"
+    );
 
-    let mut group = c.benchmark_group("sqlite/get_by_email");
-    group.bench_function("authward", |b| {
-        b.to_async(rt)
-            .iter(|| async { black_box(f.users.get_by_email(&f.email).await.expect("get")) })
-    });
-    group.bench_function("direct", |b| {
-        b.to_async(rt).iter(|| async {
-            let row: Option<SqliteUserRow> = sqlx::query_as(
-                "SELECT \"id\", \"email\", \"hashed_password\", \"is_active\", \"is_superuser\", \
-                 \"is_verified\" FROM \"user\" WHERE \"email_key\" = ?1",
-            )
-            .bind(f.email.to_lowercase())
-            .fetch_optional(&f.pool)
-            .await
-            .expect("direct");
-            black_box(row.map(|r| (Uuid::parse_str(&r.0), r)))
-        })
-    });
-    group.finish();
-
-    let mut group = c.benchmark_group("sqlite/token_lookup");
-    group.bench_function("authward", |b| {
-        b.to_async(rt).iter(|| async {
-            black_box(
-                f.tokens
-                    .get_by_token(&f.digest, Some(f.cutoff))
-                    .await
-                    .expect("get"),
-            )
-        })
-    });
-    group.bench_function("direct", |b| {
-        b.to_async(rt).iter(|| async {
+    pair(
+        c,
+        rt,
+        "sqlite/get_by_id",
+        async || {
+            black_box(f.users.get(&f.id).await.expect("get"));
+        },
+        async || {
+            let row: Option<SqliteUserRow> = sqlx::query_as(&by_id)
+                .bind(f.id.hyphenated().to_string())
+                .fetch_optional(&f.pool)
+                .await
+                .expect("direct");
+            black_box(row.map(|r| (Uuid::parse_str(&r.0), r)));
+        },
+    );
+    pair(
+        c,
+        rt,
+        "sqlite/get_by_email",
+        async || {
+            black_box(f.users.get_by_email(&f.email).await.expect("get"));
+        },
+        async || {
+            let row: Option<SqliteUserRow> = sqlx::query_as(&by_email)
+                .bind(f.email.to_lowercase())
+                .fetch_optional(&f.pool)
+                .await
+                .expect("direct");
+            black_box(row.map(|r| (Uuid::parse_str(&r.0), r)));
+        },
+    );
+    pair(
+        c,
+        rt,
+        "sqlite/token_lookup",
+        async || {
+            let found = f.tokens.get_by_token(&f.digest, Some(f.cutoff)).await;
+            black_box(found.expect("get"));
+        },
+        async || {
             let row: Option<(String, String, Option<String>, bool)> = sqlx::query_as(
-                "SELECT \"user_id\", \"created_at\", \"family\", \"used\" FROM \"accesstoken\" \
-                 WHERE \"digest\" = ?1 AND \"created_at\" >= ?2",
+                "SELECT `user_id`, `created_at`, `family`, `used` FROM `accesstoken` \
+                 WHERE `digest` = ?1 AND `created_at` >= ?2",
             )
             .bind(f.digest.as_bytes().as_slice())
-            .bind(
-                f.cutoff
-                    .format(time::macros::format_description!(
-                        "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:6]"
-                    ))
-                    .expect("format"),
-            )
+            .bind(f.cutoff.format(stored_time).expect("format"))
             .fetch_optional(&f.pool)
             .await
             .expect("direct");
-            black_box(row)
-        })
-    });
-    group.finish();
+            black_box(row);
+        },
+    );
     drop(f);
     let _ = std::fs::remove_file(&path);
 }

@@ -6,7 +6,6 @@ use sqlx::error::{DatabaseError, ErrorKind};
 /// Maps a driver error; `what` names the record for `AlreadyExists` / `NotFound`.
 ///
 /// - unique violation: [`DbError::AlreadyExists`];
-/// - foreign-key violation (the referenced user is gone): [`DbError::NotFound`] `"user"`;
 /// - refused or lost connection, pool timeout or closed pool, server shutting down, too many
 ///   connections, SQLite busy: [`DbError::Unavailable`];
 /// - `RowNotFound`: [`DbError::NotFound`];
@@ -15,7 +14,6 @@ pub(crate) fn db_error(err: sqlx::Error, what: &'static str) -> DbError {
     match &err {
         sqlx::Error::Database(db) => match db.kind() {
             ErrorKind::UniqueViolation => DbError::AlreadyExists { what },
-            ErrorKind::ForeignKeyViolation => DbError::NotFound { what: "user" },
             _ if server_unavailable(db.as_ref()) => DbError::unavailable(err),
             _ => DbError::backend(err),
         },
@@ -26,6 +24,17 @@ pub(crate) fn db_error(err: sqlx::Error, what: &'static str) -> DbError {
         | sqlx::Error::WorkerCrashed => DbError::unavailable(err),
         sqlx::Error::RowNotFound => DbError::NotFound { what },
         _ => DbError::backend(err),
+    }
+}
+
+/// Like [`db_error`], for inserts of rows that reference a user: a foreign-key violation means
+/// that user does not exist, [`DbError::NotFound`] `"user"`.
+pub(crate) fn db_error_owned(err: sqlx::Error, what: &'static str) -> DbError {
+    match &err {
+        sqlx::Error::Database(db) if db.kind() == ErrorKind::ForeignKeyViolation => {
+            DbError::NotFound { what: "user" }
+        }
+        _ => db_error(err, what),
     }
 }
 

@@ -78,7 +78,7 @@ macro_rules! impl_oauth_database {
                     .bind(account.account_email.as_str())
                     .execute(&self.pool)
                     .await
-                    .map_err(|e| $crate::error::db_error(e, "oauth account"))?;
+                    .map_err(|e| $crate::error::db_error_owned(e, "oauth account"))?;
                 Ok(account.into_account(user_id.clone()))
             }
 

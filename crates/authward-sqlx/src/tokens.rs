@@ -176,7 +176,7 @@ macro_rules! impl_token_database {
                     .bind(token.used)
                     .execute(&self.pool)
                     .await
-                    .map_err(|e| $crate::error::db_error(e, "token"))?;
+                    .map_err(|e| $crate::error::db_error_owned(e, "token"))?;
                 Ok(token.into_token())
             }
 
