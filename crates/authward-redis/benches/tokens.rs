@@ -5,8 +5,13 @@
 //! eval "$(bash scripts/services.sh)"
 //! cargo bench -p authward-redis --bench tokens
 //! ```
+//!
+//! After the criterion groups it prints a paired comparison: rounds of 500 authward operations
+//! and 500 bare commands, alternated, and the median of the per-round ratios. On a busy machine
+//! that figure is steadier than comparing two criterion runs taken a minute apart.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use authward_core::{AccessTokenDatabase, NewAccessToken, TokenDigest};
 use authward_redis::redis::aio::ConnectionManager;
@@ -96,6 +101,83 @@ fn bench(c: &mut Criterion) {
         });
     });
     group.finish();
+
+    let bare_get = || async {
+        let mut conn = store.connection().clone();
+        let found: Option<Vec<u8>> = authward_redis::redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .expect("GET");
+        assert!(found.is_some());
+    };
+    let authward_get = || async {
+        let found = store.get_by_token(&digest, None).await.expect("get");
+        assert!(found.is_some());
+    };
+    let bare_set = || async {
+        let mut conn = store.connection().clone();
+        let () = authward_redis::redis::cmd("SET")
+            .arg(store.token_key(&next_digest()))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(120_000)
+            .query_async(&mut conn)
+            .await
+            .expect("SET");
+    };
+    let authward_create = || async {
+        let record = NewAccessToken {
+            digest: next_digest(),
+            ..NewAccessToken::new("", 42, now)
+        };
+        store.create(record).await.expect("create");
+    };
+    rt.block_on(async {
+        paired("read: get_by_token vs GET", authward_get, bare_get).await;
+        paired("write: create vs SET", authward_create, bare_set).await;
+    });
+}
+
+/// Alternates rounds of `ours` and `bare` and prints the median per-operation times and the
+/// median of the per-round ratios.
+async fn paired<A, AF, B, BF>(name: &str, ours: A, bare: B)
+where
+    A: Fn() -> AF,
+    AF: Future<Output = ()>,
+    B: Fn() -> BF,
+    BF: Future<Output = ()>,
+{
+    const ROUNDS: usize = 21;
+    const OPS: u32 = 500;
+    let (mut ours_t, mut bare_t, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        for _ in 0..OPS {
+            ours().await;
+        }
+        let a = start.elapsed() / OPS;
+        let start = Instant::now();
+        for _ in 0..OPS {
+            bare().await;
+        }
+        let b = start.elapsed() / OPS;
+        ratios.push(a.as_secs_f64() / b.as_secs_f64());
+        ours_t.push(a);
+        bare_t.push(b);
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "paired {name}: authward {:?}, bare {:?}, ratio {:.2} (median of {ROUNDS} rounds)",
+        median(&mut ours_t),
+        median(&mut bare_t),
+        ratios[ROUNDS / 2]
+    );
 }
 
 criterion_group!(benches, bench);
