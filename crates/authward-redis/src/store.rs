@@ -111,7 +111,7 @@ where
         self.conn.clone()
     }
 
-    /// Runs `op` for every bucket concurrently and sums the results.
+    /// Runs `op` for every bucket concurrently and collects the results.
     async fn per_bucket<T, F, Fut>(&self, op: F) -> Result<Vec<T>, DbError>
     where
         F: Fn(u16) -> Fut,
