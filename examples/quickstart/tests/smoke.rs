@@ -1,0 +1,165 @@
+//! Runs the real quickstart binary on a fresh SQLite file and drives it over HTTP: the
+//! one-command promise, the dev mailbox, and the create-superuser subcommand.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn command(dir: &Path, port: u16) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quickstart"));
+    cmd.env("AUTHWARD_BIND", format!("127.0.0.1:{port}"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.join("app.db").display()),
+        )
+        .env(
+            "AUTHWARD_SECRET",
+            "smoke-test-secret-smoke-test-secret-0123",
+        )
+        .env("AUTHWARD_DEV_MAILBOX", dir.join("mailbox.jsonl"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
+/// One HTTP/1.1 request; returns (status, JSON body or Null).
+fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+const JSON: (&str, &str) = ("content-type", "application/json");
+const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+fn start(dir: &Path) -> (Server, u16) {
+    let port = free_port();
+    let server = Server(command(dir, port).spawn().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the quickstart did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (server, port)
+}
+
+#[test]
+fn quickstart_serves_the_contract_on_a_fresh_sqlite_file() {
+    let dir = std::env::temp_dir().join(format!("authward-smoke-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (server, port) = start(&dir);
+    assert!(
+        dir.join("app.db").exists(),
+        "the database file is created on first run"
+    );
+
+    assert_eq!(http(port, "GET", "/health", &[], "").1["status"], "ok");
+    let (status, user) = http(
+        port,
+        "POST",
+        "/auth/register",
+        &[JSON],
+        r#"{"email":"King.Arthur@camelot.bt","password":"guinevere1"}"#,
+    );
+    assert_eq!(status, 201);
+    let (status, login) = http(
+        port,
+        "POST",
+        "/auth/jwt/login",
+        &[FORM],
+        "username=king.arthur%40camelot.bt&password=guinevere1",
+    );
+    assert_eq!(status, 200);
+    let bearer = format!("Bearer {}", login["access_token"].as_str().unwrap());
+    let (status, me) = http(port, "GET", "/users/me", &[("authorization", &bearer)], "");
+    assert_eq!(status, 200);
+    assert_eq!(me["id"], user["id"]);
+
+    let (status, body) = http(
+        port,
+        "POST",
+        "/auth/forgot-password",
+        &[JSON],
+        r#"{"email":"king.arthur@camelot.bt"}"#,
+    );
+    assert_eq!((status, body), (202, Value::Null));
+    let mailbox = std::fs::read_to_string(dir.join("mailbox.jsonl")).unwrap();
+    let message: Value = serde_json::from_str(mailbox.lines().last().unwrap()).unwrap();
+    assert_eq!(message["kind"], "reset");
+    assert_eq!(message["email"], "King.Arthur@camelot.bt");
+    let reset = serde_json::json!({"token": message["token"], "password": "excalibur22"});
+    let (status, _) = http(
+        port,
+        "POST",
+        "/auth/reset-password",
+        &[JSON],
+        &reset.to_string(),
+    );
+    assert_eq!(status, 200);
+    let (status, _) = http(port, "GET", "/users/me", &[("authorization", &bearer)], "");
+    assert_eq!(status, 401, "the reset revoked the old JWT");
+    drop(server);
+
+    let created = command(&dir, free_port())
+        .args(["create-superuser", "merlin@camelot.bt", "avalon-forever"])
+        .status()
+        .unwrap();
+    assert!(created.success());
+    let (_server, port) = start(&dir);
+    let (status, login) = http(
+        port,
+        "POST",
+        "/auth/jwt/login",
+        &[FORM],
+        "username=merlin%40camelot.bt&password=avalon-forever",
+    );
+    assert_eq!(
+        status, 200,
+        "the superuser and the first user survive a restart"
+    );
+    let admin = format!("Bearer {}", login["access_token"].as_str().unwrap());
+    let path = format!("/users/{}", user["id"].as_str().unwrap());
+    let (status, found) = http(port, "GET", &path, &[("authorization", &admin)], "");
+    assert_eq!(status, 200);
+    assert_eq!(found["email"], "King.Arthur@camelot.bt");
+    let _ = std::fs::remove_dir_all(&dir);
+}
