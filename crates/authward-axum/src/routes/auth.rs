@@ -89,6 +89,7 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
     }
 }
 
+#[tracing::instrument(level = "debug", name = "authward.login", skip_all)]
 async fn login<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     aw: &Authward<ID, X, DB>,
     index: usize,
@@ -134,6 +135,7 @@ async fn login<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     Ok(response)
 }
 
+#[tracing::instrument(level = "debug", name = "authward.logout", skip_all)]
 async fn logout<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     aw: &Authward<ID, X, DB>,
     index: usize,
@@ -153,6 +155,7 @@ async fn logout<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     Ok(backend.transport.logout_response())
 }
 
+#[tracing::instrument(level = "debug", name = "authward.logout_all", skip_all)]
 async fn logout_all<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     aw: &Authward<ID, X, DB>,
     index: usize,
@@ -168,6 +171,7 @@ async fn logout_all<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     Ok(aw.inner.backends[index].transport.logout_response())
 }
 
+#[tracing::instrument(level = "debug", name = "authward.refresh", skip_all)]
 async fn refresh<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     aw: &Authward<ID, X, DB>,
     index: usize,
@@ -191,6 +195,7 @@ async fn refresh<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     }
 }
 
+#[tracing::instrument(level = "debug", name = "authward.sessions", skip_all)]
 async fn sessions<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     aw: &Authward<ID, X, DB>,
     index: usize,

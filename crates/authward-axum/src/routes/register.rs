@@ -26,6 +26,7 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
     }
 }
 
+#[tracing::instrument(level = "debug", name = "authward.register", skip_all)]
 async fn register<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     State(aw): State<Authward<ID, X, DB>>,
     parts: Parts,

@@ -46,6 +46,7 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
     }
 }
 
+#[tracing::instrument(level = "debug", name = "authward.forgot_password", skip_all)]
 async fn forgot_password<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     State(aw): State<Authward<ID, X, DB>>,
     parts: Parts,
@@ -65,6 +66,7 @@ async fn forgot_password<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     }
 }
 
+#[tracing::instrument(level = "debug", name = "authward.reset_password", skip_all)]
 async fn reset_password<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     State(aw): State<Authward<ID, X, DB>>,
     parts: Parts,

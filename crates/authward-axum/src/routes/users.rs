@@ -50,6 +50,7 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
             .with_state(self.clone())
     }
 
+    #[tracing::instrument(level = "debug", name = "authward.current", skip_all)]
     async fn current(&self, parts: &Parts, superuser: bool) -> Result<User<ID, X>, ApiError> {
         let requirements = Requirements {
             active: true,
@@ -62,6 +63,7 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
             .user)
     }
 
+    #[tracing::instrument(level = "debug", name = "authward.target", skip_all)]
     async fn target(&self, id: &str) -> Result<User<ID, X>, ApiError> {
         let manager = &self.inner.manager;
         let id = manager.parse_id(id).map_err(|_| ApiError::NotFound)?;
@@ -72,6 +74,7 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
         }
     }
 
+    #[tracing::instrument(level = "debug", name = "authward.apply_update", skip_all)]
     async fn apply_update(
         &self,
         parts: &Parts,
@@ -109,6 +112,7 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> FromRequestParts<Authwar
 {
     type Rejection = ApiError;
 
+    #[tracing::instrument(level = "debug", name = "authward.from_request_parts", skip_all)]
     async fn from_request_parts(
         parts: &mut Parts,
         aw: &Authward<ID, X, DB>,
@@ -117,12 +121,12 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> FromRequestParts<Authwar
     }
 }
 
-async fn me<ID: UserId, X: ExtraFields>(
-    Me(user): Me<ID, X>,
-) -> Result<Response, ApiError> {
+#[tracing::instrument(level = "debug", name = "authward.me", skip_all)]
+async fn me<ID: UserId, X: ExtraFields>(Me(user): Me<ID, X>) -> Result<Response, ApiError> {
     Ok(axum::Json(user_read(&user)).into_response())
 }
 
+#[tracing::instrument(level = "debug", name = "authward.patch_me", skip_all)]
 async fn patch_me<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     State(aw): State<Authward<ID, X, DB>>,
     parts: Parts,
@@ -133,6 +137,7 @@ async fn patch_me<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     aw.apply_update(&parts, update, &user, true).await
 }
 
+#[tracing::instrument(level = "debug", name = "authward.change_password", skip_all)]
 async fn change_password<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     State(aw): State<Authward<ID, X, DB>>,
     parts: Parts,
@@ -164,6 +169,7 @@ async fn change_password<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     }
 }
 
+#[tracing::instrument(level = "debug", name = "authward.get_user", skip_all)]
 async fn get_user<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     State(aw): State<Authward<ID, X, DB>>,
     Path(id): Path<String>,
@@ -174,6 +180,7 @@ async fn get_user<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     Ok(axum::Json(user_read(&user)).into_response())
 }
 
+#[tracing::instrument(level = "debug", name = "authward.patch_user", skip_all)]
 async fn patch_user<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     State(aw): State<Authward<ID, X, DB>>,
     Path(id): Path<String>,
@@ -186,6 +193,7 @@ async fn patch_user<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     aw.apply_update(&parts, update, &user, false).await
 }
 
+#[tracing::instrument(level = "debug", name = "authward.delete_user", skip_all)]
 async fn delete_user<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     State(aw): State<Authward<ID, X, DB>>,
     Path(id): Path<String>,

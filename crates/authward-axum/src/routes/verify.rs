@@ -32,6 +32,7 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
     }
 }
 
+#[tracing::instrument(level = "debug", name = "authward.request_verify", skip_all)]
 async fn request_verify<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     State(aw): State<Authward<ID, X, DB>>,
     parts: Parts,
@@ -53,6 +54,7 @@ async fn request_verify<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     }
 }
 
+#[tracing::instrument(level = "debug", name = "authward.verify", skip_all)]
 async fn verify<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     State(aw): State<Authward<ID, X, DB>>,
     parts: Parts,
