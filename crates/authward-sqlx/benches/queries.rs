@@ -105,7 +105,30 @@ fn pair(
         b.iter_custom(|iters| rt.block_on(alternating(iters, &direct, &authward)))
     });
     group.finish();
+    // Criterion samples the two functions one after the other; on a loaded machine the load
+    // can differ between those windows. This ratio times both within the same window.
+    let (mut a, mut d) = (StdDuration::ZERO, StdDuration::ZERO);
+    rt.block_on(async {
+        for _ in 0..PAIRED_CALLS {
+            let start = Instant::now();
+            authward().await;
+            a += start.elapsed();
+            let start = Instant::now();
+            direct().await;
+            d += start.elapsed();
+        }
+    });
+    println!(
+        "{name}: authward / direct = {:.3} over {PAIRED_CALLS} paired calls \
+         (authward {:.1} µs, direct {:.1} µs per call)",
+        a.as_secs_f64() / d.as_secs_f64(),
+        a.as_secs_f64() * 1e6 / f64::from(PAIRED_CALLS),
+        d.as_secs_f64() * 1e6 / f64::from(PAIRED_CALLS),
+    );
 }
+
+/// Calls per function in the paired ratio printed after each group.
+const PAIRED_CALLS: u32 = 5000;
 
 /// What a hand-written query decodes a user into.
 type UserRow = (Uuid, String, String, bool, bool, bool);
