@@ -1,6 +1,6 @@
 //! `POST /forgot-password` and `POST /reset-password`.
 
-use authward_core::{ManagerError, UserId, validate_email};
+use authward_core::{ManagerError, User, UserId, validate_email};
 use axum::Router;
 use axum::extract::State;
 use axum::http::request::Parts;
@@ -34,6 +34,20 @@ pub(crate) fn checked_email(email: &str) -> Result<String, ApiError> {
     })
 }
 
+/// The user an email-only flow (forgot-password, request-verify-token) is about; `None` when
+/// there is none, which the route answers with the same 202 as success (no enumeration).
+pub(crate) async fn user_for_email_flow<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
+    aw: &Authward<ID, X, DB>,
+    email: &str,
+) -> Result<Option<User<ID, X>>, ApiError> {
+    let email = checked_email(email)?;
+    match aw.inner.manager.get_by_email(&email).await {
+        Ok(user) => Ok(Some(user)),
+        Err(ManagerError::UserNotExists) => Ok(None),
+        Err(e) => Err(errors_map::manager(&e)),
+    }
+}
+
 impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
     /// `POST /forgot-password` (202, `null`, whether or not the user exists) and
     /// `POST /reset-password`.
@@ -52,13 +66,10 @@ async fn forgot_password<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     parts: Parts,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<Response, ApiError> {
-    let email = checked_email(&body.email)?;
-    let manager = &aw.inner.manager;
-    let user = match manager.get_by_email(&email).await {
-        Ok(user) => user,
-        Err(ManagerError::UserNotExists) => return Ok(accepted_null()),
-        Err(e) => return Err(errors_map::manager(&e)),
+    let Some(user) = user_for_email_flow(&aw, &body.email).await? else {
+        return Ok(accepted_null());
     };
+    let manager = &aw.inner.manager;
     let info = request_info(&parts);
     match manager.forgot_password(&user, Some(&info)).await {
         Ok(_) | Err(ManagerError::UserInactive) => Ok(accepted_null()),

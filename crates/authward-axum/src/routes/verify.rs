@@ -9,7 +9,7 @@ use axum::routing::post;
 use serde::Deserialize;
 
 use super::accepted_null;
-use super::reset::{EmailBody, checked_email};
+use super::reset::{EmailBody, user_for_email_flow};
 use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
 use crate::errors_map;
@@ -38,13 +38,10 @@ async fn request_verify<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
     parts: Parts,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<Response, ApiError> {
-    let email = checked_email(&body.email)?;
-    let manager = &aw.inner.manager;
-    let user = match manager.get_by_email(&email).await {
-        Ok(user) => user,
-        Err(ManagerError::UserNotExists) => return Ok(accepted_null()),
-        Err(e) => return Err(errors_map::manager(&e)),
+    let Some(user) = user_for_email_flow(&aw, &body.email).await? else {
+        return Ok(accepted_null());
     };
+    let manager = &aw.inner.manager;
     let info = request_info(&parts);
     match manager.request_verify(&user, Some(&info)).await {
         Ok(_) | Err(ManagerError::UserInactive | ManagerError::UserAlreadyVerified) => {
