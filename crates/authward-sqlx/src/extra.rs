@@ -3,6 +3,7 @@
 
 use std::marker::PhantomData;
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 use sqlx::Row;
 
 use crate::backend::{Backend, SqlQuery};

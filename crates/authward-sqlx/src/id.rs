@@ -52,10 +52,12 @@ pub struct InvalidStoredId {
     pub expected: &'static str,
 }
 
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 fn parse_stored<T: UserId>(stored: String, expected: &'static str) -> Result<T, DbError> {
     T::parse_id(&stored).map_err(|_| DbError::backend(InvalidStoredId { stored, expected }))
 }
 
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 macro_rules! text_ids {
     ($db:ty, uuid = $uuid_ddl:literal, string = $string_wire:ty, string_pk = $spk:literal,
      string_fk = $sfk:literal, i64_pk = $ipk:literal) => {

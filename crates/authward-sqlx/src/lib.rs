@@ -26,6 +26,12 @@
 //! row is `DbError::NotFound`; anything else is `DbError::Backend` with the sqlx error as
 //! source.
 
+// Without a backend feature the crate only holds the shared machinery.
+#![cfg_attr(
+    not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
+    allow(dead_code, unused_imports, unused_macros)
+)]
+
 mod backend;
 mod config;
 mod error;
