@@ -37,6 +37,13 @@ pub struct Config {
     /// `AUTHWARD_USER_CACHE_MS`: how long a loaded user is served from memory, default 1000;
     /// `0` turns the cache off (see `authward_core::cache` for the trade-off).
     pub user_cache_ms: i64,
+    /// `AUTHWARD_HASH_CONCURRENCY`: password hashes computed at once. Default: one less than
+    /// the number of cores (at least one), so a login storm always leaves a core to the other
+    /// requests.
+    pub hash_concurrency: usize,
+    /// `AUTHWARD_HASH_NICE`: how much lower the password-hashing threads' CPU priority is
+    /// (0–19, default 10; 0 keeps hashing on tokio's blocking pool at normal priority).
+    pub hash_niceness: i32,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -97,6 +104,20 @@ impl Config {
                 })
                 .transpose()?
                 .unwrap_or(1000),
+            hash_concurrency: match var("AUTHWARD_HASH_CONCURRENCY") {
+                Some(v) => v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    format!("AUTHWARD_HASH_CONCURRENCY: not a positive number: {v}")
+                })?,
+                None => std::thread::available_parallelism()
+                    .map_or(1, |n| n.get().saturating_sub(1).max(1)),
+            },
+            hash_niceness: var("AUTHWARD_HASH_NICE")
+                .map(|v| match v.parse::<i32>() {
+                    Ok(n) if (0..=19).contains(&n) => Ok(n),
+                    _ => Err(format!("AUTHWARD_HASH_NICE: expected 0 to 19, got {v}")),
+                })
+                .transpose()?
+                .unwrap_or(10),
         })
     }
 }

@@ -10,7 +10,9 @@
 //! `AUTHWARD_STRATEGY` (`jwt`, `database`, `redis`), `AUTHWARD_REDIS_URL`,
 //! `AUTHWARD_DEV_MAILBOX` (file receiving verify / reset messages as JSON lines),
 //! `AUTHWARD_TOKEN_LIFETIME` (seconds), `AUTHWARD_DB_MAX_CONNECTIONS`, `AUTHWARD_USER_CACHE_MS`
-//! (how long a loaded user is served from memory, default 1000, `0` = off).
+//! (how long a loaded user is served from memory, default 1000, `0` = off),
+//! `AUTHWARD_HASH_CONCURRENCY` (password hashes at once; default cores − 1, at least 1),
+//! `AUTHWARD_HASH_NICE` (lower CPU priority of the hashing threads, 0–19, default 10).
 //!
 //! `cargo run -p quickstart -- create-superuser EMAIL PASSWORD` creates an administrator.
 
@@ -26,7 +28,7 @@ use authward_core::cache::CachedUserDatabase;
 use authward_core::manager::UserCreate;
 use authward_core::strategy::{DatabaseStrategy, JwtStrategy, Strategy};
 use authward_core::{
-    AccessTokenDatabase, BoxError, SessionRevoker, User, UserDatabase, UserManager,
+    AccessTokenDatabase, BoxError, PasswordHelper, SessionRevoker, User, UserDatabase, UserManager,
 };
 use authward_redis::RedisStrategy;
 use authward_sqlx::sqlx::postgres::PgPoolOptions;
@@ -101,8 +103,13 @@ where
     tokens.migrate().await?;
 
     let lifetime = Duration::seconds(config.token_lifetime);
-    let mut builder =
-        UserManager::builder(users, &config.secret).hooks(DevMailer::new(config.mailbox.clone()));
+    let mut passwords = PasswordHelper::default().with_max_concurrency(config.hash_concurrency);
+    if config.hash_niceness > 0 {
+        passwords = passwords.with_low_priority_threads(config.hash_niceness)?;
+    }
+    let mut builder = UserManager::builder(users, &config.secret)
+        .password_helper(passwords)
+        .hooks(DevMailer::new(config.mailbox.clone()));
     let strategy: Arc<dyn Strategy<AppUser>> = match config.strategy {
         StrategyKind::Jwt => Arc::new(JwtStrategy::<Uuid>::hs256(&config.secret, lifetime)?),
         StrategyKind::Database => {

@@ -34,6 +34,7 @@
 //! ```
 
 mod argon2;
+mod pool;
 
 use std::fmt;
 use std::sync::Arc;
@@ -43,6 +44,7 @@ use rand::RngCore as _;
 use tokio::sync::{OnceCell, Semaphore};
 
 pub use self::argon2::Argon2Hasher;
+use self::pool::HashPool;
 use crate::error::BoxError;
 
 /// The outcome of checking a password against a stored hash.
@@ -112,6 +114,7 @@ pub struct PasswordHelper {
     permits: Arc<Semaphore>,
     limit: usize,
     dummy_hash: Arc<OnceCell<String>>,
+    pool: Option<Arc<HashPool>>,
 }
 
 impl fmt::Debug for PasswordHelper {
@@ -148,6 +151,7 @@ impl PasswordHelper {
             permits: Arc::new(Semaphore::new(limit)),
             limit,
             dummy_hash: Arc::new(OnceCell::new()),
+            pool: None,
         }
     }
 
@@ -158,7 +162,31 @@ impl PasswordHelper {
         let limit = limit.max(1);
         self.limit = limit;
         self.permits = Arc::new(Semaphore::new(limit));
+        if let Some(pool) = &self.pool
+            && let Ok(resized) = HashPool::start(limit, pool.niceness())
+        {
+            self.pool = Some(Arc::new(resized));
+        }
         self
+    }
+
+    /// Runs hashing on dedicated threads (as many as [`PasswordHelper::max_concurrency`])
+    /// whose CPU priority is lowered by `niceness` (1..=19, Linux; ignored elsewhere), instead of
+    /// tokio's blocking pool.
+    ///
+    /// When the CPU is contended, requests that need no hashing (every authenticated request)
+    /// then win, and logins queue behind them; when it is idle, hashes run at full speed. This
+    /// is what keeps an API responsive through a login storm on a small machine. A login's
+    /// latency under full load grows accordingly: pick the niceness to match.
+    ///
+    /// # Errors
+    /// When the operating system refuses to start a thread.
+    pub fn with_low_priority_threads(mut self, niceness: i32) -> std::io::Result<Self> {
+        self.pool = Some(Arc::new(HashPool::start(
+            self.limit,
+            niceness.clamp(0, 19),
+        )?));
+        Ok(self)
     }
 
     /// The configured limit on concurrent operations.
@@ -181,6 +209,20 @@ impl PasswordHelper {
             .await
             .map_err(|e| PasswordError::Task(Box::new(e)))?;
         let hasher = Arc::clone(&self.hasher);
+        if let Some(pool) = &self.pool {
+            let (done, result) = tokio::sync::oneshot::channel();
+            let queued = pool.execute(Box::new(move || {
+                let out = job(hasher.as_ref());
+                drop(permit);
+                let _ = done.send(out);
+            }));
+            if !queued {
+                return Err(PasswordError::Task(
+                    "the hashing threads have stopped".into(),
+                ));
+            }
+            return result.await.map_err(|e| PasswordError::Task(Box::new(e)));
+        }
         // The permit moves into the blocking task, so it is held until the work is done even
         // if the caller's future is dropped half-way.
         tokio::task::spawn_blocking(move || {
@@ -319,5 +361,46 @@ mod tests {
         // The cached dummy hash is reused.
         helper.verify_dummy("again").await.unwrap();
         assert_eq!(helper.dummy_hash.get(), Some(&dummy));
+    }
+
+    #[tokio::test]
+    async fn low_priority_threads_hash_and_verify() {
+        let helper = PasswordHelper::new(Argon2Hasher::new(64, 1, 1).unwrap())
+            .with_low_priority_threads(10)
+            .unwrap()
+            .with_max_concurrency(2);
+        let hash = helper.hash("correct horse").await.unwrap();
+        assert!(
+            helper
+                .verify("correct horse", &hash)
+                .await
+                .unwrap()
+                .is_valid()
+        );
+        assert!(
+            !helper
+                .verify("wrong horse", &hash)
+                .await
+                .unwrap()
+                .is_valid()
+        );
+        let many = (0..8).map(|i| {
+            let helper = helper.clone();
+            tokio::spawn(async move { helper.hash(&format!("pw{i}")).await })
+        });
+        for result in futures_join(many).await {
+            assert!(result.starts_with("$argon2id$"));
+        }
+    }
+
+    async fn futures_join<I>(tasks: I) -> Vec<String>
+    where
+        I: IntoIterator<Item = tokio::task::JoinHandle<Result<String, PasswordError>>>,
+    {
+        let mut out = Vec::new();
+        for task in tasks {
+            out.push(task.await.unwrap().unwrap());
+        }
+        out
     }
 }

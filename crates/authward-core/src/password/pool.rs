@@ -1,0 +1,127 @@
+//! Dedicated password-hashing threads, optionally at a lower CPU priority.
+//!
+//! Argon2 is CPU-bound by design. On tokio's blocking pool a login storm competes for the cores
+//! on equal terms with the async workers serving every other request. A [`HashPool`] runs the
+//! hashes on threads of its own whose scheduling priority ("nice" value, Linux) is lowered, so
+//! when the CPU is contended the cheap authenticated requests win and logins queue; when it is
+//! idle, hashes run at full speed.
+
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// A fixed set of named threads taking jobs from one queue. The threads end when the last
+/// handle is dropped.
+pub(crate) struct HashPool {
+    sender: Mutex<Sender<Job>>,
+    niceness: i32,
+    threads: usize,
+}
+
+impl std::fmt::Debug for HashPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashPool")
+            .field("threads", &self.threads)
+            .field("niceness", &self.niceness)
+            .finish()
+    }
+}
+
+impl HashPool {
+    /// Starts `threads` threads (at least one) at `niceness` (0 = unchanged, 19 = lowest).
+    pub(crate) fn start(threads: usize, niceness: i32) -> std::io::Result<Self> {
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let threads = threads.max(1);
+        for index in 0..threads {
+            let receiver = Arc::clone(&receiver);
+            std::thread::Builder::new()
+                .name(format!("authward-hash-{index}"))
+                .spawn(move || {
+                    lower_priority(niceness);
+                    loop {
+                        let job = {
+                            let queue = receiver.lock().unwrap_or_else(|p| p.into_inner());
+                            queue.recv()
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => break,
+                        }
+                    }
+                })?;
+        }
+        Ok(Self {
+            sender: Mutex::new(sender),
+            niceness,
+            threads,
+        })
+    }
+
+    /// The niceness the threads run at.
+    pub(crate) fn niceness(&self) -> i32 {
+        self.niceness
+    }
+
+    /// Queues a job; `false` when the pool's threads are gone.
+    pub(crate) fn execute(&self, job: Job) -> bool {
+        self.sender
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job)
+            .is_ok()
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lower_priority(niceness: i32) {
+    if niceness == 0 {
+        return;
+    }
+    // On Linux, PRIO_PROCESS with a thread ID applies to that thread only.
+    let tid = rustix::thread::gettid();
+    if let Err(err) = rustix::process::setpriority_process(Some(tid), niceness) {
+        tracing::warn!(error = %err, niceness, "could not lower the hashing thread's priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority(niceness: i32) {
+    if niceness != 0 {
+        tracing::debug!(niceness, "thread priorities are only adjusted on Linux");
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_jobs_and_stops_with_its_handle() {
+        let pool = HashPool::start(2, 0).unwrap();
+        let (tx, rx) = mpsc::channel();
+        for i in 0..10 {
+            let tx = tx.clone();
+            assert!(pool.execute(Box::new(move || tx.send(i * 2).unwrap())));
+        }
+        let mut got: Vec<i32> = rx.iter().take(10).collect();
+        got.sort_unstable();
+        assert_eq!(got, (0..10).map(|i| i * 2).collect::<Vec<_>>());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn threads_run_at_the_requested_niceness() {
+        let pool = HashPool::start(1, 7).unwrap();
+        let (tx, rx) = mpsc::channel();
+        pool.execute(Box::new(move || {
+            let nice = rustix::process::getpriority_process(Some(rustix::thread::gettid()));
+            tx.send(nice.ok()).unwrap();
+        }));
+        assert_eq!(rx.recv().unwrap(), Some(7));
+        let here = rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
+        assert_ne!(here, 7, "only the pool's threads are changed");
+    }
+}
