@@ -72,8 +72,16 @@ const JSON: (&str, &str) = ("content-type", "application/json");
 const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
 
 fn start(dir: &Path) -> (Server, u16) {
+    start_with(dir, &[])
+}
+
+fn start_with(dir: &Path, env: &[(&str, &str)]) -> (Server, u16) {
     let port = free_port();
-    let server = Server(command(dir, port).spawn().unwrap());
+    let mut cmd = command(dir, port);
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    let server = Server(cmd.spawn().unwrap());
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "the quickstart did not start");
@@ -161,5 +169,81 @@ fn quickstart_serves_the_contract_on_a_fresh_sqlite_file() {
     let (status, found) = http(port, "GET", &path, &[("authorization", &admin)], "");
     assert_eq!(status, 200);
     assert_eq!(found["email"], "King.Arthur@camelot.bt");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Register, log in, read `/users/me`, log out; with a stateful strategy the token then dies.
+fn session_round_trip(port: u16, stateful: bool) {
+    let email = format!("u{}@example.com", std::process::id() ^ port as u32);
+    let register = serde_json::json!({"email": email, "password": "guinevere1"});
+    let (status, _) = http(
+        port,
+        "POST",
+        "/auth/register",
+        &[JSON],
+        &register.to_string(),
+    );
+    assert_eq!(status, 201);
+    let form = format!("username={}&password=guinevere1", email.replace('@', "%40"));
+    let (status, login) = http(port, "POST", "/auth/jwt/login", &[FORM], &form);
+    assert_eq!(status, 200);
+    let bearer = format!("Bearer {}", login["access_token"].as_str().unwrap());
+    let (status, me) = http(port, "GET", "/users/me", &[("authorization", &bearer)], "");
+    assert_eq!((status, me["email"].as_str()), (200, Some(email.as_str())));
+    let (status, _) = http(
+        port,
+        "POST",
+        "/auth/jwt/logout",
+        &[("authorization", &bearer)],
+        "",
+    );
+    assert_eq!(status, 204);
+    let (status, _) = http(port, "GET", "/users/me", &[("authorization", &bearer)], "");
+    assert_eq!(status, if stateful { 401 } else { 200 });
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("authward-smoke-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_database_strategy_is_chosen_by_environment() {
+    let dir = scratch("database");
+    let (_server, port) = start_with(&dir, &[("AUTHWARD_STRATEGY", "database")]);
+    session_round_trip(port, true);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_redis_strategy_is_chosen_by_environment() {
+    let Some(redis) = authward_testkit::service_url("AUTHWARD_TEST_REDIS_URL") else {
+        return;
+    };
+    let dir = scratch("redis");
+    let (_server, port) = start_with(
+        &dir,
+        &[
+            ("AUTHWARD_STRATEGY", "redis"),
+            ("AUTHWARD_REDIS_URL", &redis),
+        ],
+    );
+    session_round_trip(port, true);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn postgresql_is_chosen_by_environment() {
+    let Some(postgres) = authward_testkit::service_url("AUTHWARD_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let dir = scratch("postgres");
+    let (_server, port) = start_with(&dir, &[("DATABASE_URL", &postgres)]);
+    session_round_trip(port, false);
+    assert!(
+        !dir.join("app.db").exists(),
+        "no SQLite file when DATABASE_URL names PostgreSQL"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
