@@ -70,6 +70,21 @@ async fn backends_are_tried_in_order() {
         bob.to_string(),
         "a backend that finds no user passes to the next"
     );
+
+    // Logging out through the first backend's route ends the cookie session that was
+    // presented (destroyed by the backend that accepted it, not by the JWT strategy).
+    let out = app
+        .call(with_header(
+            post_empty("/auth/jwt/logout"),
+            "cookie",
+            &cookie,
+        ))
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    let after = app
+        .call(with_header(get("/users/me"), "cookie", &cookie))
+        .await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

@@ -143,8 +143,10 @@ async fn logout<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
 ) -> Result<Response, ApiError> {
     let resolver = AuthResolver::from_ref(aw);
     let found = resolver.require(parts, aw.requirements()).await?;
-    let backend = &aw.inner.backends[index];
-    match backend
+    // The token is destroyed by the backend that accepted it (which may not be this route's),
+    // so a logout always ends the session that was presented; the response is this route's.
+    let issuer = &aw.inner.backends[found.backend];
+    match issuer
         .strategy
         .destroy_token(&found.token, &found.user)
         .await
@@ -152,7 +154,7 @@ async fn logout<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
         Ok(()) | Err(StrategyError::DestroyNotSupported) => {}
         Err(e) => return Err(errors_map::strategy(&e)),
     }
-    Ok(backend.transport.logout_response())
+    Ok(aw.inner.backends[index].transport.logout_response())
 }
 
 #[tracing::instrument(level = "debug", name = "authward.logout_all", skip_all)]
