@@ -15,6 +15,8 @@ pub mod csrf;
 pub mod error;
 mod errors_map;
 pub mod extract;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod routes;
 pub mod schema;
 pub mod state;

@@ -23,6 +23,7 @@ use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use authward_axum::openapi::Mounts;
 use authward_axum::{AuthBackend, Authward, AuthwardConfig, BearerTransport, Transport};
 use authward_core::cache::CachedUserDatabase;
 use authward_core::manager::UserCreate;
@@ -155,7 +156,8 @@ where
         .nest("/auth", aw.register_router())
         .nest("/auth", aw.reset_password_router())
         .nest("/auth", aw.verify_router())
-        .nest("/users", aw.users_router());
+        .nest("/users", aw.users_router())
+        .merge(aw.openapi_router(Mounts::fastapi_users_default(["jwt"])));
 
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(

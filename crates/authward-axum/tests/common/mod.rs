@@ -101,6 +101,17 @@ pub fn app_with<DB: UserDatabase<Uuid, User = U, Extra = ()> + Clone + 'static>(
     setups: &[Setup],
     refresh: bool,
 ) -> (Router, Arc<Mailbox>) {
+    let (router, mailbox, _) = app_with_authward(users, setups, refresh);
+    (router, mailbox)
+}
+
+/// [`app_with`], also returning the `Authward` behind the router. Backends are named `jwt`,
+/// `second`, `third` and mounted at `/auth/<name>`; the other routers as FastAPI Users does.
+pub fn app_with_authward<DB: UserDatabase<Uuid, User = U, Extra = ()> + Clone + 'static>(
+    users: DB,
+    setups: &[Setup],
+    refresh: bool,
+) -> (Router, Arc<Mailbox>, Authward<Uuid, (), DB>) {
     let mailbox = Arc::new(Mailbox::default());
     let tokens = MemoryAccessTokenDatabase::<Uuid>::new();
     let database = Arc::new(DatabaseStrategy::new(tokens, Some(Duration::hours(1))));
@@ -148,7 +159,7 @@ pub fn app_with<DB: UserDatabase<Uuid, User = U, Extra = ()> + Clone + 'static>(
         let name = ["jwt", "second", "third"][i];
         router = router.nest(&format!("/auth/{name}"), aw.auth_router(name));
     }
-    (router, mailbox)
+    (router, mailbox, aw)
 }
 
 struct RevokeRefresh(Arc<WithRefresh<U, MemoryAccessTokenDatabase<Uuid>>>);
