@@ -13,7 +13,7 @@ use authward_core::{AccessTokenDatabase, AuthUser, UserId};
 use crate::transport::Transport;
 
 /// Refresh tokens as the HTTP layer uses them; implemented by
-/// [`WithRefresh`](authward_core::strategy::WithRefresh).
+/// [`WithRefresh`].
 #[async_trait]
 pub trait RefreshFlow<U: AuthUser>: Send + Sync {
     /// Login: an access token and the first refresh token of a new family.
@@ -41,7 +41,7 @@ impl<U: AuthUser, S: AccessTokenDatabase<U::Id> + 'static> RefreshFlow<U> for Wi
 }
 
 /// Lists a user's active sessions; implemented by
-/// [`DatabaseStrategy`](authward_core::strategy::DatabaseStrategy).
+/// [`DatabaseStrategy`].
 #[async_trait]
 pub trait SessionList<ID: UserId>: Send + Sync {
     /// The user's active sessions, oldest first.

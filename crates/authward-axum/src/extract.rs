@@ -9,7 +9,7 @@
 //! - [`MaybeUser`]`<U>`: `None` instead of 401.
 //!
 //! They work in any router whose state provides an [`AuthResolver`] through `FromRef` (an
-//! [`Authward`](crate::Authward) does).
+//! [`Authward`] does).
 
 use std::sync::Arc;
 

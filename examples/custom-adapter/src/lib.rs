@@ -2,16 +2,16 @@
 //!
 //! `SortedStore` keeps users in a `BTreeMap` behind an async `RwLock`. It stands for whatever
 //! store you have (a key-value service, an in-house database): implement
-//! [`UserDatabase`](authward_core::UserDatabase) for it, then expand the conformance suites in
+//! [`UserDatabase`] for it, then expand the conformance suites in
 //! its tests (see `tests/conformance.rs`). Those ~20 tests check every rule authward relies on:
 //! case-insensitive unique emails (Unicode too, `%` and `_` literal), atomic uniqueness under
 //! 50 concurrent creates, patch semantics, deletes, custom fields.
 //!
 //! The two rules most stores get wrong are handled here like this:
 //! - **uniqueness ignoring case** is enforced by an index keyed by
-//!   [`email_key`](authward_core::user::email_key), checked and written under the same write
+//!   [`email_key`], checked and written under the same write
 //!   lock as the user itself;
-//! - **IDs** come from [`UserId::generate`](authward_core::UserId::generate), so this store
+//! - **IDs** come from [`UserId::generate`], so this store
 //!   supports the client-generated ID types (`Uuid`, `String`, `ObjectId`).
 
 use std::collections::BTreeMap;
