@@ -6,42 +6,69 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use authward_core::strategy::{
-    DatabaseStrategy, Session, Strategy, StrategyError, TokenPair, UserLookup, WithRefresh,
+    DatabaseStrategy, RefreshTokens, RevokeReason, Session, SessionRevoker, Strategy,
+    StrategyError, StrategyRevoker, UserLookup,
 };
 use authward_core::{AccessTokenDatabase, AuthUser, UserId};
 
 use crate::transport::Transport;
 
-/// Refresh tokens as the HTTP layer uses them; implemented by
-/// [`WithRefresh`].
+/// Refresh tokens as the HTTP layer uses them; implemented by [`RefreshTokens`].
 #[async_trait]
 pub trait RefreshFlow<U: AuthUser>: Send + Sync {
-    /// Login: an access token and the first refresh token of a new family.
-    async fn login(&self, user: &U) -> Result<TokenPair, StrategyError>;
-    /// Exchanges a refresh token (rotation; reuse revokes the family).
-    async fn refresh(
+    /// Login: the first refresh token of a new family.
+    async fn issue(&self, user_id: &U::Id) -> Result<String, StrategyError>;
+    /// Exchanges a refresh token for its (active) user and the next token of its family
+    /// (rotation; reuse revokes the family).
+    async fn exchange(
         &self,
         refresh_token: &str,
         users: &dyn UserLookup<U>,
-    ) -> Result<(U, TokenPair), StrategyError>;
+    ) -> Result<(U, String), StrategyError>;
+    /// Logout: revokes the family of `refresh_token` when it belongs to `owner`.
+    async fn revoke_family(
+        &self,
+        refresh_token: &str,
+        owner: &U::Id,
+    ) -> Result<bool, StrategyError>;
+    /// Revokes every refresh token of `user_id`.
+    async fn revoke_all(&self, user_id: &U::Id) -> Result<(), StrategyError>;
+    /// How long a refresh token lives, in seconds (the refresh cookie's `Max-Age`).
+    fn lifetime_secs(&self) -> Option<i64>;
 }
 
 #[async_trait]
-impl<U: AuthUser, S: AccessTokenDatabase<U::Id> + 'static> RefreshFlow<U> for WithRefresh<U, S> {
-    async fn login(&self, user: &U) -> Result<TokenPair, StrategyError> {
-        WithRefresh::login(self, user).await
+impl<U, S> RefreshFlow<U> for RefreshTokens<S, U::Id>
+where
+    U: AuthUser,
+    S: AccessTokenDatabase<U::Id> + 'static,
+{
+    async fn issue(&self, user_id: &U::Id) -> Result<String, StrategyError> {
+        RefreshTokens::issue(self, user_id).await
     }
-    async fn refresh(
+    async fn exchange(
         &self,
         refresh_token: &str,
         users: &dyn UserLookup<U>,
-    ) -> Result<(U, TokenPair), StrategyError> {
-        WithRefresh::refresh(self, refresh_token, users).await
+    ) -> Result<(U, String), StrategyError> {
+        RefreshTokens::exchange(self, refresh_token, users).await
+    }
+    async fn revoke_family(
+        &self,
+        refresh_token: &str,
+        owner: &U::Id,
+    ) -> Result<bool, StrategyError> {
+        self.revoke_owned(refresh_token, Some(owner)).await
+    }
+    async fn revoke_all(&self, user_id: &U::Id) -> Result<(), StrategyError> {
+        self.revoke_all_for_user(user_id).await.map(|_| ())
+    }
+    fn lifetime_secs(&self) -> Option<i64> {
+        Some(self.lifetime().whole_seconds())
     }
 }
 
-/// Lists a user's active sessions; implemented by
-/// [`DatabaseStrategy`].
+/// Lists a user's active sessions; implemented by [`DatabaseStrategy`].
 #[async_trait]
 pub trait SessionList<ID: UserId>: Send + Sync {
     /// The user's active sessions, oldest first.
@@ -62,6 +89,7 @@ pub struct AuthBackend<U: AuthUser> {
     pub(crate) strategy: Arc<dyn Strategy<U>>,
     pub(crate) refresh: Option<Arc<dyn RefreshFlow<U>>>,
     pub(crate) sessions: Option<Arc<dyn SessionList<U::Id>>>,
+    pub(crate) stateless: bool,
 }
 
 impl<U: AuthUser> Clone for AuthBackend<U> {
@@ -72,6 +100,7 @@ impl<U: AuthUser> Clone for AuthBackend<U> {
             strategy: Arc::clone(&self.strategy),
             refresh: self.refresh.clone(),
             sessions: self.sessions.clone(),
+            stateless: self.stateless,
         }
     }
 }
@@ -81,14 +110,20 @@ impl<U: AuthUser> fmt::Debug for AuthBackend<U> {
         f.debug_struct("AuthBackend")
             .field("name", &self.name)
             .field("transport", &self.transport)
+            .field("revocation", &self.strategy.revocation())
             .field("refresh", &self.refresh.is_some())
             .field("sessions", &self.sessions.is_some())
+            .field("stateless", &self.stateless)
             .finish_non_exhaustive()
     }
 }
 
 impl<U: AuthUser> AuthBackend<U> {
     /// A backend called `name` (e.g. `"jwt"`) reading tokens from `transport` with `strategy`.
+    ///
+    /// The strategy must be able to end a token (a database or Redis strategy, a JWT strategy
+    /// with a revocation store), or the backend must be declared
+    /// [`stateless`](AuthBackend::stateless): `Authward::new` refuses it otherwise.
     pub fn new(
         name: impl Into<String>,
         transport: Transport,
@@ -100,13 +135,20 @@ impl<U: AuthUser> AuthBackend<U> {
             strategy,
             refresh: None,
             sessions: None,
+            stateless: false,
         }
     }
 
-    /// Adds refresh tokens: login also returns a `refresh_token`, and the auth router gains
-    /// `POST /refresh`. The `strategy` should be the same [`WithRefresh`] value's access
-    /// strategy.
-    pub fn with_refresh(mut self, refresh: Arc<dyn RefreshFlow<U>>) -> Self {
+    /// Adds refresh tokens (pass the [`RefreshTokens`] itself): login also issues a refresh
+    /// token (in the JSON body for bearer, in an `HttpOnly` cookie of its own for the cookie
+    /// transport), the auth router gains `POST /refresh`, logout revokes the refresh token's
+    /// family, and every revocation of the user's sessions includes its refresh tokens.
+    pub fn with_refresh(self, refresh: impl RefreshFlow<U> + 'static) -> Self {
+        self.with_refresh_arc(Arc::new(refresh))
+    }
+
+    /// [`AuthBackend::with_refresh`] with a shared flow (several backends may share one).
+    pub fn with_refresh_arc(mut self, refresh: Arc<dyn RefreshFlow<U>>) -> Self {
         self.refresh = Some(refresh);
         self
     }
@@ -114,6 +156,17 @@ impl<U: AuthUser> AuthBackend<U> {
     /// Adds session listing: the auth router gains `GET /sessions`.
     pub fn with_sessions(mut self, sessions: Arc<dyn SessionList<U::Id>>) -> Self {
         self.sessions = Some(sessions);
+        self
+    }
+
+    /// Accepts that this backend's strategy cannot end a token: FastAPI Users' JWT behaviour,
+    /// for a JWT strategy without a revocation store. Then `/logout` answers 204 (and clears
+    /// the cookie of a cookie transport) while the token stays valid until it expires,
+    /// `/logout-all` is not mounted on any backend, and deactivating a user only pauses its
+    /// tokens (they work again if it is reactivated before they expire). A password change or
+    /// reset still ends them (the password fingerprint) and so does a deletion.
+    pub fn stateless(mut self) -> Self {
+        self.stateless = true;
         self
     }
 
@@ -125,5 +178,57 @@ impl<U: AuthUser> AuthBackend<U> {
     /// The backend's transport.
     pub fn transport(&self) -> &Transport {
         &self.transport
+    }
+
+    /// The revokers this backend brings: its strategy's (when `with_strategy`) and its refresh
+    /// tokens'.
+    pub(crate) fn revokers(&self, with_strategy: bool) -> Vec<Arc<dyn SessionRevoker<U::Id>>> {
+        let mut revokers: Vec<Arc<dyn SessionRevoker<U::Id>>> = Vec::new();
+        if with_strategy {
+            let revoker = StrategyRevoker::new(Arc::clone(&self.strategy));
+            if self.stateless {
+                revokers.push(Arc::new(Pausing(revoker)));
+            } else {
+                revokers.push(Arc::new(revoker));
+            }
+        }
+        if let Some(refresh) = &self.refresh {
+            revokers.push(Arc::new(RefreshRevoker(Arc::clone(refresh))));
+        }
+        revokers
+    }
+}
+
+/// The revoker of a stateless backend: a deactivation pauses its tokens (the routes refuse an
+/// inactive user) instead of failing.
+struct Pausing<U: AuthUser>(StrategyRevoker<U>);
+
+#[async_trait]
+impl<U: AuthUser> SessionRevoker<U::Id> for Pausing<U> {
+    async fn revoke_all(&self, user_id: &U::Id, reason: RevokeReason) -> Result<(), StrategyError> {
+        match self.0.revoke_all(user_id, reason).await {
+            Err(StrategyError::RevokeAllNotSupported) if reason == RevokeReason::Deactivated => {
+                tracing::warn!(
+                    user_id = %user_id,
+                    "a stateless backend cannot end the tokens of a deactivated user: they are \
+                     refused while the user is inactive and work again if it is reactivated"
+                );
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+struct RefreshRevoker<U: AuthUser>(Arc<dyn RefreshFlow<U>>);
+
+#[async_trait]
+impl<U: AuthUser> SessionRevoker<U::Id> for RefreshRevoker<U> {
+    async fn revoke_all(
+        &self,
+        user_id: &U::Id,
+        _reason: RevokeReason,
+    ) -> Result<(), StrategyError> {
+        self.0.revoke_all(user_id).await
     }
 }

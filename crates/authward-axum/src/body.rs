@@ -85,29 +85,68 @@ where
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         let (content_type, bytes) = read_body(req).await?;
-        if bytes.is_empty() || !media_type_is(content_type.as_deref(), "application/json") {
-            return Err(ApiError::Validation(vec![ValidationIssue::new(
-                "missing",
-                vec![json!("body")],
-                "Field required",
-                Value::Null,
-            )]));
-        }
-        let value: Value = serde_json::from_slice(&bytes).map_err(|err| {
-            ApiError::Validation(vec![ValidationIssue::new(
-                "json_invalid",
-                vec![json!("body"), json!(err.column())],
-                "JSON decode error",
-                json!({}),
-            )])
-        })?;
-        serde_path_to_error::deserialize(&value)
-            .map(ApiJson)
-            .map_err(|err| {
-                let message = err.inner().to_string();
-                ApiError::Validation(vec![issue_from(err.path(), &message, &value)])
-            })
+        parse_json(content_type.as_deref(), &bytes).map(ApiJson)
     }
+}
+
+/// A request body read within the [`BodyLimit`] (413 in JSON beyond it), with its content
+/// type, for routes whose body is optional.
+#[derive(Debug, Clone)]
+pub(crate) struct LimitedBody {
+    pub(crate) content_type: Option<String>,
+    pub(crate) bytes: axum::body::Bytes,
+}
+
+impl<S: Send + Sync> FromRequest<S> for LimitedBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        let (content_type, bytes) = read_body(req).await?;
+        Ok(Self {
+            content_type,
+            bytes,
+        })
+    }
+}
+
+impl LimitedBody {
+    /// True for a non-empty `application/json` body.
+    pub(crate) fn is_json(&self) -> bool {
+        !self.bytes.is_empty() && media_type_is(self.content_type.as_deref(), "application/json")
+    }
+
+    /// The body as `T`, with [`ApiJson`]'s rules and errors.
+    pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        parse_json(self.content_type.as_deref(), &self.bytes)
+    }
+}
+
+/// A JSON body as `T`: 422 in FastAPI's shape when it is missing, not JSON, of the wrong
+/// content type, or does not fit.
+fn parse_json<T: DeserializeOwned>(
+    content_type: Option<&str>,
+    bytes: &[u8],
+) -> Result<T, ApiError> {
+    if bytes.is_empty() || !media_type_is(content_type, "application/json") {
+        return Err(ApiError::Validation(vec![ValidationIssue::new(
+            "missing",
+            vec![json!("body")],
+            "Field required",
+            Value::Null,
+        )]));
+    }
+    let value: Value = serde_json::from_slice(bytes).map_err(|err| {
+        ApiError::Validation(vec![ValidationIssue::new(
+            "json_invalid",
+            vec![json!("body"), json!(err.column())],
+            "JSON decode error",
+            json!({}),
+        )])
+    })?;
+    serde_path_to_error::deserialize(&value).map_err(|err| {
+        let message = err.inner().to_string();
+        ApiError::Validation(vec![issue_from(err.path(), &message, &value)])
+    })
 }
 
 /// The login form of OAuth2's password grant (`application/x-www-form-urlencoded`), as

@@ -49,6 +49,9 @@ pub enum ErrorCode {
     ChangePasswordBadCurrentPassword,
     /// `CHANGE_PASSWORD_INVALID_PASSWORD` (authward addition: change-password)
     ChangePasswordInvalidPassword,
+    /// `FIELD_ALREADY_EXISTS` (authward addition: a unique field of the application's own,
+    /// not the email, is taken)
+    FieldAlreadyExists,
 }
 
 impl ErrorCode {
@@ -73,6 +76,7 @@ impl ErrorCode {
             Self::RefreshTokenInvalid => "REFRESH_TOKEN_INVALID",
             Self::ChangePasswordBadCurrentPassword => "CHANGE_PASSWORD_BAD_CURRENT_PASSWORD",
             Self::ChangePasswordInvalidPassword => "CHANGE_PASSWORD_INVALID_PASSWORD",
+            Self::FieldAlreadyExists => "FIELD_ALREADY_EXISTS",
         }
     }
 }

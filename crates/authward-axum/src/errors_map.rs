@@ -3,7 +3,7 @@
 use authward_core::strategy::StrategyError;
 use authward_core::{DbError, ManagerError};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// A storage error: 503 when the store is unreachable, 500 otherwise (logged).
 pub(crate) fn db(err: &DbError) -> ApiError {
@@ -30,6 +30,12 @@ pub(crate) fn strategy(err: &StrategyError) -> ApiError {
 /// A manager error that a route did not map to a domain code.
 pub(crate) fn manager(err: &ManagerError) -> ApiError {
     match err {
+        // A unique column of the application's own (an email collision is
+        // `UserAlreadyExists`, mapped by each route).
+        ManagerError::Db(e @ DbError::AlreadyExists { .. }) => {
+            tracing::info!(error = %e, "unique value already taken");
+            ApiError::BadRequest(ErrorCode::FieldAlreadyExists)
+        }
         ManagerError::Db(e) => db(e),
         ManagerError::InvalidEmail { reason } => {
             ApiError::Validation(vec![crate::error::ValidationIssue::new(

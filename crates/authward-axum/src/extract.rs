@@ -15,13 +15,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use authward_core::AuthUser;
-use authward_core::User;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
 use crate::error::ApiError;
 use crate::errors_map;
-use crate::state::{Authward, ExtraFields, HttpUserDb, Inner};
+use crate::state::{Authward, HttpUserDb, Inner};
 
 /// A user found from a request, with the token and the backend that found it.
 #[derive(Debug, Clone)]
@@ -102,13 +101,8 @@ trait ResolveUser<U>: Send + Sync {
 }
 
 #[async_trait]
-impl<ID, X, DB> ResolveUser<User<ID, X>> for Inner<ID, X, DB>
-where
-    ID: authward_core::UserId,
-    X: ExtraFields,
-    DB: HttpUserDb<ID, X>,
-{
-    async fn resolve(&self, parts: &Parts) -> Result<Option<Found<User<ID, X>>>, ApiError> {
+impl<DB: HttpUserDb> ResolveUser<DB::User> for Inner<DB> {
+    async fn resolve(&self, parts: &Parts) -> Result<Option<Found<DB::User>>, ApiError> {
         for (index, backend) in self.backends.iter().enumerate() {
             let Some(token) = backend.transport.token(parts) else {
                 continue;
@@ -139,13 +133,8 @@ where
     }
 }
 
-impl<ID, X, DB> FromRef<Authward<ID, X, DB>> for AuthResolver<User<ID, X>>
-where
-    ID: authward_core::UserId,
-    X: ExtraFields,
-    DB: HttpUserDb<ID, X>,
-{
-    fn from_ref(state: &Authward<ID, X, DB>) -> Self {
+impl<DB: HttpUserDb> FromRef<Authward<DB>> for AuthResolver<DB::User> {
+    fn from_ref(state: &Authward<DB>) -> Self {
         Self {
             inner: state.inner.clone(),
         }

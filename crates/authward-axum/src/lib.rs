@@ -29,5 +29,5 @@ pub use error::{ApiError, ErrorCode, ValidationIssue};
 pub use extract::{
     AnyUser, AuthResolver, CurrentUser, Found, MaybeUser, Requirements, Superuser, VerifiedUser,
 };
-pub use state::{Authward, AuthwardConfig, DuplicateBackend};
-pub use transport::{BearerTransport, CookieSameSite, CookieTransport, Transport};
+pub use state::{Authward, AuthwardConfig, BuildError, HttpUserDb};
+pub use transport::{BearerTransport, CookieSameSite, CookieTransport, IssuedRefresh, Transport};

@@ -8,9 +8,8 @@
 //! key in a cookie per cookie backend.
 //!
 //! ```no_run
-//! # use authward_axum::{Authward, openapi::Mounts, state::{ExtraFields, HttpUserDb}};
-//! # fn app<ID: authward_core::UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-//! #     aw: Authward<ID, X, DB>) -> axum::Router {
+//! # use authward_axum::{Authward, HttpUserDb, openapi::Mounts};
+//! # fn app<DB: HttpUserDb>(aw: Authward<DB>) -> axum::Router {
 //! let mounts = Mounts::fastapi_users_default(["jwt"]);
 //! axum::Router::new()
 //!     .nest("/auth/jwt", aw.auth_router("jwt"))
@@ -22,7 +21,8 @@
 //! # }
 //! ```
 
-use authward_core::UserId;
+use authward_core::schema::UserSchema;
+use authward_core::{IdOf, UserId};
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderValue, header};
@@ -44,7 +44,7 @@ use utoipa::openapi::{
 };
 
 use crate::error::ApiError;
-use crate::state::{Authward, ExtraFields, HttpUserDb};
+use crate::state::{Authward, HttpUserDb};
 use crate::transport::Transport;
 
 /// Where the application mounted each authward router (the prefix given to
@@ -123,7 +123,7 @@ pub fn json_router(doc: &OpenApi) -> Router {
     )
 }
 
-impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
+impl<DB: HttpUserDb> Authward<DB> {
     /// [`Mounts::fastapi_users_default`] for every backend of this `Authward`.
     pub fn fastapi_users_mounts(&self) -> Mounts {
         Mounts::fastapi_users_default(self.inner.backends.iter().map(|b| b.name.clone()))
@@ -159,7 +159,7 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
             paths = doc.users_paths(paths, prefix);
         }
 
-        let mut components = components::<ID, X>();
+        let mut components = components::<IdOf<DB>>(DB::User::has_app_fields());
         for backend in &self.inner.backends {
             let scheme = match &backend.transport {
                 Transport::Bearer(bearer) => {
@@ -210,10 +210,12 @@ struct DocContext {
     security: Vec<SecurityRequirement>,
     requires_verification: bool,
     has_cookie: bool,
+    /// `/logout-all` is mounted.
+    logout_all: bool,
 }
 
 impl DocContext {
-    fn new<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(aw: &Authward<ID, X, DB>) -> Self {
+    fn new<DB: HttpUserDb>(aw: &Authward<DB>) -> Self {
         Self {
             security: aw
                 .inner
@@ -223,6 +225,7 @@ impl DocContext {
                 .collect(),
             requires_verification: aw.inner.requires_verification,
             has_cookie: aw.inner.backends.iter().any(|b| b.transport.is_cookie()),
+            logout_all: aw.inner.can_log_out_everywhere,
         }
     }
 
@@ -326,11 +329,13 @@ impl DocContext {
             .path(
                 join(prefix, "/logout"),
                 PathItem::new(HttpMethod::Post, logout),
-            )
-            .path(
+            );
+        if self.logout_all {
+            paths = paths.path(
                 join(prefix, "/logout-all"),
                 PathItem::new(HttpMethod::Post, logout_all),
             );
+        }
         if refresh {
             let op = operation(
                 &format!("auth:{name}.refresh"),
@@ -711,9 +716,7 @@ fn with_custom_fields(object: ObjectBuilder, custom: bool) -> ObjectBuilder {
     }
 }
 
-fn components<ID: UserId, X: ExtraFields>() -> ComponentsBuilder {
-    // `X = ()` serializes to `null`: no custom fields (unknown keys are then ignored).
-    let custom = !matches!(serde_json::to_value(X::default()), Ok(Value::Null));
+fn components<ID: UserId>(custom: bool) -> ComponentsBuilder {
     let flags = |object: ObjectBuilder| {
         object
             .property("is_active", boolean().default(Some(json!(true))))

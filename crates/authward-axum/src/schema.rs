@@ -1,13 +1,14 @@
-//! The JSON forms of users: `UserRead` (never the password hash), and the create / update
-//! bodies, whose unknown keys are the application's custom fields.
+//! The JSON forms of users: the read view ([`UserSchema::read`], never the password hash), and
+//! the create / update bodies, whose keys besides the standard ones go to the application's
+//! declared shapes ([`UserSchema::Create`], [`UserSchema::Update`],
+//! [`UserSchema::AdminUpdate`]); keys those shapes do not declare are ignored.
 
-use authward_core::User;
 use authward_core::manager::{UserCreate, UserUpdate};
-use serde::Serialize;
+use authward_core::schema::UserSchema;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ValidationIssue};
-use crate::state::ExtraFields;
 
 const STANDARD: [&str; 6] = [
     "id",
@@ -17,37 +18,6 @@ const STANDARD: [&str; 6] = [
     "is_superuser",
     "is_verified",
 ];
-
-/// The read schema: `{"id", "email", "is_active", "is_superuser", "is_verified", ...custom}`;
-/// never the password hash.
-#[derive(Debug, Serialize)]
-pub struct UserRead<'a, ID, X> {
-    /// The user's ID.
-    pub id: &'a ID,
-    /// The email, as stored.
-    pub email: &'a str,
-    /// Whether the account may log in.
-    pub is_active: bool,
-    /// Whether the account is an administrator.
-    pub is_superuser: bool,
-    /// Whether the email is verified.
-    pub is_verified: bool,
-    /// The application's own fields.
-    #[serde(flatten)]
-    pub extra: &'a X,
-}
-
-/// The read view of a user.
-pub fn user_read<ID, X>(user: &User<ID, X>) -> UserRead<'_, ID, X> {
-    UserRead {
-        id: &user.id,
-        email: &user.email,
-        is_active: user.is_active,
-        is_superuser: user.is_superuser,
-        is_verified: user.is_verified,
-        extra: &user.extra,
-    }
-}
 
 fn object(body: Value) -> Result<Map<String, Value>, ApiError> {
     match body {
@@ -64,7 +34,6 @@ fn object(body: Value) -> Result<Map<String, Value>, ApiError> {
 fn string_field(
     map: &Map<String, Value>,
     key: &str,
-    input: &Value,
     issues: &mut Vec<ValidationIssue>,
 ) -> Option<String> {
     match map.get(key) {
@@ -77,7 +46,6 @@ fn string_field(
                 "Input should be a valid string",
                 other.clone(),
             ));
-            let _ = input;
             None
         }
     }
@@ -103,23 +71,22 @@ fn bool_field(
     }
 }
 
-fn custom_fields(map: &Map<String, Value>) -> Map<String, Value> {
-    map.iter()
-        .filter(|(key, _)| !STANDARD.contains(&key.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+/// The body's keys besides the standard ones.
+fn app_fields(mut map: Map<String, Value>) -> Value {
+    for key in STANDARD {
+        map.remove(key);
+    }
+    Value::Object(map)
 }
 
-fn extra_from<X: ExtraFields>(fields: Map<String, Value>) -> Result<X, ApiError> {
-    // An application without custom fields (`()`): unknown keys are ignored, as pydantic does.
-    if matches!(serde_json::to_value(X::default()), Ok(Value::Null)) {
-        return Ok(X::default());
-    }
-    let value = Value::Object(fields);
-    serde_path_to_error::deserialize(&value).map_err(|err| {
+/// Deserializes the application's fields into its declared shape; 422 in FastAPI's form when
+/// they do not fit.
+fn declared<T: DeserializeOwned>(fields: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(&fields).map_err(|err| {
         let mut loc = vec![json!("body")];
         loc.extend(err.path().iter().filter_map(|s| match s {
             serde_path_to_error::Segment::Map { key } => Some(json!(key)),
+            serde_path_to_error::Segment::Seq { index } => Some(json!(index)),
             _ => None,
         }));
         let message = err.inner().to_string();
@@ -132,25 +99,26 @@ fn extra_from<X: ExtraFields>(fields: Map<String, Value>) -> Result<X, ApiError>
                 "missing",
                 loc,
                 "Field required",
-                value.clone(),
+                fields.clone(),
             )]);
         }
         ApiError::Validation(vec![ValidationIssue::new(
             "value_error",
             loc,
             message,
-            value.clone(),
+            fields.clone(),
         )])
     })
 }
 
-/// Parses a registration body.
-pub(crate) fn user_create<X: ExtraFields>(body: Value) -> Result<UserCreate<X>, ApiError> {
+/// Parses a registration body: email, password, the three flags (which a public registration
+/// ignores) and the application's fields as its create shape declares them.
+pub(crate) fn user_create<U: UserSchema>(body: Value) -> Result<UserCreate<U::Extra>, ApiError> {
     let input = body.clone();
     let map = object(body)?;
     let mut issues = Vec::new();
-    let email = string_field(&map, "email", &input, &mut issues);
-    let password = string_field(&map, "password", &input, &mut issues);
+    let email = string_field(&map, "email", &mut issues);
+    let password = string_field(&map, "password", &mut issues);
     if email.is_none() && !map.contains_key("email") {
         issues.push(ValidationIssue::missing("email", input.clone()));
     }
@@ -166,7 +134,7 @@ pub(crate) fn user_create<X: ExtraFields>(body: Value) -> Result<UserCreate<X>, 
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    let extra = extra_from::<X>(custom_fields(&map))?;
+    let extra = U::create_extra(declared::<U::Create>(app_fields(map))?);
     Ok(UserCreate {
         email,
         password,
@@ -177,32 +145,28 @@ pub(crate) fn user_create<X: ExtraFields>(body: Value) -> Result<UserCreate<X>, 
     })
 }
 
-/// Parses an update body; custom fields given are merged over the user's current ones.
-pub(crate) fn user_update<ID, X: ExtraFields>(
+/// Parses an update body. The application's fields go through its self-service update shape,
+/// or its superuser update shape when `admin`, applied to the user's current fields.
+pub(crate) fn user_update<U: UserSchema>(
     body: Value,
-    current: &User<ID, X>,
-) -> Result<UserUpdate<X>, ApiError> {
-    let input = body.clone();
+    current: &U,
+    admin: bool,
+) -> Result<UserUpdate<U::Extra>, ApiError> {
     let map = object(body)?;
     let mut issues = Vec::new();
-    let email = string_field(&map, "email", &input, &mut issues);
-    let password = string_field(&map, "password", &input, &mut issues);
+    let email = string_field(&map, "email", &mut issues);
+    let password = string_field(&map, "password", &mut issues);
     let is_active = bool_field(&map, "is_active", &mut issues);
     let is_superuser = bool_field(&map, "is_superuser", &mut issues);
     let is_verified = bool_field(&map, "is_verified", &mut issues);
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    let custom = custom_fields(&map);
-    let extra = if custom.is_empty() {
-        None
+    let fields = app_fields(map);
+    let extra = if admin {
+        current.admin_update_extra(declared::<U::AdminUpdate>(fields)?)
     } else {
-        let mut merged = match serde_json::to_value(&current.extra) {
-            Ok(Value::Object(existing)) => existing,
-            _ => Map::new(),
-        };
-        merged.extend(custom);
-        Some(extra_from::<X>(merged)?)
+        current.update_extra(declared::<U::Update>(fields)?)
     };
     Ok(UserUpdate {
         email,

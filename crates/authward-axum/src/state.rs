@@ -4,51 +4,48 @@ use std::fmt;
 use std::sync::Arc;
 
 use authward_core::manager::RequestInfo;
-use authward_core::{User, UserDatabase, UserId, UserManager};
+use authward_core::schema::UserSchema;
+use authward_core::{UserDatabase, UserManager};
 use axum::http::header;
 use axum::http::request::Parts;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::backend::AuthBackend;
 use crate::body::BodyLimit;
 use crate::csrf::CsrfPolicy;
 
-/// The application's custom user fields, as the HTTP layer needs them: read from and written
-/// to JSON next to the standard fields.
-pub trait ExtraFields:
-    Clone + Default + Serialize + DeserializeOwned + Send + Sync + 'static
+/// A user store the routers can serve: any [`UserDatabase`] whose user type declares its JSON
+/// shapes ([`UserSchema`], implemented by `User<ID, X>` for `X: UserFields` and by an
+/// application's own user type).
+pub trait HttpUserDb:
+    UserDatabase<User: UserSchema<Extra = <Self as UserDatabase>::Extra>> + 'static
 {
 }
-impl<X: Clone + Default + Serialize + DeserializeOwned + Send + Sync + 'static> ExtraFields for X {}
 
-/// A user store the routers can serve: one holding `authward_core::User<ID, X>`.
-pub trait HttpUserDb<ID: UserId, X: ExtraFields>:
-    UserDatabase<ID, User = User<ID, X>, Extra = X> + 'static
-{
-}
-impl<ID: UserId, X: ExtraFields, DB> HttpUserDb<ID, X> for DB where
-    DB: UserDatabase<ID, User = User<ID, X>, Extra = X> + 'static
+impl<DB> HttpUserDb for DB where
+    DB: UserDatabase<User: UserSchema<Extra = <DB as UserDatabase>::Extra>> + 'static
 {
 }
 
 /// Everything the routes need: the user manager, the backends in order, and HTTP settings.
 ///
-/// Cheap to clone (one `Arc`). Build it with [`Authward::new`] and the `with_*` methods, then
-/// mount its routers (see [`crate::routes`]).
-pub struct Authward<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> {
-    pub(crate) inner: Arc<Inner<ID, X, DB>>,
+/// One type parameter, the user store: the user type and its ID follow from it. Cheap to
+/// clone (one `Arc`). Build it with [`Authward::new`], then mount its routers (see
+/// [`crate::routes`]).
+pub struct Authward<DB: HttpUserDb> {
+    pub(crate) inner: Arc<Inner<DB>>,
 }
 
-pub(crate) struct Inner<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> {
-    pub(crate) manager: UserManager<ID, DB>,
-    pub(crate) backends: Vec<AuthBackend<User<ID, X>>>,
+pub(crate) struct Inner<DB: HttpUserDb> {
+    pub(crate) manager: UserManager<DB>,
+    pub(crate) backends: Vec<AuthBackend<DB::User>>,
     pub(crate) csrf: CsrfPolicy,
     pub(crate) body_limit: BodyLimit,
     pub(crate) requires_verification: bool,
+    /// Every backend can end every session of a user: `/logout-all` is mounted.
+    pub(crate) can_log_out_everywhere: bool,
 }
 
-impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Clone for Authward<ID, X, DB> {
+impl<DB: HttpUserDb> Clone for Authward<DB> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
@@ -56,12 +53,13 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Clone for Authward<ID, X
     }
 }
 
-impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> fmt::Debug for Authward<ID, X, DB> {
+impl<DB: HttpUserDb> fmt::Debug for Authward<DB> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Authward")
             .field("backends", &self.inner.backends)
             .field("csrf", &self.inner.csrf)
             .field("requires_verification", &self.inner.requires_verification)
+            .field("can_log_out_everywhere", &self.inner.can_log_out_everywhere)
             .finish_non_exhaustive()
     }
 }
@@ -78,21 +76,57 @@ pub struct AuthwardConfig {
     pub body_limit: BodyLimit,
 }
 
-impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
+/// Why an [`Authward`] could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Two backends share a name.
+    #[error("two authentication backends are named {0:?}")]
+    DuplicateBackend(String),
+    /// A backend's strategy cannot end a token, so its `/logout` would answer 204 for nothing.
+    #[error(
+        "authentication backend {0:?}: its strategy cannot end a token (a JWT strategy without \
+         a revocation store?), so logout would not log out. Give the strategy a revocation \
+         store, or call AuthBackend::stateless() to accept tokens that live until they expire"
+    )]
+    CannotRevoke(String),
+}
+
+impl<DB: HttpUserDb> Authward<DB> {
     /// Routes over `manager`, authenticating with `backends` tried in order.
     ///
+    /// Every backend's strategy (and refresh tokens) is registered with the manager as a
+    /// [`SessionRevoker`](authward_core::SessionRevoker), so a password change or reset, a
+    /// deactivation, a deletion and `/logout-all` end its sessions without any wiring.
+    ///
     /// # Errors
-    /// [`DuplicateBackend`] when two backends share a name.
+    /// [`BuildError::DuplicateBackend`] when two backends share a name;
+    /// [`BuildError::CannotRevoke`] when a backend cannot end a token and is not declared
+    /// [`stateless`](AuthBackend::stateless).
     pub fn new(
-        manager: UserManager<ID, DB>,
-        backends: Vec<AuthBackend<User<ID, X>>>,
+        manager: UserManager<DB>,
+        backends: Vec<AuthBackend<DB::User>>,
         config: AuthwardConfig,
-    ) -> Result<Self, DuplicateBackend> {
+    ) -> Result<Self, BuildError> {
         for (i, backend) in backends.iter().enumerate() {
             if backends[..i].iter().any(|b| b.name == backend.name) {
-                return Err(DuplicateBackend(backend.name.clone()));
+                return Err(BuildError::DuplicateBackend(backend.name.clone()));
+            }
+            if !backend.stateless && !backend.strategy.revocation().logout {
+                return Err(BuildError::CannotRevoke(backend.name.clone()));
             }
         }
+        for (i, backend) in backends.iter().enumerate() {
+            // Backends sharing one strategy (bearer and cookie over the same store) register
+            // it once.
+            let first_use = !backends[..i]
+                .iter()
+                .any(|b| Arc::ptr_eq(&b.strategy, &backend.strategy));
+            for revoker in backend.revokers(first_use) {
+                manager.add_revoker(revoker);
+            }
+        }
+        let can_log_out_everywhere = backends.iter().all(|b| b.strategy.revocation().revoke_all);
         Ok(Self {
             inner: Arc::new(Inner {
                 manager,
@@ -100,25 +134,26 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
                 csrf: config.csrf,
                 body_limit: config.body_limit,
                 requires_verification: config.requires_verification,
+                can_log_out_everywhere,
             }),
         })
     }
 
     /// The user manager.
-    pub fn manager(&self) -> &UserManager<ID, DB> {
+    pub fn manager(&self) -> &UserManager<DB> {
         &self.inner.manager
     }
 
     /// The backend called `name`.
-    pub fn backend(&self, name: &str) -> Option<&AuthBackend<User<ID, X>>> {
+    pub fn backend(&self, name: &str) -> Option<&AuthBackend<DB::User>> {
         self.inner.backends.iter().find(|b| b.name == name)
     }
-}
 
-/// Two backends were given the same name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("two authentication backends are named {0:?}")]
-pub struct DuplicateBackend(pub String);
+    /// Whether `/logout-all` is served: every backend can end every session of a user.
+    pub fn can_log_out_everywhere(&self) -> bool {
+        self.inner.can_log_out_everywhere
+    }
+}
 
 /// What hooks learn about the request.
 pub(crate) fn request_info(parts: &Parts) -> RequestInfo {

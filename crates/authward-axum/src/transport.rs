@@ -1,6 +1,13 @@
 //! Transports: where a token travels. Bearer (`Authorization: Bearer <t>`, login answers JSON)
 //! and cookie (login answers 204 with `Set-Cookie`), with FastAPI Users' defaults and
 //! responses.
+//!
+//! With refresh tokens, the bearer transport returns the refresh token in the login JSON; the
+//! cookie transport keeps it in a second `HttpOnly` cookie ([`CookieTransport::refresh_name`])
+//! scoped to the auth router's path, so it is sent to `/refresh` and `/logout` only, rotated on
+//! every refresh and cleared on logout.
+
+use std::fmt;
 
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -53,6 +60,12 @@ pub struct CookieTransport {
     pub httponly: bool,
     /// `SameSite`; default lax.
     pub samesite: CookieSameSite,
+    /// Name of the refresh-token cookie (backends with refresh tokens); default
+    /// `fastapiusersrefresh`.
+    pub refresh_name: String,
+    /// `Path` of the refresh-token cookie; default `None`: the path the auth router is mounted
+    /// at (e.g. `/auth/cookie`), which covers its `/refresh` and `/logout` and nothing else.
+    pub refresh_path: Option<String>,
 }
 
 impl Default for CookieTransport {
@@ -65,14 +78,26 @@ impl Default for CookieTransport {
             secure: true,
             httponly: true,
             samesite: CookieSameSite::Lax,
+            refresh_name: "fastapiusersrefresh".into(),
+            refresh_path: None,
         }
     }
 }
 
 impl CookieTransport {
     fn cookie(&self, value: String, max_age: Option<i64>) -> Cookie<'static> {
-        let mut cookie = Cookie::build((self.name.clone(), value))
-            .path(self.path.clone())
+        self.build(self.name.clone(), self.path.clone(), value, max_age)
+    }
+
+    fn build(
+        &self,
+        name: String,
+        path: String,
+        value: String,
+        max_age: Option<i64>,
+    ) -> Cookie<'static> {
+        let mut cookie = Cookie::build((name, value))
+            .path(path)
             .secure(self.secure)
             .http_only(self.httponly)
             .same_site(match self.samesite {
@@ -98,6 +123,60 @@ impl CookieTransport {
     pub fn clear_cookie(&self) -> String {
         self.cookie(String::new(), Some(0)).to_string()
     }
+
+    fn refresh_cookie_path(&self, mount: &str) -> String {
+        self.refresh_path.clone().unwrap_or_else(|| {
+            if mount.is_empty() {
+                "/".into()
+            } else {
+                mount.to_owned()
+            }
+        })
+    }
+
+    /// The `Set-Cookie` value that stores a refresh token for the auth router mounted at
+    /// `mount`, living `max_age` seconds (a session cookie when `None`).
+    pub fn set_refresh_cookie(&self, token: &str, mount: &str, max_age: Option<i64>) -> String {
+        self.build(
+            self.refresh_name.clone(),
+            self.refresh_cookie_path(mount),
+            token.to_owned(),
+            max_age,
+        )
+        .to_string()
+    }
+
+    /// The `Set-Cookie` value that clears the refresh-token cookie.
+    pub fn clear_refresh_cookie(&self, mount: &str) -> String {
+        self.build(
+            self.refresh_name.clone(),
+            self.refresh_cookie_path(mount),
+            String::new(),
+            Some(0),
+        )
+        .to_string()
+    }
+}
+
+/// A refresh token to hand out with a login or refresh response.
+#[derive(Clone, Copy)]
+pub struct IssuedRefresh<'a> {
+    /// The refresh token.
+    pub token: &'a str,
+    /// How long it lives, in seconds (the refresh cookie's `Max-Age`).
+    pub max_age: Option<i64>,
+    /// Where the auth router is mounted (the refresh cookie's default `Path`).
+    pub mount: &'a str,
+}
+
+impl fmt::Debug for IssuedRefresh<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedRefresh")
+            .field("token", &"<redacted>")
+            .field("max_age", &self.max_age)
+            .field("mount", &self.mount)
+            .finish()
+    }
 }
 
 /// Where a backend's token travels.
@@ -120,16 +199,16 @@ impl Transport {
                 (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
                     .then(|| token.to_owned())
             }
-            Self::Cookie(config) => parts
-                .headers
-                .get_all(header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| Cookie::split_parse(v.to_owned()))
-                .filter_map(Result::ok)
-                .find(|c| c.name() == config.name)
-                .map(|c| c.value().to_owned())
-                .filter(|v| !v.is_empty()),
+            Self::Cookie(config) => cookie_value(parts, &config.name),
+        }
+    }
+
+    /// The refresh token the cookie transport finds in its refresh cookie (`None` for bearer,
+    /// whose clients send it in the body).
+    pub fn refresh_token(&self, parts: &Parts) -> Option<String> {
+        match self {
+            Self::Bearer(_) => None,
+            Self::Cookie(config) => cookie_value(parts, &config.refresh_name),
         }
     }
 
@@ -147,33 +226,66 @@ impl Transport {
     }
 
     /// The login response: bearer 200 `{"access_token", "token_type": "bearer"}` (plus
-    /// `refresh_token` when one was issued); cookie 204 with `Set-Cookie`.
-    pub fn login_response(&self, token: &str, refresh_token: Option<&str>) -> Response {
+    /// `refresh_token` when one was issued); cookie 204 with `Set-Cookie` (plus the refresh
+    /// cookie when one was issued).
+    pub fn login_response(&self, token: &str, refresh: Option<IssuedRefresh<'_>>) -> Response {
         match self {
             Self::Bearer(_) => {
                 let mut body = json!({ "access_token": token, "token_type": "bearer" });
-                if let Some(refresh) = refresh_token {
-                    body["refresh_token"] = json!(refresh);
+                if let Some(refresh) = refresh {
+                    body["refresh_token"] = json!(refresh.token);
                 }
                 (StatusCode::OK, axum::Json(body)).into_response()
             }
-            Self::Cookie(config) => with_cookie(StatusCode::NO_CONTENT, &config.set_cookie(token)),
+            Self::Cookie(config) => {
+                let mut cookies = vec![config.set_cookie(token)];
+                if let Some(refresh) = refresh {
+                    cookies.push(config.set_refresh_cookie(
+                        refresh.token,
+                        refresh.mount,
+                        refresh.max_age,
+                    ));
+                }
+                with_cookies(StatusCode::NO_CONTENT, &cookies)
+            }
         }
     }
 
-    /// The logout response: 204, clearing the cookie for the cookie transport.
-    pub fn logout_response(&self) -> Response {
+    /// The logout response: 204, clearing the cookie for the cookie transport (and the
+    /// refresh cookie of the auth router mounted at `refresh_mount`, when given).
+    pub fn logout_response(&self, refresh_mount: Option<&str>) -> Response {
         match self {
             Self::Bearer(_) => StatusCode::NO_CONTENT.into_response(),
-            Self::Cookie(config) => with_cookie(StatusCode::NO_CONTENT, &config.clear_cookie()),
+            Self::Cookie(config) => {
+                let mut cookies = vec![config.clear_cookie()];
+                if let Some(mount) = refresh_mount {
+                    cookies.push(config.clear_refresh_cookie(mount));
+                }
+                with_cookies(StatusCode::NO_CONTENT, &cookies)
+            }
         }
     }
 }
 
-fn with_cookie(status: StatusCode, set_cookie: &str) -> Response {
+fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| Cookie::split_parse(v.to_owned()))
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn with_cookies(status: StatusCode, set_cookies: &[String]) -> Response {
     let mut response = status.into_response();
-    if let Ok(value) = HeaderValue::from_str(set_cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
+    for set_cookie in set_cookies {
+        if let Ok(value) = HeaderValue::from_str(set_cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
     }
     response
 }
@@ -245,5 +357,38 @@ mod tests {
             Some("tok".into())
         );
         assert_eq!(t.token(&parts("cookie", "fastapiusersauth=")), None);
+        assert_eq!(
+            t.refresh_token(&parts(
+                "cookie",
+                "fastapiusersauth=a; fastapiusersrefresh=r"
+            )),
+            Some("r".into())
+        );
+    }
+
+    #[test]
+    fn the_refresh_cookie_is_http_only_and_scoped_to_the_auth_router() {
+        let c = CookieTransport::default();
+        let set = c.set_refresh_cookie("r", "/auth/cookie", Some(604_800));
+        for part in [
+            "fastapiusersrefresh=r",
+            "HttpOnly",
+            "Secure",
+            "Path=/auth/cookie",
+            "Max-Age=604800",
+        ] {
+            assert!(set.contains(part), "{set} lacks {part}");
+        }
+        let clear = c.clear_refresh_cookie("/auth/cookie");
+        assert!(clear.contains("Max-Age=0") && clear.contains("Path=/auth/cookie"));
+        let pinned = CookieTransport {
+            refresh_path: Some("/auth/cookie/refresh".into()),
+            ..CookieTransport::default()
+        };
+        assert!(
+            pinned
+                .set_refresh_cookie("r", "/auth/cookie", None)
+                .contains("Path=/auth/cookie/refresh")
+        );
     }
 }

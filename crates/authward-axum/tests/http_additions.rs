@@ -245,7 +245,7 @@ fn down() -> DbError {
 }
 
 #[async_trait]
-impl UserDatabase<Uuid> for Down {
+impl UserDatabase for Down {
     type User = U;
     type Extra = ();
     async fn get(&self, _: &Uuid) -> Result<Option<U>, DbError> {

@@ -247,8 +247,10 @@ async fn logout_per_strategy() {
         assert_eq!(out.status, StatusCode::NO_CONTENT, "{setup:?}");
         let after = app.call(auth.apply(get("/users/me"))).await;
         match setup {
-            // FastAPI Users' JWT logout cannot destroy the token; it stays valid.
-            Setup::BearerJwt => assert_eq!(after.status, StatusCode::OK),
+            // Declared stateless (FastAPI Users' JWT): logout cannot destroy the token, which
+            // stays valid until it expires.
+            Setup::BearerJwtStateless => assert_eq!(after.status, StatusCode::OK),
+            // Every other strategy ends the token, JWT included (its revocation store).
             _ => assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{setup:?}"),
         }
         if setup == Setup::CookieDatabase {
@@ -258,6 +260,63 @@ async fn logout_per_strategy() {
         }
         let again = app.call(post_empty("/auth/jwt/logout")).await;
         assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn a_backend_that_cannot_log_out_is_refused_unless_declared_stateless() {
+    use authward_axum::{AuthBackend, Authward, AuthwardConfig, BuildError};
+    use authward_core::UserManager;
+    use authward_core::memory::MemoryUserDatabase;
+    use authward_core::strategy::JwtStrategy;
+    let manager = || {
+        UserManager::builder(MemoryUserDatabase::<uuid::Uuid>::new(), SECRET)
+            .build()
+            .unwrap()
+    };
+    let jwt = std::sync::Arc::new(JwtStrategy::hs256(SECRET, time::Duration::hours(1)).unwrap());
+    let bearer =
+        || authward_axum::Transport::Bearer(authward_axum::BearerTransport::new("auth/jwt/login"));
+    let refused = Authward::new(
+        manager(),
+        vec![AuthBackend::new("jwt", bearer(), jwt.clone())],
+        AuthwardConfig::default(),
+    )
+    .unwrap_err();
+    assert_eq!(refused, BuildError::CannotRevoke("jwt".into()));
+    assert!(
+        refused.to_string().contains("revocation store"),
+        "{refused}"
+    );
+    let stateless = Authward::new(
+        manager(),
+        vec![AuthBackend::new("jwt", bearer(), jwt).stateless()],
+        AuthwardConfig::default(),
+    )
+    .unwrap();
+    assert!(!stateless.can_log_out_everywhere());
+    // The stateless strategy still covers password changes and deletions: it is registered.
+    assert_eq!(stateless.manager().revoker_count(), 1);
+}
+
+#[tokio::test]
+async fn logout_all_is_served_only_where_every_backend_can_revoke() {
+    for setup in ALL {
+        let app = app(setup);
+        let (_, auth) = app.user("bedivere@camelot.bt").await;
+        let out = app
+            .call(auth.apply(post_empty("/auth/jwt/logout-all")))
+            .await;
+        if setup == Setup::BearerJwtStateless {
+            // Not mounted: it could not do what it says.
+            assert_eq!(out.status, StatusCode::NOT_FOUND, "{setup:?}");
+            let me = app.call(auth.apply(get("/users/me"))).await;
+            assert_eq!(me.status, StatusCode::OK);
+        } else {
+            assert_eq!(out.status, StatusCode::NO_CONTENT, "{setup:?}");
+            let me = app.call(auth.apply(get("/users/me"))).await;
+            assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{setup:?}");
+        }
     }
 }
 

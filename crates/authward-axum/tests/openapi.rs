@@ -16,7 +16,7 @@ use common::{Setup, app_with_authward, get, send};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-type Aw = Authward<Uuid, (), MemoryUserDatabase<Uuid>>;
+type Aw = Authward<MemoryUserDatabase<Uuid>>;
 
 const ALL_SETUPS: [Setup; 3] = [
     Setup::BearerJwt,

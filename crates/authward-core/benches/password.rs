@@ -41,7 +41,7 @@ fn hashing(c: &mut Criterion) {
     group.finish();
 }
 
-type Manager = UserManager<uuid::Uuid, MemoryUserDatabase<uuid::Uuid>>;
+type Manager = UserManager<MemoryUserDatabase<uuid::Uuid>>;
 
 const LOGINS: usize = 64;
 

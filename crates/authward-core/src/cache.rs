@@ -22,26 +22,26 @@ use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::{Clock, SystemClock};
-use crate::db::{OAuthUserDatabase, UserDatabase};
+use crate::db::{IdOf, OAuthUserDatabase, UserDatabase};
 use crate::error::DbError;
-use crate::id::UserId;
 use crate::oauth::{NewOAuthAccount, OAuthAccount, OAuthAccountPatch};
 use crate::user::{NewUser, UserPatch};
 
 /// Cached users by ID, each with the instant its entry stops being served.
-type Entries<ID, U> = Arc<Mutex<HashMap<ID, (U, OffsetDateTime)>>>;
+type Map<DB> = HashMap<IdOf<DB>, (<DB as UserDatabase>::User, OffsetDateTime)>;
+type Entries<DB> = Arc<Mutex<Map<DB>>>;
 
 /// A [`UserDatabase`] with a short-lived in-process cache of users by ID (see the module
 /// docs for the consistency trade-off). Clones share the cache.
-pub struct CachedUserDatabase<ID: UserId, DB: UserDatabase<ID>> {
+pub struct CachedUserDatabase<DB: UserDatabase> {
     db: DB,
-    entries: Entries<ID, DB::User>,
+    entries: Entries<DB>,
     ttl: Duration,
     capacity: usize,
     clock: Arc<dyn Clock>,
 }
 
-impl<ID: UserId, DB: UserDatabase<ID> + Clone> Clone for CachedUserDatabase<ID, DB> {
+impl<DB: UserDatabase + Clone> Clone for CachedUserDatabase<DB> {
     fn clone(&self) -> Self {
         Self {
             db: self.db.clone(),
@@ -53,7 +53,7 @@ impl<ID: UserId, DB: UserDatabase<ID> + Clone> Clone for CachedUserDatabase<ID, 
     }
 }
 
-impl<ID: UserId, DB: UserDatabase<ID>> std::fmt::Debug for CachedUserDatabase<ID, DB> {
+impl<DB: UserDatabase> std::fmt::Debug for CachedUserDatabase<DB> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CachedUserDatabase")
             .field("ttl", &self.ttl)
@@ -62,7 +62,7 @@ impl<ID: UserId, DB: UserDatabase<ID>> std::fmt::Debug for CachedUserDatabase<ID
     }
 }
 
-impl<ID: UserId, DB: UserDatabase<ID>> CachedUserDatabase<ID, DB> {
+impl<DB: UserDatabase> CachedUserDatabase<DB> {
     /// Caches `db`'s users for one second, at most 10 000 of them.
     pub fn new(db: DB) -> Self {
         Self {
@@ -97,21 +97,21 @@ impl<ID: UserId, DB: UserDatabase<ID>> CachedUserDatabase<ID, DB> {
         &self.db
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ID, (DB::User, OffsetDateTime)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Map<DB>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn evict(&self, id: &ID) {
+    fn evict(&self, id: &IdOf<DB>) {
         self.lock().remove(id);
     }
 }
 
 #[async_trait]
-impl<ID: UserId, DB: UserDatabase<ID>> UserDatabase<ID> for CachedUserDatabase<ID, DB> {
+impl<DB: UserDatabase> UserDatabase for CachedUserDatabase<DB> {
     type User = DB::User;
     type Extra = DB::Extra;
 
-    async fn get(&self, id: &ID) -> Result<Option<DB::User>, DbError> {
+    async fn get(&self, id: &IdOf<DB>) -> Result<Option<DB::User>, DbError> {
         let now = self.clock.now();
         if let Some((user, expires)) = self.lock().get(id)
             && now < *expires
@@ -140,14 +140,18 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserDatabase<ID> for CachedUserDatabase<I
         self.db.create(user).await
     }
 
-    async fn update(&self, id: &ID, patch: UserPatch<DB::Extra>) -> Result<DB::User, DbError> {
+    async fn update(
+        &self,
+        id: &IdOf<DB>,
+        patch: UserPatch<DB::Extra>,
+    ) -> Result<DB::User, DbError> {
         self.evict(id);
         let result = self.db.update(id, patch).await;
         self.evict(id);
         result
     }
 
-    async fn delete(&self, id: &ID) -> Result<(), DbError> {
+    async fn delete(&self, id: &IdOf<DB>) -> Result<(), DbError> {
         self.evict(id);
         let result = self.db.delete(id).await;
         self.evict(id);
@@ -156,7 +160,7 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserDatabase<ID> for CachedUserDatabase<I
 }
 
 #[async_trait]
-impl<ID: UserId, DB: OAuthUserDatabase<ID>> OAuthUserDatabase<ID> for CachedUserDatabase<ID, DB> {
+impl<DB: OAuthUserDatabase> OAuthUserDatabase for CachedUserDatabase<DB> {
     async fn get_by_oauth_account(
         &self,
         oauth_name: &str,
@@ -167,25 +171,28 @@ impl<ID: UserId, DB: OAuthUserDatabase<ID>> OAuthUserDatabase<ID> for CachedUser
 
     async fn add_oauth_account(
         &self,
-        user_id: &ID,
+        user_id: &IdOf<DB>,
         account: NewOAuthAccount,
-    ) -> Result<OAuthAccount<ID>, DbError> {
+    ) -> Result<OAuthAccount<IdOf<DB>>, DbError> {
         self.db.add_oauth_account(user_id, account).await
     }
 
     async fn update_oauth_account(
         &self,
-        user_id: &ID,
+        user_id: &IdOf<DB>,
         oauth_name: &str,
         account_id: &str,
         patch: OAuthAccountPatch,
-    ) -> Result<OAuthAccount<ID>, DbError> {
+    ) -> Result<OAuthAccount<IdOf<DB>>, DbError> {
         self.db
             .update_oauth_account(user_id, oauth_name, account_id, patch)
             .await
     }
 
-    async fn oauth_accounts(&self, user_id: &ID) -> Result<Vec<OAuthAccount<ID>>, DbError> {
+    async fn oauth_accounts(
+        &self,
+        user_id: &IdOf<DB>,
+    ) -> Result<Vec<OAuthAccount<IdOf<DB>>>, DbError> {
         self.db.oauth_accounts(user_id).await
     }
 }

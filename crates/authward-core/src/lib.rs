@@ -30,24 +30,24 @@ pub mod memory;
 pub mod oauth;
 pub mod password;
 pub mod policy;
-pub mod revoke;
+pub mod schema;
 pub mod strategy;
 pub mod token;
 pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use db::{AccessTokenDatabase, OAuthUserDatabase, UserDatabase};
+pub use db::{AccessTokenDatabase, IdOf, OAuthUserDatabase, UserDatabase};
 pub use email::{InvalidEmail, validate_email};
-pub use error::{BoxError, DbError};
+pub use error::{BoxError, DbError, UniqueKey};
 pub use id::{InvalidId, UserId};
 pub use manager::{ManagerError, UserManager};
 pub use oauth::{NewOAuthAccount, OAuthAccount, OAuthAccountPatch};
 pub use password::{Argon2Hasher, PasswordError, PasswordHasher, PasswordHelper, Verification};
 pub use policy::{InvalidPassword, PasswordPolicy};
-pub use revoke::SessionRevoker;
+pub use schema::{NoFields, UserFields, UserSchema};
 pub use strategy::{
-    Authenticator, DatabaseStrategy, JwtKey, JwtStrategy, RefreshTokens, Strategy, StrategyError,
-    UserLookup, WithRefresh,
+    Authenticator, DatabaseStrategy, JwtKey, JwtStrategy, RefreshTokens, Revocation, RevokeReason,
+    SessionRevoker, Strategy, StrategyError, UserLookup, WithRefresh,
 };
 pub use token::{AccessToken, NewAccessToken, TokenDigest, TokenFamily};
-pub use user::{AuthUser, NewUser, User, UserPatch};
+pub use user::{AuthUser, NewUser, User, UserPatch, UserRecord};

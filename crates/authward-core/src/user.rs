@@ -29,6 +29,26 @@ pub trait AuthUser: Clone + Send + Sync + 'static {
     fn is_verified(&self) -> bool;
 }
 
+/// A user type that an in-process store can build and patch itself: what the memory store
+/// (and any store that keeps whole user values, such as a document database) needs beyond
+/// [`AuthUser`].
+///
+/// [`User`] implements it; an application's own user type implements it in a few lines, and
+/// then runs on `MemoryUsers` (feature `memory`) and through the conformance suites exactly like
+/// the ready-made one.
+pub trait UserRecord: AuthUser {
+    /// The application's own fields as the store receives them in [`NewUser`] and
+    /// [`UserPatch`].
+    type Extra: Clone + Send + Sync + 'static;
+
+    /// The stored user once the store has chosen its ID.
+    fn from_new(id: Self::Id, new: NewUser<Self::Extra>) -> Self;
+
+    /// Applies a partial update in place: every `Some` field of `patch` replaces the current
+    /// value, `None` leaves it as it is.
+    fn apply_patch(&mut self, patch: UserPatch<Self::Extra>);
+}
+
 /// The ready-made user record.
 ///
 /// `X` carries the application's own fields and is flattened into the serialized form, so
@@ -87,6 +107,18 @@ impl<ID: UserId, X: Clone + Send + Sync + 'static> AuthUser for User<ID, X> {
     }
     fn is_verified(&self) -> bool {
         self.is_verified
+    }
+}
+
+impl<ID: UserId, X: Clone + Send + Sync + 'static> UserRecord for User<ID, X> {
+    type Extra = X;
+
+    fn from_new(id: ID, new: NewUser<X>) -> Self {
+        new.into_user(id)
+    }
+
+    fn apply_patch(&mut self, patch: UserPatch<X>) {
+        patch.apply_to(self);
     }
 }
 
@@ -164,7 +196,9 @@ impl<X: fmt::Debug> fmt::Debug for NewUser<X> {
 
 /// A partial update: `None` leaves a field as it is.
 ///
-/// `extra`, when set, replaces all of the application's custom fields at once.
+/// `extra`, when set, replaces all of the application's custom fields at once (the HTTP layer
+/// builds it from the current fields and the ones a request may change, see
+/// [`UserSchema`](crate::schema::UserSchema)).
 #[derive(Clone, PartialEq, Eq)]
 pub struct UserPatch<X = ()> {
     /// New email address (uniqueness is still enforced, ignoring case).

@@ -447,3 +447,61 @@ fn builder_refuses_short_secrets_and_bad_lifetimes() {
     let _shared: Arc<dyn authward_core::Clock> = manager.clock().clone();
     assert!(format!("{manager:?}").contains("UserManager"));
 }
+
+/// A store whose unique index on an application column refuses every create.
+struct UniqueNickname(Db);
+
+#[async_trait::async_trait]
+impl UserDatabase for UniqueNickname {
+    type User = TestUser;
+    type Extra = ();
+    async fn get(&self, id: &uuid::Uuid) -> Result<Option<TestUser>, authward_core::DbError> {
+        self.0.get(id).await
+    }
+    async fn get_by_email(&self, email: &str) -> Result<Option<TestUser>, authward_core::DbError> {
+        self.0.get_by_email(email).await
+    }
+    async fn create(&self, _user: NewUser<()>) -> Result<TestUser, authward_core::DbError> {
+        Err(authward_core::DbError::duplicate(
+            authward_core::UniqueKey::Other,
+            Some("user_nickname_key".into()),
+            std::io::Error::other("duplicate key value violates unique constraint"),
+        ))
+    }
+    async fn update(
+        &self,
+        id: &uuid::Uuid,
+        patch: authward_core::UserPatch<()>,
+    ) -> Result<TestUser, authward_core::DbError> {
+        self.0.update(id, patch).await
+    }
+    async fn delete(&self, id: &uuid::Uuid) -> Result<(), authward_core::DbError> {
+        self.0.delete(id).await
+    }
+}
+
+#[tokio::test]
+async fn a_unique_violation_on_an_application_column_is_not_a_duplicate_email() {
+    let manager = UserManager::builder(UniqueNickname(Db::new()), SECRET)
+        .password_helper(PasswordHelper::new(Argon2Hasher::new(1024, 1, 1).unwrap()))
+        .without_sessions()
+        .build()
+        .unwrap();
+    let err = manager
+        .create(
+            UserCreate::new("dinadan@camelot.bt", "a jester"),
+            true,
+            None,
+        )
+        .await
+        .unwrap_err();
+    match err {
+        ManagerError::Db(authward_core::DbError::AlreadyExists {
+            what, constraint, ..
+        }) => {
+            assert_eq!(what, authward_core::UniqueKey::Other);
+            assert_eq!(constraint.as_deref(), Some("user_nickname_key"));
+        }
+        other => panic!("expected the store's own AlreadyExists, got {other:?}"),
+    }
+}

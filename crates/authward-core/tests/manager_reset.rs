@@ -5,7 +5,7 @@
 mod manager_support;
 
 use authward_core::manager::{ManagerError, UserUpdate};
-use authward_core::{Clock, UserDatabase, UserPatch};
+use authward_core::{Clock, RevokeReason, UserDatabase, UserPatch};
 use manager_support::*;
 use serde_json::json;
 use time::Duration;
@@ -74,8 +74,16 @@ async fn reset_sets_the_password_revokes_sessions_and_calls_the_hook() {
         f.hooks.events(),
         vec!["on_after_reset_password lancelot@joyous-gard.bt ua=ua-r"]
     );
-    // Every registered revoker was told to end every session of this user, and only his.
-    assert_eq!(f.revoked(), vec![vec![user.id], vec![user.id]]);
+    // Every registered revoker was told to end every session of this user, and only his:
+    // before the new password was stored, and once more after it.
+    assert_eq!(
+        f.revoked(),
+        vec![vec![user.id, user.id], vec![user.id, user.id]]
+    );
+    assert_eq!(
+        f.revokers[0].reasons(),
+        vec![RevokeReason::PasswordReset, RevokeReason::PasswordReset]
+    );
     assert!(!f.revoked().concat().contains(&other.id));
     let m = &f.manager;
     assert!(
@@ -347,7 +355,7 @@ async fn invalid_new_password_leaves_the_token_usable() {
 }
 
 #[tokio::test]
-async fn failed_revocation_is_reported_after_trying_every_revoker() {
+async fn failed_revocation_changes_nothing_after_trying_every_revoker() {
     let f = fixture();
     let user = f.register("segwarides@camelot.bt", "password one").await;
     let token = f.manager.forgot_password(&user, None).await.unwrap();
@@ -361,11 +369,29 @@ async fn failed_revocation_is_reported_after_trying_every_revoker() {
         matches!(&err, ManagerError::Db(db) if db.is_unavailable()),
         "{err:?}"
     );
-    // The second revoker still ran, and the password is changed.
+    // The second revoker still ran, but sessions could not all be ended: the password is not
+    // changed (revocation comes first), so no session outlives a password it no longer knows.
     assert_eq!(f.revoked(), vec![vec![user.id], vec![user.id]]);
+    let m = &f.manager;
     assert!(
-        f.manager
-            .authenticate("segwarides@camelot.bt", "password two", None)
+        m.authenticate("segwarides@camelot.bt", "password one", None)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        m.authenticate("segwarides@camelot.bt", "password two", None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Once the token store is back, the same reset token works.
+    *f.revokers[0].fail.lock().unwrap() = false;
+    m.reset_password(&token, "password two", None)
+        .await
+        .unwrap();
+    assert!(
+        m.authenticate("segwarides@camelot.bt", "password two", None)
             .await
             .unwrap()
             .is_some()

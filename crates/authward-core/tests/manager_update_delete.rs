@@ -6,7 +6,7 @@ mod manager_support;
 
 use authward_core::manager::{ManagerError, UserCreate, UserManager, UserUpdate};
 use authward_core::memory::MemoryUserDatabase;
-use authward_core::{Argon2Hasher, PasswordHelper, UserDatabase};
+use authward_core::{Argon2Hasher, PasswordHelper, RevokeReason, UserDatabase};
 use manager_support::*;
 
 #[tokio::test]
@@ -199,7 +199,15 @@ async fn password_change_is_validated_hashed_and_revokes_every_session() {
         .unwrap();
     assert!(updated.hashed_password.starts_with("$argon2id$"));
     assert_ne!(updated.hashed_password, user.hashed_password);
-    assert_eq!(f.revoked(), vec![vec![user.id], vec![user.id]]);
+    // Before the new hash is stored, and once more after.
+    assert_eq!(
+        f.revoked(),
+        vec![vec![user.id, user.id], vec![user.id, user.id]]
+    );
+    assert_eq!(
+        f.revokers[1].reasons(),
+        vec![RevokeReason::PasswordChanged, RevokeReason::PasswordChanged]
+    );
     assert_eq!(
         f.hooks.events(),
         vec!["on_after_update uther@tintagel.bt [password] ua=-"]
@@ -326,6 +334,7 @@ async fn delete_calls_hooks_around_the_deletion_and_revokes_sessions() {
     );
     assert!(f.db.get(&user.id).await.unwrap().is_none());
     assert_eq!(f.revoked(), vec![vec![user.id], vec![user.id]]);
+    assert_eq!(f.revokers[0].reasons(), vec![RevokeReason::Deleted]);
     assert!(matches!(
         f.manager.delete(&user, None).await,
         Err(ManagerError::UserNotExists)
@@ -355,4 +364,118 @@ async fn revoke_all_sessions_calls_every_revoker() {
     let user = f.register("ector@camelot.bt", "de maris!").await;
     f.manager.revoke_all_sessions(&user.id).await.unwrap();
     assert_eq!(f.revoked(), vec![vec![user.id], vec![user.id]]);
+}
+
+#[tokio::test]
+async fn deactivation_revokes_every_session_and_a_failure_changes_nothing() {
+    let f = fixture();
+    let user = f.register("morgause@orkney.bt", "four sons!").await;
+    let deactivate = UserUpdate::<()> {
+        is_active: Some(false),
+        ..Default::default()
+    };
+    // A user cannot deactivate itself through the safe update: nothing to revoke.
+    f.manager
+        .update(deactivate.clone(), &user, true, None)
+        .await
+        .unwrap();
+    assert!(f.revoked().concat().is_empty());
+
+    // The token store is down: the deactivation is refused and nothing changes.
+    *f.revokers[0].fail.lock().unwrap() = true;
+    let err = f
+        .manager
+        .update(deactivate.clone(), &user, false, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ManagerError::Db(db) if db.is_unavailable()),
+        "{err:?}"
+    );
+    assert!(f.db.get(&user.id).await.unwrap().unwrap().is_active);
+    *f.revokers[0].fail.lock().unwrap() = false;
+
+    let before = f.revokers[0].reasons().len();
+    let inactive = f
+        .manager
+        .update(deactivate.clone(), &user, false, None)
+        .await
+        .unwrap();
+    assert!(!inactive.is_active);
+    assert_eq!(
+        f.revokers[0].reasons()[before..],
+        [RevokeReason::Deactivated, RevokeReason::Deactivated]
+    );
+    // Deactivating an inactive user, or reactivating, revokes nothing more.
+    f.manager
+        .update(deactivate, &inactive, false, None)
+        .await
+        .unwrap();
+    let reactivate = UserUpdate::<()> {
+        is_active: Some(true),
+        ..Default::default()
+    };
+    f.manager
+        .update(reactivate, &inactive, false, None)
+        .await
+        .unwrap();
+    assert_eq!(f.revokers[0].reasons().len(), before + 2);
+}
+
+#[tokio::test]
+async fn without_any_revoker_sessions_cannot_be_ended_and_nothing_changes() {
+    let db = MemoryUserDatabase::<uuid::Uuid>::new();
+    let manager = UserManager::builder(db.clone(), SECRET)
+        .password_helper(PasswordHelper::new(Argon2Hasher::new(1024, 1, 1).unwrap()))
+        .build()
+        .unwrap();
+    let user = manager
+        .create(
+            UserCreate::new("dagonet@camelot.bt", "the fool!"),
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        manager.revoke_all_sessions(&user.id).await,
+        Err(ManagerError::NoSessionRevoker)
+    ));
+    let change = UserUpdate::<()> {
+        password: Some("another password".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        manager.update(change.clone(), &user, true, None).await,
+        Err(ManagerError::NoSessionRevoker)
+    ));
+    assert_eq!(
+        db.get(&user.id).await.unwrap().unwrap().hashed_password,
+        user.hashed_password
+    );
+    assert!(matches!(
+        manager.delete(&user, None).await,
+        Err(ManagerError::NoSessionRevoker)
+    ));
+    assert!(db.get(&user.id).await.unwrap().is_some());
+
+    // A revoker registered on the built manager (as the HTTP layer does) is used by every
+    // clone; registering the same one twice keeps one.
+    let revoker = std::sync::Arc::new(RecordingRevoker::default());
+    let clone = manager.clone();
+    clone.add_revoker(revoker.clone());
+    clone.add_revoker(revoker.clone());
+    assert_eq!(manager.revoker_count(), 1);
+    manager.update(change, &user, true, None).await.unwrap();
+    assert_eq!(revoker.revoked(), vec![user.id, user.id]);
+
+    // A manager declared to have no sessions proceeds.
+    let batch = UserManager::builder(db.clone(), SECRET)
+        .password_helper(PasswordHelper::new(Argon2Hasher::new(1024, 1, 1).unwrap()))
+        .without_sessions()
+        .build()
+        .unwrap();
+    batch.revoke_all_sessions(&user.id).await.unwrap();
+    batch.delete(&user, None).await.unwrap();
+    assert!(db.get(&user.id).await.unwrap().is_none());
 }

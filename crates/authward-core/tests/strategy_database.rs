@@ -8,8 +8,8 @@ mod support;
 use authward_core::memory::MemoryAccessTokenDatabase;
 use authward_core::strategy::{DatabaseStrategy, Strategy};
 use authward_core::{
-    AccessTokenDatabase, ManualClock, NewAccessToken, SessionRevoker, TokenDigest, TokenFamily,
-    User, UserDatabase,
+    AccessTokenDatabase, ManualClock, NewAccessToken, RevokeReason, SessionRevoker, TokenDigest,
+    TokenFamily, User, UserDatabase,
 };
 use support::*;
 use time::Duration;
@@ -117,7 +117,9 @@ async fn log_out_everywhere_and_revocation_on_password_reset() {
 
     // Password reset / change: the user manager calls every SessionRevoker.
     set_password_hash(&users, &bob.id, "$argon2id$v=19$reset").await;
-    SessionRevoker::revoke_all(&db, &bob.id).await.unwrap();
+    SessionRevoker::revoke_all(&db, &bob.id, RevokeReason::PasswordReset)
+        .await
+        .unwrap();
     assert!(read(&db, &b1, &users).await.is_none());
     let fresh = db.write_token(&bob).await.unwrap();
     assert!(read(&db, &fresh, &users).await.is_some());

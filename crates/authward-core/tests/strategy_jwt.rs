@@ -11,7 +11,7 @@ use authward_core::memory::MemoryAccessTokenDatabase;
 use authward_core::strategy::{
     JwtAlgorithm, JwtConfigError, JwtKey, JwtKeyError, JwtStrategy, Strategy, StrategyError,
 };
-use authward_core::{Clock, ManualClock, SessionRevoker, User, UserDatabase};
+use authward_core::{Clock, ManualClock, RevokeReason, SessionRevoker, User, UserDatabase};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use support::*;
@@ -178,12 +178,53 @@ async fn log_out_everywhere_revokes_every_earlier_token() {
         read(&jwt, &b1, &users).await.is_some(),
         "other users keep their tokens"
     );
-    // A token issued in the same second as the cut-off is revoked too; a second later, not.
-    let same_second = jwt.write_token(&alice).await.unwrap();
-    assert!(read(&jwt, &same_second, &users).await.is_none());
-    clock.advance(Duration::seconds(1));
-    let fresh = jwt.write_token(&alice).await.unwrap();
-    assert!(read(&jwt, &fresh, &users).await.is_some());
+    // A token issued after the revocation works at once, in the same instant (the clock does
+    // not move here): the generation decides, not the clock.
+    let right_after = jwt.write_token(&alice).await.unwrap();
+    assert!(read(&jwt, &right_after, &users).await.is_some());
+    assert_eq!(payload(&right_after)["gen"], 1);
+}
+
+#[tokio::test]
+async fn a_token_issued_after_a_revocation_never_dies_of_it_even_with_a_clock_behind() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let records = MemoryAccessTokenDatabase::<Id>::new();
+    // Two servers sharing one revocation store, the second one's clock 30 s behind.
+    let behind = ManualClock::new(clock.now() - Duration::seconds(30));
+    let node_a = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
+        .clock(clock.clone())
+        .revocation_store(records.clone())
+        .build()
+        .unwrap();
+    let node_b = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
+        .clock(behind)
+        .revocation_store(records.clone())
+        .build()
+        .unwrap();
+    for round in 1..=20_u64 {
+        let before = node_b.write_token(&alice).await.unwrap();
+        node_a.log_out_everywhere(&alice.id).await.unwrap();
+        assert!(
+            read(&node_a, &before, &users).await.is_none(),
+            "round {round}"
+        );
+        assert!(
+            read(&node_b, &before, &users).await.is_none(),
+            "round {round}"
+        );
+        // Logged in again at once, on the server whose clock is behind.
+        let after = node_b.write_token(&alice).await.unwrap();
+        assert_eq!(payload(&after)["gen"], round);
+        assert!(
+            read(&node_a, &after, &users).await.is_some(),
+            "round {round}"
+        );
+        assert!(
+            read(&node_b, &after, &users).await.is_some(),
+            "round {round}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -208,7 +249,7 @@ async fn a_token_without_iat_is_revoked_by_any_cut_off() {
     );
     assert!(read(&jwt, &token, &users).await.is_some());
     let revoker = jwt.revocation_store().unwrap();
-    SessionRevoker::revoke_all(revoker, &alice.id)
+    SessionRevoker::revoke_all(revoker, &alice.id, RevokeReason::LogoutAll)
         .await
         .unwrap();
     clock.advance(Duration::seconds(2));
@@ -996,11 +1037,18 @@ async fn revocation_records_are_purged_once_every_token_they_revoke_has_expired(
     let store = jwt.revocation_store().unwrap();
     assert_eq!(store.purge(clock.now() - jwt.lifetime()).await.unwrap(), 0);
     clock.advance(Duration::hours(1));
-    // The logout record (made at START) goes; the cut-off (START + 1 s) is due a second later.
+    // The logout record (made at START) goes; the generation (START + 1 s) is due a second
+    // later.
     assert_eq!(store.purge(clock.now() - jwt.lifetime()).await.unwrap(), 1);
     clock.advance(Duration::seconds(1));
     assert_eq!(store.purge(clock.now() - jwt.lifetime()).await.unwrap(), 1);
     assert!(records.is_empty());
+    // With every record purged, new tokens start again at generation 0 and a new revocation
+    // still ends them.
+    let fresh = jwt.write_token(&alice).await.unwrap();
+    assert!(read(&jwt, &fresh, &users).await.is_some());
+    jwt.log_out_everywhere(&alice.id).await.unwrap();
+    assert!(read(&jwt, &fresh, &users).await.is_none());
     assert!(
         read(&jwt, &old, &users).await.is_none(),
         "expired by now anyway"

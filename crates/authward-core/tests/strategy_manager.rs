@@ -21,7 +21,7 @@ type Tokens = MemoryAccessTokenDatabase<Id>;
 
 struct Setup {
     users: Users,
-    manager: UserManager<Id, Users>,
+    manager: UserManager<Users>,
     /// JWT without any store: only the password fingerprint revokes.
     stateless: Arc<JwtStrategy<Id>>,
     /// JWT with a revocation store, plus refresh tokens.

@@ -12,8 +12,8 @@ use authward_core::strategy::{
     DatabaseStrategy, JwtKey, JwtStrategy, RefreshTokens, Strategy, StrategyError, WithRefresh,
 };
 use authward_core::{
-    AccessTokenDatabase, ManualClock, NewAccessToken, SessionRevoker, TokenDigest, User,
-    UserDatabase,
+    AccessTokenDatabase, ManualClock, NewAccessToken, RevokeReason, SessionRevoker, TokenDigest,
+    User, UserDatabase,
 };
 use support::*;
 use time::Duration;
@@ -187,7 +187,7 @@ async fn log_out_everywhere_and_password_reset_revoke_every_family() {
     let p1 = auth.login(&alice).await.unwrap();
     let p2 = auth.login(&alice).await.unwrap();
     let pb = auth.login(&bob).await.unwrap();
-    SessionRevoker::revoke_all(auth.refresh_tokens(), &alice.id)
+    SessionRevoker::revoke_all(auth.refresh_tokens(), &alice.id, RevokeReason::LogoutAll)
         .await
         .unwrap();
     assert!(is_invalid(auth.refresh(&p1.refresh_token, &users).await));
@@ -200,7 +200,7 @@ async fn log_out_everywhere_and_password_reset_revoke_every_family() {
         auth.read_token(&pb.access_token, &users).await.unwrap(),
         None
     );
-    SessionRevoker::revoke_all(auth.refresh_tokens(), &bob.id)
+    SessionRevoker::revoke_all(auth.refresh_tokens(), &bob.id, RevokeReason::PasswordReset)
         .await
         .unwrap();
     assert!(is_invalid(auth.refresh(&pb.refresh_token, &users).await));

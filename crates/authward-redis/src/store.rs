@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use authward_core::{
-    AccessToken, AccessTokenDatabase, DbError, NewAccessToken, SessionRevoker, TokenDigest, UserId,
+    AccessToken, AccessTokenDatabase, DbError, NewAccessToken, RevokeReason, SessionRevoker,
+    StrategyError, TokenDigest, UniqueKey, UserId,
 };
 use futures::future::try_join_all;
 use redis::aio::{ConnectionLike, ConnectionManager};
@@ -300,7 +301,7 @@ where
             .await
             .map_err(map_redis_error)?;
         if stored == 0 {
-            return Err(DbError::AlreadyExists { what: "token" });
+            return Err(DbError::already_exists(UniqueKey::Token));
         }
         Ok(record)
     }
@@ -362,7 +363,7 @@ where
     ID: UserId,
     C: ConnectionLike + Clone + Send + Sync + 'static,
 {
-    async fn revoke_all(&self, user_id: &ID) -> Result<(), DbError> {
-        self.delete_all_for_user(user_id).await.map(|_| ())
+    async fn revoke_all(&self, user_id: &ID, _reason: RevokeReason) -> Result<(), StrategyError> {
+        Ok(self.delete_all_for_user(user_id).await.map(|_| ())?)
     }
 }

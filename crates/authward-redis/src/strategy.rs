@@ -3,7 +3,9 @@
 use std::ops::Deref;
 
 use async_trait::async_trait;
-use authward_core::strategy::{DatabaseStrategy, Strategy, StrategyError, UserLookup};
+use authward_core::strategy::{
+    DatabaseStrategy, Revocation, RevokeReason, Strategy, StrategyError, UserLookup,
+};
 use authward_core::{AuthUser, Clock, DbError, SessionRevoker, UserId};
 use redis::aio::{ConnectionLike, ConnectionManager};
 use time::Duration;
@@ -125,6 +127,14 @@ where
     async fn destroy_token(&self, token: &str, user: &U) -> Result<(), StrategyError> {
         self.inner.destroy_token(token, user).await
     }
+
+    async fn revoke_all(&self, user_id: &U::Id, reason: RevokeReason) -> Result<(), StrategyError> {
+        SessionRevoker::revoke_all(&self.inner, user_id, reason).await
+    }
+
+    fn revocation(&self) -> Revocation {
+        Revocation::FULL
+    }
 }
 
 #[async_trait]
@@ -133,7 +143,7 @@ where
     ID: UserId,
     C: ConnectionLike + Clone + Send + Sync + 'static,
 {
-    async fn revoke_all(&self, user_id: &ID) -> Result<(), DbError> {
-        self.inner.revoke_all(user_id).await
+    async fn revoke_all(&self, user_id: &ID, reason: RevokeReason) -> Result<(), StrategyError> {
+        SessionRevoker::revoke_all(&self.inner, user_id, reason).await
     }
 }

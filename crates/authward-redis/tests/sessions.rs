@@ -111,7 +111,10 @@ async fn log_out_everywhere_revokes_every_session_of_one_user() {
         .expect("create");
     assert_eq!(tokens.list_for_user(&1).await.expect("list").len(), 12);
 
-    tokens.revoke_all(&1).await.expect("revoke_all");
+    tokens
+        .revoke_all(&1, authward_core::RevokeReason::LogoutAll)
+        .await
+        .expect("revoke_all");
 
     assert!(tokens.list_for_user(&1).await.expect("list").is_empty());
     assert_eq!(tokens.list_for_user(&2).await.expect("list"), vec![other]);

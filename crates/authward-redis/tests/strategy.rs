@@ -154,10 +154,13 @@ async fn sessions_are_listed_and_revoked() {
             .expect("not lancelot's")
     );
 
-    strategy
-        .revoke_all(&arthur.id)
-        .await
-        .expect("log out everywhere");
+    SessionRevoker::revoke_all(
+        &strategy,
+        &arthur.id,
+        authward_core::RevokeReason::LogoutAll,
+    )
+    .await
+    .expect("log out everywhere");
     for token in &tokens {
         assert_eq!(
             strategy.read_token(token, &users).await.expect("read"),

@@ -41,7 +41,7 @@ async fn fill<DB>(pool: sqlx::Pool<DB>) -> Fixture<DB>
 where
     DB: Backend,
     Uuid: SqlId<DB>,
-    SqlxUserDatabase<DB, Uuid>: UserDatabase<Uuid, User = User<Uuid>, Extra = ()>,
+    SqlxUserDatabase<DB, Uuid>: UserDatabase<User = User<Uuid>, Extra = ()>,
     SqlxAccessTokenDatabase<DB, Uuid>: AccessTokenDatabase<Uuid>,
 {
     let users = SqlxUserDatabase::<DB, Uuid>::new(pool.clone()).expect("store");

@@ -1,7 +1,18 @@
 //! Mapping sqlx errors onto [`DbError`], keeping the driver error as the source.
 
-use authward_core::DbError;
+use authward_core::{DbError, UniqueKey};
 use sqlx::error::{DatabaseError, ErrorKind};
+
+/// Which uniqueness rule a record kind's unique violation breaks, as far as the kind tells.
+fn unique_key_of(what: &'static str) -> UniqueKey {
+    match what {
+        "user email" => UniqueKey::Email,
+        "user" => UniqueKey::UserId,
+        "oauth account" => UniqueKey::OAuthAccount,
+        "token" => UniqueKey::Token,
+        _ => UniqueKey::Other,
+    }
+}
 
 /// Maps a driver error; `what` names the record for `AlreadyExists` / `NotFound`.
 ///
@@ -13,7 +24,10 @@ use sqlx::error::{DatabaseError, ErrorKind};
 pub(crate) fn db_error(err: sqlx::Error, what: &'static str) -> DbError {
     match &err {
         sqlx::Error::Database(db) => match db.kind() {
-            ErrorKind::UniqueViolation => DbError::AlreadyExists { what },
+            ErrorKind::UniqueViolation => {
+                let constraint = db.constraint().map(str::to_owned);
+                DbError::duplicate(unique_key_of(what), constraint, err)
+            }
             _ if server_unavailable(db.as_ref()) => DbError::unavailable(err),
             _ => DbError::backend(err),
         },
@@ -79,6 +93,14 @@ mod tests {
         let mapped = db_error(sqlx::Error::Io(io), "user");
         assert!(mapped.is_unavailable());
         assert!(std::error::Error::source(&mapped).is_some(), "source kept");
+    }
+
+    #[test]
+    fn record_kinds_name_their_unique_rule() {
+        assert_eq!(unique_key_of("user email"), UniqueKey::Email);
+        assert_eq!(unique_key_of("token"), UniqueKey::Token);
+        assert_eq!(unique_key_of("oauth account"), UniqueKey::OAuthAccount);
+        assert_eq!(unique_key_of("something else"), UniqueKey::Other);
     }
 
     #[test]

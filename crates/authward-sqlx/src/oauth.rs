@@ -40,8 +40,7 @@ macro_rules! impl_oauth_database {
     ($db:ty, $feature:literal) => {
         #[cfg(feature = $feature)]
         #[async_trait::async_trait]
-        impl<ID, E> authward_core::OAuthUserDatabase<ID>
-            for $crate::users::SqlxUserDatabase<$db, ID, E>
+        impl<ID, E> authward_core::OAuthUserDatabase for $crate::users::SqlxUserDatabase<$db, ID, E>
         where
             ID: $crate::id::SqlId<$db>,
             E: $crate::extra::ExtraColumns<$db>,

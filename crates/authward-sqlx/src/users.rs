@@ -192,8 +192,60 @@ where
 macro_rules! impl_user_database {
     ($db:ty, $feature:literal) => {
         #[cfg(feature = $feature)]
+        impl<ID, E> $crate::users::SqlxUserDatabase<$db, ID, E>
+        where
+            ID: $crate::id::SqlId<$db>,
+            E: $crate::extra::ExtraColumns<$db>,
+        {
+            /// Names the rule a unique violation broke while writing `email_key` (`None` when
+            /// the write did not touch the email): the email only when that email belongs to
+            /// another user; a unique column of the application's own otherwise.
+            async fn classify_conflict(
+                &self,
+                err: authward_core::DbError,
+                email_key: Option<&str>,
+                own_id: Option<&ID>,
+            ) -> authward_core::DbError {
+                use authward_core::{AuthUser as _, DbError, UniqueKey};
+                let DbError::AlreadyExists {
+                    constraint, source, ..
+                } = err
+                else {
+                    return err;
+                };
+                let what = match (email_key, constraint.as_deref()) {
+                    (None, _) => UniqueKey::Other,
+                    (Some(_), Some(name)) if name.contains("email") => UniqueKey::Email,
+                    (Some(_), Some(_)) => UniqueKey::Other,
+                    // The driver does not name the constraint (MySQL, SQLite): look.
+                    (Some(key), None) => {
+                        let owner = sqlx::query(&self.sql.get_by_email)
+                            .bind(key)
+                            .fetch_optional(&self.pool)
+                            .await;
+                        match owner {
+                            Ok(Some(row)) => match $crate::users::decode_user::<$db, ID, E>(&row) {
+                                Ok(user) if Some(user.id()) != own_id => UniqueKey::Email,
+                                Ok(_) => UniqueKey::Other,
+                                Err(_) => UniqueKey::Email,
+                            },
+                            Ok(None) => UniqueKey::Other,
+                            // Cannot tell: the email is the only unique rule authward adds.
+                            Err(_) => UniqueKey::Email,
+                        }
+                    }
+                };
+                DbError::AlreadyExists {
+                    what,
+                    constraint,
+                    source,
+                }
+            }
+        }
+
+        #[cfg(feature = $feature)]
         #[async_trait::async_trait]
-        impl<ID, E> authward_core::UserDatabase<ID> for $crate::users::SqlxUserDatabase<$db, ID, E>
+        impl<ID, E> authward_core::UserDatabase for $crate::users::SqlxUserDatabase<$db, ID, E>
         where
             ID: $crate::id::SqlId<$db>,
             E: $crate::extra::ExtraColumns<$db>,
@@ -234,44 +286,51 @@ macro_rules! impl_user_database {
                 use sqlx::Row as _;
                 let key = authward_core::user::email_key(&user.email);
                 let map = |e| $crate::error::db_error(e, "user email");
-                let id = match ID::generate() {
-                    Some(id) => {
-                        let query = sqlx::query(&self.sql.insert_with_id).bind(id.to_wire());
-                        $crate::users::bind_new_user::<$db, E>(query, &user, &key)
-                            .execute(&self.pool)
-                            .await
-                            .map_err(map)?;
-                        id
-                    }
-                    None if <$db as $crate::backend::Backend>::INSERT_RETURNING => {
-                        let query = sqlx::query(&self.sql.insert_assigned);
-                        let row = $crate::users::bind_new_user::<$db, E>(query, &user, &key)
-                            .fetch_one(&self.pool)
-                            .await
-                            .map_err(map)?;
-                        let wire: ID::Wire =
-                            row.try_get(0).map_err(authward_core::DbError::backend)?;
-                        ID::from_wire(wire)?
-                    }
-                    None => {
-                        // LAST_INSERT_ID() is per connection: ask on the one that inserted.
-                        let mut conn = self
-                            .pool
-                            .acquire()
-                            .await
-                            .map_err(|e| $crate::error::db_error(e, "user"))?;
-                        let query = sqlx::query(&self.sql.insert_assigned);
-                        $crate::users::bind_new_user::<$db, E>(query, &user, &key)
-                            .execute(&mut *conn)
-                            .await
-                            .map_err(map)?;
-                        let wire: ID::Wire =
-                            sqlx::query_scalar("SELECT CAST(LAST_INSERT_ID() AS SIGNED)")
-                                .fetch_one(&mut *conn)
+                let inserted: Result<ID, authward_core::DbError> = async {
+                    Ok(match ID::generate() {
+                        Some(id) => {
+                            let query = sqlx::query(&self.sql.insert_with_id).bind(id.to_wire());
+                            $crate::users::bind_new_user::<$db, E>(query, &user, &key)
+                                .execute(&self.pool)
+                                .await
+                                .map_err(map)?;
+                            id
+                        }
+                        None if <$db as $crate::backend::Backend>::INSERT_RETURNING => {
+                            let query = sqlx::query(&self.sql.insert_assigned);
+                            let row = $crate::users::bind_new_user::<$db, E>(query, &user, &key)
+                                .fetch_one(&self.pool)
+                                .await
+                                .map_err(map)?;
+                            let wire: ID::Wire =
+                                row.try_get(0).map_err(authward_core::DbError::backend)?;
+                            ID::from_wire(wire)?
+                        }
+                        None => {
+                            // LAST_INSERT_ID() is per connection: ask on the one that inserted.
+                            let mut conn = self
+                                .pool
+                                .acquire()
                                 .await
                                 .map_err(|e| $crate::error::db_error(e, "user"))?;
-                        ID::from_wire(wire)?
-                    }
+                            let query = sqlx::query(&self.sql.insert_assigned);
+                            $crate::users::bind_new_user::<$db, E>(query, &user, &key)
+                                .execute(&mut *conn)
+                                .await
+                                .map_err(map)?;
+                            let wire: ID::Wire =
+                                sqlx::query_scalar("SELECT CAST(LAST_INSERT_ID() AS SIGNED)")
+                                    .fetch_one(&mut *conn)
+                                    .await
+                                    .map_err(|e| $crate::error::db_error(e, "user"))?;
+                            ID::from_wire(wire)?
+                        }
+                    })
+                }
+                .await;
+                let id = match inserted {
+                    Ok(id) => id,
+                    Err(err) => return Err(self.classify_conflict(err, Some(&key), None).await),
                 };
                 Ok(user.into_user(id))
             }
@@ -327,18 +386,27 @@ macro_rules! impl_user_database {
                 }
                 query = query.bind(id.to_wire());
                 let map = |e| $crate::error::db_error(e, "user email");
-                let row = if <$db>::UPDATE_RETURNING {
-                    query.fetch_optional(&self.pool).await.map_err(map)?
-                } else {
-                    let mut tx = self.pool.begin().await.map_err(map)?;
-                    query.execute(&mut *tx).await.map_err(map)?;
-                    let row = sqlx::query(&self.sql.get_by_id)
-                        .bind(id.to_wire())
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(map)?;
-                    tx.commit().await.map_err(map)?;
-                    row
+                let written: Result<_, authward_core::DbError> = async {
+                    Ok(if <$db>::UPDATE_RETURNING {
+                        query.fetch_optional(&self.pool).await.map_err(map)?
+                    } else {
+                        let mut tx = self.pool.begin().await.map_err(map)?;
+                        query.execute(&mut *tx).await.map_err(map)?;
+                        let row = sqlx::query(&self.sql.get_by_id)
+                            .bind(id.to_wire())
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(map)?;
+                        tx.commit().await.map_err(map)?;
+                        row
+                    })
+                }
+                .await;
+                let row = match written {
+                    Ok(row) => row,
+                    Err(err) => {
+                        return Err(self.classify_conflict(err, key.as_deref(), Some(id)).await);
+                    }
                 };
                 match row {
                     Some(row) => $crate::users::decode_user::<$db, ID, E>(&row),

@@ -72,6 +72,14 @@ mod migrations {
     use common::adoption;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_unique_app_column_is_not_the_email() {
+        let Some(pool) = fresh_pool().await else {
+            return;
+        };
+        adoption::unique_app_column_is_not_the_email(pool).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_fastapi_users_database_is_adopted() {
         let Some(pool) = fresh_pool().await else {
             return;

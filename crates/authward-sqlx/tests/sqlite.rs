@@ -56,6 +56,11 @@ mod migrations {
     use authward_sqlx::{MigrateError, SqlxUserDatabase};
     use common::adoption;
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_unique_app_column_is_not_the_email() {
+        adoption::unique_app_column_is_not_the_email(file_pool().await.expect("pool")).await;
+    }
+
     async fn load_fixture(pool: &SqlitePool) {
         let sql = include_str!("fixtures/fastapi_users_sqlite.sql");
         for statement in adoption::statements(sql) {

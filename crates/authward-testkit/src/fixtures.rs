@@ -1,5 +1,70 @@
-use authward_core::UserId;
+use std::fmt::Debug;
+use std::marker::PhantomData;
+
+use authward_core::{AuthUser, User, UserId};
 use serde::{Deserialize, Serialize};
+
+/// What the user and OAuth suites need to know about a store's user type: how to make the
+/// application's custom fields for a new user, and how to read them back to compare.
+///
+/// [`StdUser<ID, X>`] is the fixture of the ready-made `User<ID, X>`; a store with its own
+/// entity type (a SeaORM model, a MongoDB document struct) writes a fixture of its own and runs
+/// the very same suites:
+///
+/// ```
+/// use authward_testkit::UserFixture;
+/// # #[derive(Clone, Debug, PartialEq)]
+/// # struct Member { id: uuid::Uuid, email: String, hash: String, nickname: String }
+/// # impl authward_core::AuthUser for Member {
+/// #     type Id = uuid::Uuid;
+/// #     fn id(&self) -> &uuid::Uuid { &self.id }
+/// #     fn email(&self) -> &str { &self.email }
+/// #     fn hashed_password(&self) -> &str { &self.hash }
+/// #     fn is_active(&self) -> bool { true }
+/// #     fn is_superuser(&self) -> bool { false }
+/// #     fn is_verified(&self) -> bool { false }
+/// # }
+///
+/// struct MemberFixture;
+///
+/// impl UserFixture for MemberFixture {
+///     type User = Member;
+///     type Extra = String; // the nickname
+///     fn extra(seed: u32) -> String {
+///         format!("knight-{seed}")
+///     }
+///     fn extra_of(user: &Member) -> String {
+///         user.nickname.clone()
+///     }
+/// }
+/// ```
+pub trait UserFixture: Send + Sync + 'static {
+    /// The store's user type.
+    type User: AuthUser<Id: SampleId> + PartialEq + Debug;
+    /// The store's custom fields (`UserDatabase::Extra`).
+    type Extra: Clone + PartialEq + Debug + Send + Sync + 'static;
+    /// Custom fields that differ for each `seed` (when the type can hold a difference at all).
+    fn extra(seed: u32) -> Self::Extra;
+    /// The custom fields a stored user carries.
+    fn extra_of(user: &Self::User) -> Self::Extra;
+}
+
+/// The ID type of a fixture's users.
+pub type Id<F> = <<F as UserFixture>::User as AuthUser>::Id;
+
+/// The fixture of the ready-made `User<ID, X>`.
+pub struct StdUser<ID, X>(PhantomData<fn() -> (ID, X)>);
+
+impl<ID: SampleId, X: ExtraFixture> UserFixture for StdUser<ID, X> {
+    type User = User<ID, X>;
+    type Extra = X;
+    fn extra(seed: u32) -> X {
+        X::sample(seed)
+    }
+    fn extra_of(user: &User<ID, X>) -> X {
+        user.extra.clone()
+    }
+}
 
 /// ID types the suites can run with: they need an ID that no stored user has.
 pub trait SampleId: UserId {

@@ -36,7 +36,7 @@ pub mod services;
 pub mod tokens;
 pub mod users;
 
-pub use fixtures::{ExtraFixture, Profile, SampleId, unique_email};
+pub use fixtures::{ExtraFixture, Id, Profile, SampleId, StdUser, UserFixture, unique_email};
 pub use services::{service_url, services_required};
 
 #[doc(hidden)]

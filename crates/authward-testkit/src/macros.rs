@@ -1,13 +1,31 @@
-/// Expands the [`users`](crate::users) suite for a `UserDatabase<ID>` whose user type is
-/// `authward_core::User<ID, X>`.
+/// Expands the [`users`](crate::users) suite for a `UserDatabase`.
 ///
-/// `user_database_tests!(module_name, id = IdType, extra = ExtraType, db = constructor)`;
-/// `ExtraType` implements [`ExtraFixture`](crate::ExtraFixture) (use `()` or
-/// [`Profile`](crate::Profile)), and the constructor may `.await`.
+/// - `user_database_tests!(module_name, fixture = Fixture, db = constructor)` for any user type
+///   ([`UserFixture`](crate::UserFixture));
+/// - `user_database_tests!(module_name, id = IdType, extra = ExtraType, db = constructor)` for
+///   the ready-made `authward_core::User<ID, X>` ([`StdUser`](crate::StdUser));
+///   `ExtraType` implements [`ExtraFixture`](crate::ExtraFixture). With `extra = ()` the suite
+///   leaves out `custom_fields_round_trip`, which proves nothing without custom fields.
+///
+/// The constructor may `.await`.
 #[macro_export]
 macro_rules! user_database_tests {
+    ($name:ident, id = $id:ty, extra = (), db = $ctor:expr $(,)?) => {
+        $crate::__user_tests!(($name, users, <$crate::StdUser<$id, ()>>, $ctor;) []);
+    };
     ($name:ident, id = $id:ty, extra = $extra:ty, db = $ctor:expr $(,)?) => {
-        $crate::__suite!($name, users, <$id, $extra>, $ctor;
+        $crate::user_database_tests!($name, fixture = $crate::StdUser<$id, $extra>, db = $ctor);
+    };
+    ($name:ident, fixture = $fixture:ty, db = $ctor:expr $(,)?) => {
+        $crate::__user_tests!(($name, users, <$fixture>, $ctor;) [custom_fields_round_trip]);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __user_tests {
+    (($($prefix:tt)*) [$($more:ident),*]) => {
+        $crate::__suite!($($prefix)* [
             create_get_round_trip,
             get_unknown_is_none,
             get_by_email_ignores_ascii_case,
@@ -21,18 +39,23 @@ macro_rules! user_database_tests {
             email_change_frees_the_old_address,
             update_unknown_user_is_not_found,
             delete_removes_the_user,
-            custom_fields_round_trip,
-        );
+            $($more,)*
+        ]);
     };
 }
 
-/// Expands the [`oauth`](crate::oauth) suite for an `OAuthUserDatabase<ID>`.
+/// Expands the [`oauth`](crate::oauth) suite for an `OAuthUserDatabase`.
 ///
-/// `oauth_user_database_tests!(module_name, id = IdType, extra = ExtraType, db = constructor)`.
+/// `oauth_user_database_tests!(module_name, fixture = Fixture, db = constructor)`, or
+/// `oauth_user_database_tests!(module_name, id = IdType, extra = ExtraType, db = constructor)`
+/// for `authward_core::User<ID, X>`.
 #[macro_export]
 macro_rules! oauth_user_database_tests {
     ($name:ident, id = $id:ty, extra = $extra:ty, db = $ctor:expr $(,)?) => {
-        $crate::__suite!($name, oauth, <$id, $extra>, $ctor;
+        $crate::oauth_user_database_tests!($name, fixture = $crate::StdUser<$id, $extra>, db = $ctor);
+    };
+    ($name:ident, fixture = $fixture:ty, db = $ctor:expr $(,)?) => {
+        $crate::__suite!($name, oauth, <$fixture>, $ctor; [
             add_and_look_up,
             lookup_needs_both_provider_and_account,
             update_replaces_tokens,
@@ -41,7 +64,7 @@ macro_rules! oauth_user_database_tests {
             add_to_unknown_user_is_not_found,
             accounts_are_listed_in_link_order,
             deleting_the_user_deletes_its_accounts,
-        );
+        ]);
     };
 }
 
@@ -53,7 +76,7 @@ macro_rules! oauth_user_database_tests {
 #[macro_export]
 macro_rules! access_token_database_tests {
     ($name:ident, id = $id:ty, db = $ctor:expr $(,)?) => {
-        $crate::__suite!($name, tokens, <$id>, $ctor;
+        $crate::__suite!($name, tokens, <$id>, $ctor; [
             create_get_round_trip,
             max_age_boundary,
             unknown_token_is_none,
@@ -64,14 +87,14 @@ macro_rules! access_token_database_tests {
             list_for_user_oldest_first,
             delete_expired_keeps_the_boundary,
             refresh_metadata_round_trips,
-        );
+        ]);
     };
 }
 
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __suite {
-    ($name:ident, $suite:ident, <$id:ty, $extra:ty>, $ctor:expr; $($test:ident),+ $(,)?) => {
+    ($name:ident, $suite:ident, <$param:ty>, $ctor:expr; [$($test:ident),+ $(,)?]) => {
         #[allow(unused_imports)]
         mod $name {
             use super::*;
@@ -80,22 +103,7 @@ macro_rules! __suite {
                 fn $test() {
                     $crate::__private::block_on(async {
                         let db = $ctor;
-                        $crate::$suite::$test::<$id, $extra, _>(db).await;
-                    });
-                }
-            )+
-        }
-    };
-    ($name:ident, $suite:ident, <$id:ty>, $ctor:expr; $($test:ident),+ $(,)?) => {
-        #[allow(unused_imports)]
-        mod $name {
-            use super::*;
-            $(
-                #[test]
-                fn $test() {
-                    $crate::__private::block_on(async {
-                        let db = $ctor;
-                        $crate::$suite::$test::<$id, _>(db).await;
+                        $crate::$suite::$test::<$param, _>(db).await;
                     });
                 }
             )+

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use authward_core::{
-    AccessToken, AccessTokenDatabase, DbError, NewAccessToken, NewUser, TokenDigest, TokenFamily,
-    UserDatabase,
+    AccessToken, AccessTokenDatabase, AuthUser, DbError, NewAccessToken, NewUser, TokenDigest,
+    TokenFamily, UserDatabase,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -18,7 +18,7 @@ pub trait SuiteTokenDb<ID: SampleId>: Send + Sync + 'static {
     /// The token store under test.
     type Tokens: AccessTokenDatabase<ID> + 'static;
     /// The user store that makes owners.
-    type Users: UserDatabase<ID> + 'static;
+    type Users: UserDatabase<User: AuthUser<Id = ID>> + 'static;
     /// Splits into the two stores.
     fn parts(&self) -> (&Self::Tokens, &Self::Users);
 }
@@ -27,7 +27,7 @@ impl<ID, T, U> SuiteTokenDb<ID> for (T, U)
 where
     ID: SampleId,
     T: AccessTokenDatabase<ID> + 'static,
-    U: UserDatabase<ID> + 'static,
+    U: UserDatabase<User: AuthUser<Id = ID>> + 'static,
     U::Extra: Default,
 {
     type Tokens = T;
@@ -37,11 +37,10 @@ where
     }
 }
 
-async fn owner<ID: SampleId, U: UserDatabase<ID>>(users: &U) -> ID
+async fn owner<ID: SampleId, U: UserDatabase<User: AuthUser<Id = ID>>>(users: &U) -> ID
 where
     U::Extra: Default,
 {
-    use authward_core::AuthUser;
     let user = users
         .create(NewUser::new(unique_email("owner", "example.com"), "hash"))
         .await
@@ -77,7 +76,7 @@ async fn store<ID: SampleId, T: AccessTokenDatabase<ID>>(
 /// A stored token comes back exactly, by digest.
 pub async fn create_get_round_trip<ID: SampleId, S: SuiteTokenDb<ID>>(db: S)
 where
-    <S::Users as UserDatabase<ID>>::Extra: Default,
+    <S::Users as UserDatabase>::Extra: Default,
 {
     let (tokens, users) = db.parts();
     let user_id = owner(users).await;
@@ -108,7 +107,7 @@ fn base_time_of<ID>(token: &AccessToken<ID>) -> OffsetDateTime {
 /// `max_age` keeps a token created exactly at the cut-off and drops one created before it.
 pub async fn max_age_boundary<ID: SampleId, S: SuiteTokenDb<ID>>(db: S)
 where
-    <S::Users as UserDatabase<ID>>::Extra: Default,
+    <S::Users as UserDatabase>::Extra: Default,
 {
     let (tokens, users) = db.parts();
     let user_id = owner(users).await;
@@ -139,7 +138,7 @@ where
 /// An unknown digest is `None`, not an error.
 pub async fn unknown_token_is_none<ID: SampleId, S: SuiteTokenDb<ID>>(db: S)
 where
-    <S::Users as UserDatabase<ID>>::Extra: Default,
+    <S::Users as UserDatabase>::Extra: Default,
 {
     let (tokens, _) = db.parts();
     let found = tokens
@@ -152,7 +151,7 @@ where
 /// Storing the same digest twice is `AlreadyExists`.
 pub async fn duplicate_digest_is_rejected<ID: SampleId, S: SuiteTokenDb<ID>>(db: S)
 where
-    <S::Users as UserDatabase<ID>>::Extra: Default,
+    <S::Users as UserDatabase>::Extra: Default,
 {
     let (tokens, users) = db.parts();
     let user_id = owner(users).await;
@@ -173,7 +172,7 @@ where
 /// `delete` removes a token and reports whether it existed.
 pub async fn delete_removes_once<ID: SampleId, S: SuiteTokenDb<ID>>(db: S)
 where
-    <S::Users as UserDatabase<ID>>::Extra: Default,
+    <S::Users as UserDatabase>::Extra: Default,
 {
     let (tokens, users) = db.parts();
     let user_id = owner(users).await;
@@ -204,7 +203,7 @@ where
 /// Of 20 concurrent deletes of one token exactly one reports `true` (single-use consumption).
 pub async fn concurrent_deletes_succeed_once<ID: SampleId, S: SuiteTokenDb<ID>>(db: S)
 where
-    <S::Users as UserDatabase<ID>>::Extra: Default,
+    <S::Users as UserDatabase>::Extra: Default,
 {
     let db = Arc::new(db);
     let user_id = owner(db.parts().1).await;
@@ -225,7 +224,7 @@ where
 /// `delete_all_for_user` removes that user's tokens only and counts them.
 pub async fn delete_all_for_user<ID: SampleId, S: SuiteTokenDb<ID>>(db: S)
 where
-    <S::Users as UserDatabase<ID>>::Extra: Default,
+    <S::Users as UserDatabase>::Extra: Default,
 {
     let (tokens, users) = db.parts();
     let alice = owner(users).await;
@@ -264,7 +263,7 @@ where
 /// `list_for_user` returns the user's tokens, oldest first.
 pub async fn list_for_user_oldest_first<ID: SampleId, S: SuiteTokenDb<ID>>(db: S)
 where
-    <S::Users as UserDatabase<ID>>::Extra: Default,
+    <S::Users as UserDatabase>::Extra: Default,
 {
     let (tokens, users) = db.parts();
     let alice = owner(users).await;
@@ -286,7 +285,7 @@ where
 /// `delete_expired` removes tokens created strictly before the cut-off.
 pub async fn delete_expired_keeps_the_boundary<ID: SampleId, S: SuiteTokenDb<ID>>(db: S)
 where
-    <S::Users as UserDatabase<ID>>::Extra: Default,
+    <S::Users as UserDatabase>::Extra: Default,
 {
     let (tokens, users) = db.parts();
     let user_id = owner(users).await;
@@ -324,7 +323,7 @@ where
 /// The refresh-token family and the used flag are stored and listed.
 pub async fn refresh_metadata_round_trips<ID: SampleId, S: SuiteTokenDb<ID>>(db: S)
 where
-    <S::Users as UserDatabase<ID>>::Extra: Default,
+    <S::Users as UserDatabase>::Extra: Default,
 {
     let (tokens, users) = db.parts();
     let user_id = owner(users).await;

@@ -7,10 +7,10 @@ use async_trait::async_trait;
 use authward_core::memory::{MemoryAccessTokenDatabase, MemoryUserDatabase};
 use authward_core::{
     AccessToken, AccessTokenDatabase, AuthUser, DbError, NewAccessToken, NewUser, TokenDigest,
-    User, UserDatabase, UserPatch,
+    UniqueKey, User, UserDatabase, UserPatch,
 };
 use authward_testkit::__private::block_on;
-use authward_testkit::{tokens, users};
+use authward_testkit::{Profile, StdUser, tokens, users};
 use time::OffsetDateTime;
 
 /// Runs a suite test and reports whether it failed.
@@ -25,7 +25,7 @@ struct CaseSensitive(MemoryUserDatabase<i64>);
 struct CheckThenInsert(MemoryUserDatabase<i64>);
 
 #[async_trait]
-impl UserDatabase<i64> for CaseSensitive {
+impl UserDatabase for CaseSensitive {
     type User = User<i64>;
     type Extra = ();
     async fn get(&self, id: &i64) -> Result<Option<User<i64>>, DbError> {
@@ -50,7 +50,7 @@ impl UserDatabase<i64> for CaseSensitive {
 }
 
 #[async_trait]
-impl UserDatabase<i64> for CheckThenInsert {
+impl UserDatabase for CheckThenInsert {
     type User = User<i64>;
     type Extra = ();
     async fn get(&self, id: &i64) -> Result<Option<User<i64>>, DbError> {
@@ -61,9 +61,10 @@ impl UserDatabase<i64> for CheckThenInsert {
     }
     async fn create(&self, user: NewUser) -> Result<User<i64>, DbError> {
         if self.0.get_by_email(&user.email).await?.is_some() {
-            return Err(DbError::AlreadyExists { what: "user email" });
+            return Err(DbError::already_exists(UniqueKey::Email));
         }
-        tokio::task::yield_now().await;
+        // A gap long enough that concurrent creates all pass the check before any inserts.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         // The "insert" of a store without a unique index: a fresh address each time.
         let mut unique = user.clone();
         unique.email = format!("{}.{}", uuid::Uuid::new_v4().simple(), user.email);
@@ -123,28 +124,31 @@ impl AccessTokenDatabase<i64> for ExclusiveMaxAge {
 #[test]
 fn case_sensitive_email_lookup_fails_the_suite() {
     let broken = CaseSensitive(MemoryUserDatabase::new());
-    assert!(fails(users::get_by_email_ignores_ascii_case::<i64, (), _>(
-        broken
-    )));
+    assert!(fails(users::get_by_email_ignores_ascii_case::<
+        StdUser<i64, ()>,
+        _,
+    >(broken)));
     let broken = CaseSensitive(MemoryUserDatabase::new());
-    assert!(fails(
-        users::get_by_email_ignores_unicode_case::<i64, (), _>(broken)
-    ));
+    assert!(fails(users::get_by_email_ignores_unicode_case::<
+        StdUser<i64, ()>,
+        _,
+    >(broken)));
     let correct = MemoryUserDatabase::<i64>::new();
-    assert!(!fails(
-        users::get_by_email_ignores_ascii_case::<i64, (), _>(correct)
-    ));
+    assert!(!fails(users::get_by_email_ignores_ascii_case::<
+        StdUser<i64, ()>,
+        _,
+    >(correct)));
 }
 
 #[test]
 fn check_then_insert_fails_the_concurrency_test() {
     let broken = CheckThenInsert(MemoryUserDatabase::new());
     assert!(fails(
-        users::concurrent_creates_of_one_email_yield_one_user::<i64, (), _>(broken)
+        users::concurrent_creates_of_one_email_yield_one_user::<StdUser<i64, ()>, _>(broken)
     ));
     let correct = MemoryUserDatabase::<i64>::new();
     assert!(!fails(
-        users::concurrent_creates_of_one_email_yield_one_user::<i64, (), _>(correct)
+        users::concurrent_creates_of_one_email_yield_one_user::<StdUser<i64, ()>, _>(correct)
     ));
 }
 
@@ -160,4 +164,45 @@ fn exclusive_max_age_fails_the_boundary_test() {
         MemoryUserDatabase::<i64>::new(),
     );
     assert!(!fails(tokens::max_age_boundary::<i64, _>(correct)));
+}
+
+/// Stores users but forgets their custom fields (writes the default instead).
+struct DropsCustomFields(MemoryUserDatabase<i64, Profile>);
+
+#[async_trait]
+impl UserDatabase for DropsCustomFields {
+    type User = User<i64, Profile>;
+    type Extra = Profile;
+    async fn get(&self, id: &i64) -> Result<Option<Self::User>, DbError> {
+        self.0.get(id).await
+    }
+    async fn get_by_email(&self, email: &str) -> Result<Option<Self::User>, DbError> {
+        self.0.get_by_email(email).await
+    }
+    async fn create(&self, user: NewUser<Profile>) -> Result<Self::User, DbError> {
+        self.0.create(user.with_extra(Profile::default())).await
+    }
+    async fn update(&self, id: &i64, patch: UserPatch<Profile>) -> Result<Self::User, DbError> {
+        self.0.update(id, patch).await
+    }
+    async fn delete(&self, id: &i64) -> Result<(), DbError> {
+        self.0.delete(id).await
+    }
+}
+
+#[test]
+fn custom_fields_round_trip_proves_something_or_fails() {
+    let broken = DropsCustomFields(MemoryUserDatabase::new());
+    assert!(fails(users::custom_fields_round_trip::<
+        StdUser<i64, Profile>,
+        _,
+    >(broken)));
+    // A fixture without custom fields cannot pass it: it would prove nothing.
+    assert!(fails(
+        users::custom_fields_round_trip::<StdUser<i64, ()>, _>(MemoryUserDatabase::<i64>::new())
+    ));
+    assert!(!fails(users::custom_fields_round_trip::<
+        StdUser<i64, Profile>,
+        _,
+    >(MemoryUserDatabase::<i64, Profile>::new())));
 }

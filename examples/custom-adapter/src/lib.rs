@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use authward_core::user::email_key;
-use authward_core::{DbError, NewUser, User, UserDatabase, UserId, UserPatch};
+use authward_core::{DbError, NewUser, UniqueKey, User, UserDatabase, UserId, UserPatch};
 use tokio::sync::RwLock;
 
 #[derive(Debug)]
@@ -61,7 +61,7 @@ impl<ID: Ord, X> SortedStore<ID, X> {
 }
 
 #[async_trait]
-impl<ID, X> UserDatabase<ID> for SortedStore<ID, X>
+impl<ID, X> UserDatabase for SortedStore<ID, X>
 where
     ID: UserId + Ord,
     X: Clone + Send + Sync + 'static,
@@ -89,7 +89,7 @@ where
         let key = email_key(&user.email);
         let mut tables = self.tables.write().await;
         if tables.emails.contains_key(&key) {
-            return Err(DbError::AlreadyExists { what: "user email" });
+            return Err(DbError::already_exists(UniqueKey::Email));
         }
         let user = user.into_user(id.clone());
         tables.emails.insert(key, id.clone());
@@ -106,7 +106,7 @@ where
         if let Some(key) = &new_key
             && tables.emails.get(key).is_some_and(|owner| owner != id)
         {
-            return Err(DbError::AlreadyExists { what: "user email" });
+            return Err(DbError::already_exists(UniqueKey::Email));
         }
         let mut updated = current.clone();
         patch.apply_to(&mut updated);

@@ -15,3 +15,9 @@ user_database_tests!(
     extra = Profile,
     db = SortedStore::<String, Profile>::new()
 );
+user_database_tests!(
+    uuid_ids_with_profile,
+    id = uuid::Uuid,
+    extra = Profile,
+    db = SortedStore::<uuid::Uuid, Profile>::new()
+);

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use authward_axum::{
     AuthBackend, Authward, AuthwardConfig, CookieTransport, CsrfPolicy, Transport,
 };
-use authward_core::{BoxError, SessionRevoker, UserManager};
+use authward_core::{BoxError, UserManager};
 use authward_redis::RedisStrategy;
 use authward_sqlx::sqlx::postgres::PgPoolOptions;
 use authward_sqlx::{SqlxAccessTokenDatabase, SqlxUserDatabase};
@@ -68,9 +68,8 @@ async fn run() -> Result<(), BoxError> {
     let lifetime = Duration::days(7);
     let sessions =
         Arc::new(RedisStrategy::<Uuid>::connect(&env("REDIS_URL")?, Some(lifetime)).await?);
-    let manager = UserManager::builder(users, &secret)
-        .revoker(sessions.clone() as Arc<dyn SessionRevoker<Uuid>>)
-        .build()?;
+    // The backend brings its revoker: Authward::new registers it with the manager.
+    let manager = UserManager::builder(users, &secret).build()?;
 
     let cookie = CookieTransport {
         max_age: Some(lifetime.whole_seconds()),

@@ -15,6 +15,15 @@ pub enum StrategyKind {
     Redis,
 }
 
+/// Where the JWT strategy keeps its revocations (logouts, log-out-everywhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationsKind {
+    /// A table of the quickstart's own database, `jwtrevocation` (the default).
+    Database,
+    /// Redis (`AUTHWARD_REDIS_URL`), for several servers sharing one budget of revocations.
+    Redis,
+}
+
 /// Everything the server reads from the environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -28,6 +37,8 @@ pub struct Config {
     pub strategy: StrategyKind,
     /// `AUTHWARD_REDIS_URL`, default `redis://127.0.0.1:6379/`.
     pub redis_url: String,
+    /// `AUTHWARD_JWT_REVOCATIONS`: `database` (default) or `redis`.
+    pub jwt_revocations: RevocationsKind,
     /// `AUTHWARD_DEV_MAILBOX`: a file receiving one JSON line per verify / reset message.
     pub mailbox: Option<String>,
     /// `AUTHWARD_TOKEN_LIFETIME` in seconds, default 3600.
@@ -63,6 +74,18 @@ impl Config {
             "redis" => StrategyKind::Redis,
             other => return Err(format!("AUTHWARD_STRATEGY: unknown strategy {other:?}")),
         };
+        let jwt_revocations = match var("AUTHWARD_JWT_REVOCATIONS")
+            .as_deref()
+            .unwrap_or("database")
+        {
+            "database" => RevocationsKind::Database,
+            "redis" => RevocationsKind::Redis,
+            other => {
+                return Err(format!(
+                    "AUTHWARD_JWT_REVOCATIONS: expected database or redis, got {other:?}"
+                ));
+            }
+        };
         let secret = match var("AUTHWARD_SECRET") {
             Some(secret) if secret.len() >= 32 => secret,
             Some(_) => return Err("AUTHWARD_SECRET must be at least 32 bytes".into()),
@@ -89,6 +112,7 @@ impl Config {
             strategy,
             redis_url: var("AUTHWARD_REDIS_URL")
                 .unwrap_or_else(|| "redis://127.0.0.1:6379/".into()),
+            jwt_revocations,
             mailbox: var("AUTHWARD_DEV_MAILBOX"),
             token_lifetime,
             max_connections: var("AUTHWARD_DB_MAX_CONNECTIONS")

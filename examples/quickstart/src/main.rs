@@ -8,6 +8,8 @@
 //! Environment: `AUTHWARD_BIND` (default `127.0.0.1:8000`), `DATABASE_URL` (`sqlite://...` or
 //! `postgres://...`), `AUTHWARD_SECRET` (≥ 32 bytes; random with a warning when unset),
 //! `AUTHWARD_STRATEGY` (`jwt`, `database`, `redis`), `AUTHWARD_REDIS_URL`,
+//! `AUTHWARD_JWT_REVOCATIONS` (`database`, the default, or `redis`: where the JWT strategy keeps
+//! logouts and log-out-everywhere),
 //! `AUTHWARD_DEV_MAILBOX` (file receiving verify / reset messages as JSON lines),
 //! `AUTHWARD_TOKEN_LIFETIME` (seconds), `AUTHWARD_DB_MAX_CONNECTIONS`, `AUTHWARD_USER_CACHE_MS`
 //! (how long a loaded user is served from memory, default 1000, `0` = off),
@@ -26,19 +28,20 @@ use std::sync::Arc;
 use authward_axum::openapi::Mounts;
 use authward_axum::{AuthBackend, Authward, AuthwardConfig, BearerTransport, Transport};
 use authward_core::cache::CachedUserDatabase;
-use authward_core::manager::UserCreate;
-use authward_core::strategy::{DatabaseStrategy, JwtStrategy, Strategy};
-use authward_core::{
-    AccessTokenDatabase, BoxError, PasswordHelper, SessionRevoker, User, UserDatabase, UserManager,
+use authward_core::strategy::{
+    DatabaseStrategy, JwtKey, JwtRevocationStore, JwtStrategy, Strategy,
 };
-use authward_redis::RedisStrategy;
+use authward_core::{
+    AccessTokenDatabase, BoxError, PasswordHelper, User, UserDatabase, UserManager,
+};
+use authward_redis::{RedisAccessTokenDatabase, RedisStrategy, RedisTokenOptions};
 use authward_sqlx::sqlx::postgres::PgPoolOptions;
 use authward_sqlx::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use authward_sqlx::sqlx::{Pool, Postgres, Sqlite};
-use authward_sqlx::{Backend, SqlxAccessTokenDatabase, SqlxUserDatabase};
+use authward_sqlx::{Backend, SqlxAccessTokenDatabase, SqlxUserDatabase, TableNames};
 use axum::Router;
 use axum::routing::get;
-use config::{Config, StrategyKind};
+use config::{Config, RevocationsKind, StrategyKind};
 use mailer::DevMailer;
 use time::Duration;
 use uuid::Uuid;
@@ -89,10 +92,24 @@ async fn run() -> Result<(), BoxError> {
 
 type AppUser = User<Uuid>;
 
+/// Removes JWT revocation records once every token they revoke has expired, every ten minutes.
+fn spawn_purge(revocations: JwtRevocationStore<Uuid>, lifetime: Duration) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            let cutoff = time::OffsetDateTime::now_utc() - lifetime;
+            if let Err(err) = revocations.purge(cutoff).await {
+                tracing::warn!(error = %err, "purging JWT revocation records failed");
+            }
+        }
+    });
+}
+
 async fn serve<DB>(config: Config, pool: Pool<DB>, args: Vec<String>) -> Result<(), BoxError>
 where
     DB: Backend,
-    SqlxUserDatabase<DB, Uuid>: UserDatabase<Uuid, User = AppUser, Extra = ()> + Clone,
+    SqlxUserDatabase<DB, Uuid>: UserDatabase<User = AppUser, Extra = ()> + Clone + 'static,
     SqlxAccessTokenDatabase<DB, Uuid>: AccessTokenDatabase<Uuid> + Clone + 'static,
     Uuid: authward_sqlx::SqlId<DB>,
 {
@@ -100,7 +117,7 @@ where
     store.migrate().await?;
     let users =
         CachedUserDatabase::new(store).with_ttl(Duration::milliseconds(config.user_cache_ms));
-    let tokens = SqlxAccessTokenDatabase::<DB, Uuid>::new(pool);
+    let tokens = SqlxAccessTokenDatabase::<DB, Uuid>::new(pool.clone());
     tokens.migrate().await?;
 
     let lifetime = Duration::seconds(config.token_lifetime);
@@ -108,38 +125,56 @@ where
     if config.hash_niceness > 0 {
         passwords = passwords.with_low_priority_threads(config.hash_niceness)?;
     }
-    let mut builder = UserManager::builder(users, &config.secret)
+    let manager = UserManager::builder(users, &config.secret)
         .password_helper(passwords)
-        .hooks(DevMailer::new(config.mailbox.clone()));
-    let strategy: Arc<dyn Strategy<AppUser>> = match config.strategy {
-        StrategyKind::Jwt => Arc::new(JwtStrategy::<Uuid>::hs256(&config.secret, lifetime)?),
-        StrategyKind::Database => {
-            let database = Arc::new(DatabaseStrategy::new(tokens, Some(lifetime)));
-            builder = builder.revoker(database.clone() as Arc<dyn SessionRevoker<Uuid>>);
-            database
-        }
-        StrategyKind::Redis => {
-            let redis =
-                Arc::new(RedisStrategy::<Uuid>::connect(&config.redis_url, Some(lifetime)).await?);
-            builder = builder.revoker(redis.clone() as Arc<dyn SessionRevoker<Uuid>>);
-            redis
-        }
-    };
-    let manager = builder.build()?;
+        .hooks(DevMailer::new(config.mailbox.clone()))
+        .build()?;
 
     if let Some(command) = args.first() {
         return match (command.as_str(), args.get(1), args.get(2)) {
             ("create-superuser", Some(email), Some(password)) => {
-                let mut create = UserCreate::<()>::new(email.clone(), password.clone());
-                create.is_superuser = Some(true);
-                create.is_verified = Some(true);
-                let user = manager.create(create, false, None).await?;
+                let user = manager.create_superuser(email, password).await?;
                 println!("created superuser {} ({})", user.email, user.id);
                 Ok(())
             }
             _ => Err("usage: quickstart [create-superuser EMAIL PASSWORD]".into()),
         };
     }
+
+    // Every strategy revokes for real: the backend brings its revoker, and Authward registers
+    // it with the manager (logout, logout-all, password change or reset, deactivation).
+    let strategy: Arc<dyn Strategy<AppUser>> = match config.strategy {
+        StrategyKind::Jwt => {
+            let revocations = match config.jwt_revocations {
+                RevocationsKind::Database => {
+                    let names = TableNames::default().with_token_table("jwtrevocation")?;
+                    let store = SqlxAccessTokenDatabase::<DB, Uuid>::with_tables(pool, names);
+                    store.migrate().await?;
+                    JwtRevocationStore::new(store)
+                }
+                RevocationsKind::Redis => {
+                    // Records live as long as the tokens they revoke.
+                    let options = RedisTokenOptions::new()
+                        .key_prefix("authward_jwt_revocation:")
+                        .lifetime(Some(lifetime));
+                    JwtRevocationStore::new(
+                        RedisAccessTokenDatabase::<Uuid>::connect(&config.redis_url, options)
+                            .await?,
+                    )
+                }
+            };
+            spawn_purge(revocations.clone(), lifetime);
+            Arc::new(
+                JwtStrategy::builder(JwtKey::hs256(&config.secret)?, lifetime)
+                    .revocations(revocations)
+                    .build()?,
+            )
+        }
+        StrategyKind::Database => Arc::new(DatabaseStrategy::new(tokens, Some(lifetime))),
+        StrategyKind::Redis => {
+            Arc::new(RedisStrategy::<Uuid>::connect(&config.redis_url, Some(lifetime)).await?)
+        }
+    };
 
     let backend = AuthBackend::new(
         "jwt",

@@ -172,8 +172,20 @@ fn quickstart_serves_the_contract_on_a_fresh_sqlite_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Register, log in, read `/users/me`, log out; with a stateful strategy the token then dies.
-fn session_round_trip(port: u16, stateful: bool) {
+fn login(port: u16, email: &str) -> String {
+    let form = format!("username={}&password=guinevere1", email.replace('@', "%40"));
+    let (status, login) = http(port, "POST", "/auth/jwt/login", &[FORM], &form);
+    assert_eq!(status, 200);
+    format!("Bearer {}", login["access_token"].as_str().unwrap())
+}
+
+fn me(port: u16, bearer: &str) -> u16 {
+    http(port, "GET", "/users/me", &[("authorization", bearer)], "").0
+}
+
+/// Register, log in, read `/users/me`, log out (the token then dies), log out everywhere (every
+/// token dies, and one issued right after works), whatever the strategy.
+fn session_round_trip(port: u16) {
     let email = format!("u{}@example.com", std::process::id() ^ port as u32);
     let register = serde_json::json!({"email": email, "password": "guinevere1"});
     let (status, _) = http(
@@ -184,12 +196,12 @@ fn session_round_trip(port: u16, stateful: bool) {
         &register.to_string(),
     );
     assert_eq!(status, 201);
-    let form = format!("username={}&password=guinevere1", email.replace('@', "%40"));
-    let (status, login) = http(port, "POST", "/auth/jwt/login", &[FORM], &form);
-    assert_eq!(status, 200);
-    let bearer = format!("Bearer {}", login["access_token"].as_str().unwrap());
-    let (status, me) = http(port, "GET", "/users/me", &[("authorization", &bearer)], "");
-    assert_eq!((status, me["email"].as_str()), (200, Some(email.as_str())));
+    let bearer = login(port, &email);
+    let (status, me_body) = http(port, "GET", "/users/me", &[("authorization", &bearer)], "");
+    assert_eq!(
+        (status, me_body["email"].as_str()),
+        (200, Some(email.as_str()))
+    );
     let (status, _) = http(
         port,
         "POST",
@@ -198,8 +210,34 @@ fn session_round_trip(port: u16, stateful: bool) {
         "",
     );
     assert_eq!(status, 204);
-    let (status, _) = http(port, "GET", "/users/me", &[("authorization", &bearer)], "");
-    assert_eq!(status, if stateful { 401 } else { 200 });
+    assert_eq!(me(port, &bearer), 401, "logout ended the token");
+
+    let first = login(port, &email);
+    let second = login(port, &email);
+    let (status, _) = http(
+        port,
+        "POST",
+        "/auth/jwt/logout-all",
+        &[("authorization", &first)],
+        "",
+    );
+    assert_eq!(status, 204);
+    assert_eq!(me(port, &first), 401, "logout-all ended this token");
+    assert_eq!(me(port, &second), 401, "and every other one");
+    // Logging in again at once gives a token that works, every time.
+    for round in 0..5 {
+        let fresh = login(port, &email);
+        assert_eq!(me(port, &fresh), 200, "round {round}");
+        let (status, _) = http(
+            port,
+            "POST",
+            "/auth/jwt/logout-all",
+            &[("authorization", &fresh)],
+            "",
+        );
+        assert_eq!(status, 204);
+        assert_eq!(me(port, &fresh), 401, "round {round}");
+    }
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {
@@ -209,10 +247,35 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
+fn the_default_jwt_strategy_logs_out_and_logs_out_everywhere() {
+    let dir = scratch("jwt");
+    let (_server, port) = start(&dir);
+    session_round_trip(port);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn jwt_revocations_can_live_in_redis() {
+    let Some(redis) = authward_testkit::service_url("AUTHWARD_TEST_REDIS_URL") else {
+        return;
+    };
+    let dir = scratch("jwt-redis");
+    let (_server, port) = start_with(
+        &dir,
+        &[
+            ("AUTHWARD_JWT_REVOCATIONS", "redis"),
+            ("AUTHWARD_REDIS_URL", &redis),
+        ],
+    );
+    session_round_trip(port);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn the_database_strategy_is_chosen_by_environment() {
     let dir = scratch("database");
     let (_server, port) = start_with(&dir, &[("AUTHWARD_STRATEGY", "database")]);
-    session_round_trip(port, true);
+    session_round_trip(port);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -229,7 +292,7 @@ fn the_redis_strategy_is_chosen_by_environment() {
             ("AUTHWARD_REDIS_URL", &redis),
         ],
     );
-    session_round_trip(port, true);
+    session_round_trip(port);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -240,7 +303,7 @@ fn postgresql_is_chosen_by_environment() {
     };
     let dir = scratch("postgres");
     let (_server, port) = start_with(&dir, &[("DATABASE_URL", &postgres)]);
-    session_round_trip(port, false);
+    session_round_trip(port);
     assert!(
         !dir.join("app.db").exists(),
         "no SQLite file when DATABASE_URL names PostgreSQL"

@@ -1,9 +1,9 @@
 //! `/login`, `/logout` (FastAPI Users), plus `/refresh`, `/logout-all` and `/sessions`.
 
+use authward_core::AuthUser;
 use authward_core::strategy::StrategyError;
-use authward_core::{AuthUser, UserId};
 use axum::Router;
-use axum::extract::{FromRef, State};
+use axum::extract::{FromRef, OriginalUri, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -11,21 +11,54 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::body::{ApiJson, LoginForm};
+use crate::body::{LimitedBody, LoginForm};
 use crate::error::{ApiError, ErrorCode};
 use crate::errors_map;
 use crate::extract::{AuthResolver, Requirements};
-use crate::state::{Authward, ExtraFields, HttpUserDb, request_info};
+use crate::state::{Authward, HttpUserDb, request_info};
+use crate::transport::IssuedRefresh;
 
 #[derive(Deserialize)]
 struct RefreshBody {
     refresh_token: String,
 }
 
-impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
-    /// The auth router of the backend called `backend`: `POST /login`, `POST /logout`,
-    /// `POST /logout-all`, and `POST /refresh` / `GET /sessions` when the backend has refresh
-    /// tokens / session listing.
+/// `{"refresh_token": "..."}` in an optional body (logout; refresh with the cookie transport).
+#[derive(Deserialize)]
+struct OptionalRefreshBody {
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+/// The refresh token of a JSON body, if the body is JSON and has one; anything else is `None`
+/// (logout takes no body in FastAPI Users' contract, so none is required).
+fn refresh_in_body(body: &LimitedBody) -> Option<String> {
+    if !body.is_json() {
+        return None;
+    }
+    body.json::<OptionalRefreshBody>()
+        .ok()
+        .and_then(|b| b.refresh_token)
+        .filter(|t| !t.is_empty())
+}
+
+/// Where the auth router is mounted: the request's full path without the route's own suffix.
+fn mount_path(parts: &Parts, route: &str) -> String {
+    let full = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or_else(|| parts.uri.path().to_owned(), |uri| uri.path().to_owned());
+    full.strip_suffix(route)
+        .map(|m| m.trim_end_matches('/').to_owned())
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| "/".to_owned())
+}
+
+impl<DB: HttpUserDb> Authward<DB> {
+    /// The auth router of the backend called `backend`: `POST /login`, `POST /logout`, plus
+    /// `POST /logout-all` when every backend can end every session
+    /// ([`Authward::can_log_out_everywhere`]), `POST /refresh` when the backend has refresh
+    /// tokens and `GET /sessions` when it lists sessions.
     ///
     /// # Panics
     /// When no backend has that name (a wiring mistake found at startup).
@@ -47,22 +80,26 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
             )
             .route(
                 "/logout",
-                post(move |State(aw): State<Self>, parts: Parts| async move {
-                    logout(&aw, index, &parts).await
-                }),
-            )
-            .route(
+                post(
+                    move |State(aw): State<Self>, parts: Parts, body: LimitedBody| async move {
+                        logout(&aw, index, &parts, &body).await
+                    },
+                ),
+            );
+        if self.inner.can_log_out_everywhere {
+            router = router.route(
                 "/logout-all",
                 post(move |State(aw): State<Self>, parts: Parts| async move {
                     logout_all(&aw, index, &parts).await
                 }),
             );
+        }
         if self.inner.backends[index].refresh.is_some() {
             router = router.route(
                 "/refresh",
                 post(
-                    move |State(aw): State<Self>, ApiJson(body): ApiJson<RefreshBody>| async move {
-                        refresh(&aw, index, body).await
+                    move |State(aw): State<Self>, parts: Parts, body: LimitedBody| async move {
+                        refresh(&aw, index, &parts, &body).await
                     },
                 ),
             );
@@ -90,8 +127,8 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
 }
 
 #[tracing::instrument(level = "debug", name = "authward.login", skip_all)]
-async fn login<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    aw: &Authward<ID, X, DB>,
+async fn login<DB: HttpUserDb>(
+    aw: &Authward<DB>,
     index: usize,
     parts: &Parts,
     form: LoginForm,
@@ -109,24 +146,28 @@ async fn login<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
         return Err(ApiError::BadRequest(ErrorCode::LoginUserNotVerified));
     }
     let backend = &aw.inner.backends[index];
+    let token = backend
+        .strategy
+        .write_token(&user)
+        .await
+        .map_err(|e| errors_map::strategy(&e))?;
     let response = match &backend.refresh {
-        Some(refresh) => {
-            let pair = refresh
-                .login(&user)
+        Some(flow) => {
+            let refresh_token = flow
+                .issue(user.id())
                 .await
                 .map_err(|e| errors_map::strategy(&e))?;
-            backend
-                .transport
-                .login_response(&pair.access_token, Some(&pair.refresh_token))
+            let mount = mount_path(parts, "/login");
+            backend.transport.login_response(
+                &token,
+                Some(IssuedRefresh {
+                    token: &refresh_token,
+                    max_age: flow.lifetime_secs(),
+                    mount: &mount,
+                }),
+            )
         }
-        None => {
-            let token = backend
-                .strategy
-                .write_token(&user)
-                .await
-                .map_err(|e| errors_map::strategy(&e))?;
-            backend.transport.login_response(&token, None)
-        }
+        None => backend.transport.login_response(&token, None),
     };
     manager
         .after_login(&user, Some(&info))
@@ -136,13 +177,25 @@ async fn login<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
 }
 
 #[tracing::instrument(level = "debug", name = "authward.logout", skip_all)]
-async fn logout<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    aw: &Authward<ID, X, DB>,
+async fn logout<DB: HttpUserDb>(
+    aw: &Authward<DB>,
     index: usize,
     parts: &Parts,
+    body: &LimitedBody,
 ) -> Result<Response, ApiError> {
     let resolver = AuthResolver::from_ref(aw);
     let found = resolver.require(parts, aw.requirements()).await?;
+    let route = &aw.inner.backends[index];
+    // The refresh family first (from the body, or from this backend's refresh cookie), so that
+    // a failure leaves the access token usable to try again.
+    if let Some(flow) = &route.refresh
+        && let Some(refresh_token) =
+            refresh_in_body(body).or_else(|| route.transport.refresh_token(parts))
+    {
+        flow.revoke_family(&refresh_token, found.user.id())
+            .await
+            .map_err(|e| errors_map::strategy(&e))?;
+    }
     // The token is destroyed by the backend that accepted it (which may not be this route's),
     // so a logout always ends the session that was presented; the response is this route's.
     let issuer = &aw.inner.backends[found.backend];
@@ -151,15 +204,18 @@ async fn logout<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
         .destroy_token(&found.token, &found.user)
         .await
     {
-        Ok(()) | Err(StrategyError::DestroyNotSupported) => {}
+        Ok(()) => {}
+        // Only a backend declared stateless gets here (Authward::new refuses the others).
+        Err(StrategyError::DestroyNotSupported) if issuer.stateless => {}
         Err(e) => return Err(errors_map::strategy(&e)),
     }
-    Ok(aw.inner.backends[index].transport.logout_response())
+    let mount = route.refresh.as_ref().map(|_| mount_path(parts, "/logout"));
+    Ok(route.transport.logout_response(mount.as_deref()))
 }
 
 #[tracing::instrument(level = "debug", name = "authward.logout_all", skip_all)]
-async fn logout_all<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    aw: &Authward<ID, X, DB>,
+async fn logout_all<DB: HttpUserDb>(
+    aw: &Authward<DB>,
     index: usize,
     parts: &Parts,
 ) -> Result<Response, ApiError> {
@@ -170,36 +226,66 @@ async fn logout_all<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
         .revoke_all_sessions(found.user.id())
         .await
         .map_err(|e| errors_map::manager(&e))?;
-    Ok(aw.inner.backends[index].transport.logout_response())
+    let route = &aw.inner.backends[index];
+    let mount = route
+        .refresh
+        .as_ref()
+        .map(|_| mount_path(parts, "/logout-all"));
+    Ok(route.transport.logout_response(mount.as_deref()))
 }
 
 #[tracing::instrument(level = "debug", name = "authward.refresh", skip_all)]
-async fn refresh<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    aw: &Authward<ID, X, DB>,
+async fn refresh<DB: HttpUserDb>(
+    aw: &Authward<DB>,
     index: usize,
-    body: RefreshBody,
+    parts: &Parts,
+    body: &LimitedBody,
 ) -> Result<Response, ApiError> {
     let backend = &aw.inner.backends[index];
     let Some(flow) = &backend.refresh else {
         return Err(ApiError::NotFound);
     };
-    match flow
-        .refresh(&body.refresh_token, aw.inner.manager.db())
-        .await
-    {
-        Ok((_, pair)) => Ok(backend
-            .transport
-            .login_response(&pair.access_token, Some(&pair.refresh_token))),
-        Err(StrategyError::InvalidRefreshToken | StrategyError::RefreshTokenReused) => {
-            Err(ApiError::BadRequest(ErrorCode::RefreshTokenInvalid))
+    let token = if backend.transport.is_cookie() {
+        match refresh_in_body(body) {
+            Some(token) => token,
+            None => {
+                let Some(token) = backend.transport.refresh_token(parts) else {
+                    return Err(ApiError::BadRequest(ErrorCode::RefreshTokenInvalid));
+                };
+                // A cookie the browser sent by itself: only from the application's origin.
+                aw.inner.csrf.check(parts)?;
+                token
+            }
         }
-        Err(e) => Err(errors_map::strategy(&e)),
-    }
+    } else {
+        body.json::<RefreshBody>()?.refresh_token
+    };
+    let (user, next) = match flow.exchange(&token, aw.inner.manager.db()).await {
+        Ok(exchanged) => exchanged,
+        Err(StrategyError::InvalidRefreshToken | StrategyError::RefreshTokenReused) => {
+            return Err(ApiError::BadRequest(ErrorCode::RefreshTokenInvalid));
+        }
+        Err(e) => return Err(errors_map::strategy(&e)),
+    };
+    let access = backend
+        .strategy
+        .write_token(&user)
+        .await
+        .map_err(|e| errors_map::strategy(&e))?;
+    let mount = mount_path(parts, "/refresh");
+    Ok(backend.transport.login_response(
+        &access,
+        Some(IssuedRefresh {
+            token: &next,
+            max_age: flow.lifetime_secs(),
+            mount: &mount,
+        }),
+    ))
 }
 
 #[tracing::instrument(level = "debug", name = "authward.sessions", skip_all)]
-async fn sessions<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    aw: &Authward<ID, X, DB>,
+async fn sessions<DB: HttpUserDb>(
+    aw: &Authward<DB>,
     index: usize,
     parts: &Parts,
 ) -> Result<Response, ApiError> {

@@ -1,9 +1,8 @@
 //! Routers reproducing FastAPI Users' contract. Mount them as its full example does:
 //!
 //! ```no_run
-//! # use authward_axum::{Authward, state::{ExtraFields, HttpUserDb}};
-//! # fn app<ID: authward_core::UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-//! #     aw: Authward<ID, X, DB>) -> axum::Router {
+//! # use authward_axum::{Authward, HttpUserDb};
+//! # fn app<DB: HttpUserDb>(aw: Authward<DB>) -> axum::Router {
 //! axum::Router::new()
 //!     .nest("/auth/jwt", aw.auth_router("jwt"))
 //!     .nest("/auth", aw.register_router())

@@ -1,6 +1,7 @@
 //! `POST /register`.
 
-use authward_core::{ManagerError, UserId};
+use authward_core::ManagerError;
+use authward_core::schema::UserSchema;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,30 +13,30 @@ use serde_json::Value;
 use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
 use crate::errors_map;
-use crate::schema::{user_create, user_read};
-use crate::state::{Authward, ExtraFields, HttpUserDb, request_info};
+use crate::schema::user_create;
+use crate::state::{Authward, HttpUserDb, request_info};
 
-impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
+impl<DB: HttpUserDb> Authward<DB> {
     /// `POST /register`: 201 with the new user; `is_active`, `is_superuser` and
     /// `is_verified` in the body are ignored.
     pub fn register_router(&self) -> Router {
         Router::new()
-            .route("/register", post(register::<ID, X, DB>))
+            .route("/register", post(register::<DB>))
             .layer(axum::Extension(self.inner.body_limit))
             .with_state(self.clone())
     }
 }
 
 #[tracing::instrument(level = "debug", name = "authward.register", skip_all)]
-async fn register<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    State(aw): State<Authward<ID, X, DB>>,
+async fn register<DB: HttpUserDb>(
+    State(aw): State<Authward<DB>>,
     parts: Parts,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let create = user_create::<X>(body)?;
+    let create = user_create::<DB::User>(body)?;
     let info = request_info(&parts);
     match aw.inner.manager.create(create, true, Some(&info)).await {
-        Ok(user) => Ok((StatusCode::CREATED, axum::Json(user_read(&user))).into_response()),
+        Ok(user) => Ok((StatusCode::CREATED, axum::Json(user.read())).into_response()),
         Err(ManagerError::UserAlreadyExists) => {
             Err(ApiError::BadRequest(ErrorCode::RegisterUserAlreadyExists))
         }

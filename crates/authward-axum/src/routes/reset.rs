@@ -1,6 +1,6 @@
 //! `POST /forgot-password` and `POST /reset-password`.
 
-use authward_core::{ManagerError, User, UserId, validate_email};
+use authward_core::{ManagerError, validate_email};
 use axum::Router;
 use axum::extract::State;
 use axum::http::request::Parts;
@@ -12,7 +12,7 @@ use super::accepted_null;
 use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
 use crate::errors_map;
-use crate::state::{Authward, ExtraFields, HttpUserDb, request_info};
+use crate::state::{Authward, HttpUserDb, request_info};
 
 #[derive(Deserialize)]
 pub(crate) struct EmailBody {
@@ -36,10 +36,10 @@ pub(crate) fn checked_email(email: &str) -> Result<String, ApiError> {
 
 /// The user an email-only flow (forgot-password, request-verify-token) is about; `None` when
 /// there is none, which the route answers with the same 202 as success (no enumeration).
-pub(crate) async fn user_for_email_flow<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    aw: &Authward<ID, X, DB>,
+pub(crate) async fn user_for_email_flow<DB: HttpUserDb>(
+    aw: &Authward<DB>,
     email: &str,
-) -> Result<Option<User<ID, X>>, ApiError> {
+) -> Result<Option<DB::User>, ApiError> {
     let email = checked_email(email)?;
     match aw.inner.manager.get_by_email(&email).await {
         Ok(user) => Ok(Some(user)),
@@ -48,21 +48,21 @@ pub(crate) async fn user_for_email_flow<ID: UserId, X: ExtraFields, DB: HttpUser
     }
 }
 
-impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
+impl<DB: HttpUserDb> Authward<DB> {
     /// `POST /forgot-password` (202, `null`, whether or not the user exists) and
     /// `POST /reset-password`.
     pub fn reset_password_router(&self) -> Router {
         Router::new()
-            .route("/forgot-password", post(forgot_password::<ID, X, DB>))
-            .route("/reset-password", post(reset_password::<ID, X, DB>))
+            .route("/forgot-password", post(forgot_password::<DB>))
+            .route("/reset-password", post(reset_password::<DB>))
             .layer(axum::Extension(self.inner.body_limit))
             .with_state(self.clone())
     }
 }
 
 #[tracing::instrument(level = "debug", name = "authward.forgot_password", skip_all)]
-async fn forgot_password<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    State(aw): State<Authward<ID, X, DB>>,
+async fn forgot_password<DB: HttpUserDb>(
+    State(aw): State<Authward<DB>>,
     parts: Parts,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<Response, ApiError> {
@@ -78,8 +78,8 @@ async fn forgot_password<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
 }
 
 #[tracing::instrument(level = "debug", name = "authward.reset_password", skip_all)]
-async fn reset_password<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    State(aw): State<Authward<ID, X, DB>>,
+async fn reset_password<DB: HttpUserDb>(
+    State(aw): State<Authward<DB>>,
     parts: Parts,
     ApiJson(body): ApiJson<ResetBody>,
 ) -> Result<Response, ApiError> {

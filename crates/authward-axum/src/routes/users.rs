@@ -2,7 +2,8 @@
 //! `POST /me/change-password`.
 
 use authward_core::manager::UserUpdate;
-use authward_core::{AuthUser, ManagerError, User, UserId};
+use authward_core::schema::UserSchema;
+use authward_core::{AuthUser, ManagerError};
 use axum::Router;
 use axum::extract::{FromRef, FromRequestParts, Path, State};
 use axum::http::StatusCode;
@@ -16,8 +17,8 @@ use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
 use crate::errors_map;
 use crate::extract::{AuthResolver, Requirements};
-use crate::schema::{user_read, user_update};
-use crate::state::{Authward, ExtraFields, HttpUserDb, request_info};
+use crate::schema::user_update;
+use crate::state::{Authward, HttpUserDb, request_info};
 
 #[derive(Deserialize)]
 struct ChangePasswordBody {
@@ -25,33 +26,31 @@ struct ChangePasswordBody {
     new_password: String,
 }
 
-impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
+impl<DB: HttpUserDb> Authward<DB> {
     /// `GET/PATCH /me`, `POST /me/change-password` and, for superusers,
     /// `GET/PATCH/DELETE /{id}`.
     pub fn users_router(&self) -> Router {
         Router::new()
             .route(
                 "/me",
-                get(me::<ID, X>)
-                    .patch(patch_me::<ID, X, DB>)
+                get(me::<DB>)
+                    .patch(patch_me::<DB>)
                     // FastAPI routes `DELETE /me` to `DELETE /{id}` with id "me".
-                    .delete(|state, parts| {
-                        delete_user::<ID, X, DB>(state, Path("me".into()), parts)
-                    }),
+                    .delete(|state, parts| delete_user::<DB>(state, Path("me".into()), parts)),
             )
-            .route("/me/change-password", post(change_password::<ID, X, DB>))
+            .route("/me/change-password", post(change_password::<DB>))
             .route(
                 "/{id}",
-                get(get_user::<ID, X, DB>)
-                    .patch(patch_user::<ID, X, DB>)
-                    .delete(delete_user::<ID, X, DB>),
+                get(get_user::<DB>)
+                    .patch(patch_user::<DB>)
+                    .delete(delete_user::<DB>),
             )
             .layer(axum::Extension(self.inner.body_limit))
             .with_state(self.clone())
     }
 
     #[tracing::instrument(level = "debug", name = "authward.current", skip_all)]
-    async fn current(&self, parts: &Parts, superuser: bool) -> Result<User<ID, X>, ApiError> {
+    async fn current(&self, parts: &Parts, superuser: bool) -> Result<DB::User, ApiError> {
         let requirements = Requirements {
             active: true,
             verified: self.inner.requires_verification,
@@ -64,7 +63,7 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
     }
 
     #[tracing::instrument(level = "debug", name = "authward.target", skip_all)]
-    async fn target(&self, id: &str) -> Result<User<ID, X>, ApiError> {
+    async fn target(&self, id: &str) -> Result<DB::User, ApiError> {
         let manager = &self.inner.manager;
         let id = manager.parse_id(id).map_err(|_| ApiError::NotFound)?;
         match manager.get(&id).await {
@@ -78,8 +77,8 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
     async fn apply_update(
         &self,
         parts: &Parts,
-        update: UserUpdate<X>,
-        user: &User<ID, X>,
+        update: UserUpdate<DB::Extra>,
+        user: &DB::User,
         safe: bool,
     ) -> Result<Response, ApiError> {
         let info = request_info(parts);
@@ -89,7 +88,7 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
             .update(update, user, safe, Some(&info))
             .await
         {
-            Ok(user) => Ok(axum::Json(user_read(&user)).into_response()),
+            Ok(user) => Ok(axum::Json(user.read()).into_response()),
             Err(ManagerError::UserAlreadyExists) => Err(ApiError::BadRequest(
                 ErrorCode::UpdateUserEmailAlreadyExists,
             )),
@@ -105,41 +104,36 @@ impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
 
 /// The route's own user (active; verified when the app requires it), resolved without
 /// cloning the request.
-struct Me<ID: UserId, X: ExtraFields>(User<ID, X>);
+struct Me<DB: HttpUserDb>(DB::User);
 
-impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> FromRequestParts<Authward<ID, X, DB>>
-    for Me<ID, X>
-{
+impl<DB: HttpUserDb> FromRequestParts<Authward<DB>> for Me<DB> {
     type Rejection = ApiError;
 
     #[tracing::instrument(level = "debug", name = "authward.from_request_parts", skip_all)]
-    async fn from_request_parts(
-        parts: &mut Parts,
-        aw: &Authward<ID, X, DB>,
-    ) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, aw: &Authward<DB>) -> Result<Self, ApiError> {
         aw.current(parts, false).await.map(Me)
     }
 }
 
 #[tracing::instrument(level = "debug", name = "authward.me", skip_all)]
-async fn me<ID: UserId, X: ExtraFields>(Me(user): Me<ID, X>) -> Result<Response, ApiError> {
-    Ok(axum::Json(user_read(&user)).into_response())
+async fn me<DB: HttpUserDb>(Me(user): Me<DB>) -> Result<Response, ApiError> {
+    Ok(axum::Json(user.read()).into_response())
 }
 
 #[tracing::instrument(level = "debug", name = "authward.patch_me", skip_all)]
-async fn patch_me<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    State(aw): State<Authward<ID, X, DB>>,
+async fn patch_me<DB: HttpUserDb>(
+    State(aw): State<Authward<DB>>,
     parts: Parts,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let user = aw.current(&parts, false).await?;
-    let update = user_update(body, &user)?;
+    let update = user_update(body, &user, false)?;
     aw.apply_update(&parts, update, &user, true).await
 }
 
 #[tracing::instrument(level = "debug", name = "authward.change_password", skip_all)]
-async fn change_password<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    State(aw): State<Authward<ID, X, DB>>,
+async fn change_password<DB: HttpUserDb>(
+    State(aw): State<Authward<DB>>,
     parts: Parts,
     ApiJson(body): ApiJson<ChangePasswordBody>,
 ) -> Result<Response, ApiError> {
@@ -170,32 +164,32 @@ async fn change_password<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
 }
 
 #[tracing::instrument(level = "debug", name = "authward.get_user", skip_all)]
-async fn get_user<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    State(aw): State<Authward<ID, X, DB>>,
+async fn get_user<DB: HttpUserDb>(
+    State(aw): State<Authward<DB>>,
     Path(id): Path<String>,
     parts: Parts,
 ) -> Result<Response, ApiError> {
     aw.current(&parts, true).await?;
     let user = aw.target(&id).await?;
-    Ok(axum::Json(user_read(&user)).into_response())
+    Ok(axum::Json(user.read()).into_response())
 }
 
 #[tracing::instrument(level = "debug", name = "authward.patch_user", skip_all)]
-async fn patch_user<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    State(aw): State<Authward<ID, X, DB>>,
+async fn patch_user<DB: HttpUserDb>(
+    State(aw): State<Authward<DB>>,
     Path(id): Path<String>,
     parts: Parts,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     aw.current(&parts, true).await?;
     let user = aw.target(&id).await?;
-    let update = user_update(body, &user)?;
+    let update = user_update(body, &user, true)?;
     aw.apply_update(&parts, update, &user, false).await
 }
 
 #[tracing::instrument(level = "debug", name = "authward.delete_user", skip_all)]
-async fn delete_user<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    State(aw): State<Authward<ID, X, DB>>,
+async fn delete_user<DB: HttpUserDb>(
+    State(aw): State<Authward<DB>>,
     Path(id): Path<String>,
     parts: Parts,
 ) -> Result<Response, ApiError> {

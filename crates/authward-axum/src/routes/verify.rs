@@ -1,6 +1,7 @@
 //! `POST /request-verify-token` and `POST /verify`.
 
-use authward_core::{ManagerError, UserId};
+use authward_core::ManagerError;
+use authward_core::schema::UserSchema;
 use axum::Router;
 use axum::extract::State;
 use axum::http::request::Parts;
@@ -13,28 +14,27 @@ use super::reset::{EmailBody, user_for_email_flow};
 use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
 use crate::errors_map;
-use crate::schema::user_read;
-use crate::state::{Authward, ExtraFields, HttpUserDb, request_info};
+use crate::state::{Authward, HttpUserDb, request_info};
 
 #[derive(Deserialize)]
 struct TokenBody {
     token: String,
 }
 
-impl<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>> Authward<ID, X, DB> {
+impl<DB: HttpUserDb> Authward<DB> {
     /// `POST /request-verify-token` (202, `null`, always) and `POST /verify`.
     pub fn verify_router(&self) -> Router {
         Router::new()
-            .route("/request-verify-token", post(request_verify::<ID, X, DB>))
-            .route("/verify", post(verify::<ID, X, DB>))
+            .route("/request-verify-token", post(request_verify::<DB>))
+            .route("/verify", post(verify::<DB>))
             .layer(axum::Extension(self.inner.body_limit))
             .with_state(self.clone())
     }
 }
 
 #[tracing::instrument(level = "debug", name = "authward.request_verify", skip_all)]
-async fn request_verify<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    State(aw): State<Authward<ID, X, DB>>,
+async fn request_verify<DB: HttpUserDb>(
+    State(aw): State<Authward<DB>>,
     parts: Parts,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<Response, ApiError> {
@@ -52,14 +52,14 @@ async fn request_verify<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
 }
 
 #[tracing::instrument(level = "debug", name = "authward.verify", skip_all)]
-async fn verify<ID: UserId, X: ExtraFields, DB: HttpUserDb<ID, X>>(
-    State(aw): State<Authward<ID, X, DB>>,
+async fn verify<DB: HttpUserDb>(
+    State(aw): State<Authward<DB>>,
     parts: Parts,
     ApiJson(body): ApiJson<TokenBody>,
 ) -> Result<Response, ApiError> {
     let info = request_info(&parts);
     match aw.inner.manager.verify(&body.token, Some(&info)).await {
-        Ok(user) => Ok(axum::Json(user_read(&user)).into_response()),
+        Ok(user) => Ok(axum::Json(user.read()).into_response()),
         Err(
             ManagerError::InvalidVerifyToken
             | ManagerError::UserNotExists

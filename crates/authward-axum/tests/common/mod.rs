@@ -9,12 +9,9 @@ use authward_axum::{
 };
 use authward_core::manager::{Hooks, RequestInfo};
 use authward_core::memory::{MemoryAccessTokenDatabase, MemoryUserDatabase};
-use authward_core::strategy::{
-    DatabaseStrategy, JwtStrategy, RefreshTokens, Strategy, WithRefresh,
-};
+use authward_core::strategy::{DatabaseStrategy, JwtKey, JwtStrategy, RefreshTokens};
 use authward_core::{
-    Argon2Hasher, BoxError, NewUser, PasswordHelper, SessionRevoker, User, UserDatabase,
-    UserManager,
+    Argon2Hasher, BoxError, NewUser, PasswordHelper, User, UserDatabase, UserManager,
 };
 use axum::Router;
 use axum::body::Body;
@@ -31,13 +28,17 @@ pub const SECRET: &str = "0123456789abcdef0123456789abcdef-test-secret";
 /// Which backend the app authenticates with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setup {
+    /// JWT with a revocation store (logout and logout-all end tokens).
     BearerJwt,
+    /// JWT without a revocation store, declared stateless (FastAPI Users' behaviour).
+    BearerJwtStateless,
     BearerDatabase,
     CookieDatabase,
 }
 
-pub const ALL: [Setup; 3] = [
+pub const ALL: [Setup; 4] = [
     Setup::BearerJwt,
+    Setup::BearerJwtStateless,
     Setup::BearerDatabase,
     Setup::CookieDatabase,
 ];
@@ -96,7 +97,7 @@ fn bearer() -> Transport {
 }
 
 /// Builds the app with the given backends (first one is mounted at /auth/jwt).
-pub fn app_with<DB: UserDatabase<Uuid, User = U, Extra = ()> + Clone + 'static>(
+pub fn app_with<DB: UserDatabase<User = U, Extra = ()> + Clone + 'static>(
     users: DB,
     setups: &[Setup],
     refresh: bool,
@@ -107,45 +108,51 @@ pub fn app_with<DB: UserDatabase<Uuid, User = U, Extra = ()> + Clone + 'static>(
 
 /// [`app_with`], also returning the `Authward` behind the router. Backends are named `jwt`,
 /// `second`, `third` and mounted at `/auth/<name>`; the other routers as FastAPI Users does.
-pub fn app_with_authward<DB: UserDatabase<Uuid, User = U, Extra = ()> + Clone + 'static>(
+/// No revoker is registered by hand: each backend brings its own.
+pub fn app_with_authward<DB: UserDatabase<User = U, Extra = ()> + Clone + 'static>(
     users: DB,
     setups: &[Setup],
     refresh: bool,
-) -> (Router, Arc<Mailbox>, Authward<Uuid, (), DB>) {
+) -> (Router, Arc<Mailbox>, Authward<DB>) {
     let mailbox = Arc::new(Mailbox::default());
     let tokens = MemoryAccessTokenDatabase::<Uuid>::new();
     let database = Arc::new(DatabaseStrategy::new(tokens, Some(Duration::hours(1))));
-    let jwt: Arc<JwtStrategy<Uuid>> =
+    let jwt: Arc<JwtStrategy<Uuid>> = Arc::new(
+        JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
+            .revocation_store(MemoryAccessTokenDatabase::<Uuid>::new())
+            .build()
+            .unwrap(),
+    );
+    let stateless: Arc<JwtStrategy<Uuid>> =
         Arc::new(JwtStrategy::hs256(SECRET, Duration::hours(1)).unwrap());
-    let refresh_tokens = Arc::new(WithRefresh::new(
-        jwt.clone() as Arc<dyn Strategy<U>>,
-        RefreshTokens::new(MemoryAccessTokenDatabase::<Uuid>::new(), Duration::days(7)),
+    let refresh_tokens = Arc::new(RefreshTokens::new(
+        MemoryAccessTokenDatabase::<Uuid>::new(),
+        Duration::days(7),
     ));
-    let mut builder = UserManager::builder(users, SECRET)
+    let manager = UserManager::builder(users, SECRET)
         .password_helper(fast_passwords())
         .hooks(MailboxHooks(mailbox.clone()))
-        .revoker(database.clone() as Arc<dyn SessionRevoker<Uuid>>);
-    if refresh {
-        builder = builder.revoker(Arc::new(RevokeRefresh(refresh_tokens.clone())));
-    }
-    let manager = builder.build().unwrap();
+        .build()
+        .unwrap();
     let backends = setups
         .iter()
         .enumerate()
         .map(|(i, setup)| {
             let name = ["jwt", "second", "third"][i];
-            match setup {
-                Setup::BearerJwt => {
-                    let backend = AuthBackend::new(name, bearer(), jwt.clone());
-                    if refresh {
-                        backend.with_refresh(refresh_tokens.clone())
-                    } else {
-                        backend
-                    }
+            let backend = match setup {
+                Setup::BearerJwt => AuthBackend::new(name, bearer(), jwt.clone()),
+                Setup::BearerJwtStateless => {
+                    AuthBackend::new(name, bearer(), stateless.clone()).stateless()
                 }
                 Setup::BearerDatabase => AuthBackend::new(name, bearer(), database.clone())
                     .with_sessions(database.clone()),
                 Setup::CookieDatabase => AuthBackend::new(name, cookie(), database.clone()),
+            };
+            // As FastAPI Users' examples would: refresh tokens on the JWT backend.
+            if refresh && *setup == Setup::BearerJwt {
+                backend.with_refresh_arc(refresh_tokens.clone())
+            } else {
+                backend
             }
         })
         .collect();
@@ -160,15 +167,6 @@ pub fn app_with_authward<DB: UserDatabase<Uuid, User = U, Extra = ()> + Clone + 
         router = router.nest(&format!("/auth/{name}"), aw.auth_router(name));
     }
     (router, mailbox, aw)
-}
-
-struct RevokeRefresh(Arc<WithRefresh<U, MemoryAccessTokenDatabase<Uuid>>>);
-
-#[async_trait]
-impl SessionRevoker<Uuid> for RevokeRefresh {
-    async fn revoke_all(&self, user_id: &Uuid) -> Result<(), authward_core::DbError> {
-        self.0.refresh_tokens().revoke_all(user_id).await
-    }
 }
 
 pub fn app(setup: Setup) -> TestApp {

@@ -1,8 +1,10 @@
 //! The storage traits every adapter implements.
 //!
-//! All three are object-safe (`async_trait`) and generic over the ID type. The conformance
-//! suites in `authward-testkit` define their exact behaviour; an adapter that passes them can
-//! be used anywhere authward takes a store.
+//! All three are object-safe (`async_trait`). [`UserDatabase`] and [`OAuthUserDatabase`] take
+//! their ID type from the user type they store ([`IdOf`]); [`AccessTokenDatabase`] is generic
+//! over the ID of the users owning the tokens. The conformance suites in `authward-testkit`
+//! define their exact behaviour; an adapter that passes them can be used anywhere authward takes
+//! a store.
 
 mod oauth;
 mod token;
@@ -10,4 +12,4 @@ mod user;
 
 pub use oauth::OAuthUserDatabase;
 pub use token::AccessTokenDatabase;
-pub use user::UserDatabase;
+pub use user::{IdOf, UserDatabase};

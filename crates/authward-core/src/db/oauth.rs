@@ -1,15 +1,14 @@
 use async_trait::async_trait;
 
-use crate::db::UserDatabase;
+use crate::db::{IdOf, UserDatabase};
 use crate::error::DbError;
-use crate::id::UserId;
 use crate::oauth::{NewOAuthAccount, OAuthAccount, OAuthAccountPatch};
 
 /// Storage of OAuth accounts linked to users.
 ///
 /// A `(oauth_name, account_id)` pair belongs to at most one user, enforced by the store.
 #[async_trait]
-pub trait OAuthUserDatabase<ID: UserId>: UserDatabase<ID> {
+pub trait OAuthUserDatabase: UserDatabase {
     /// The user owning the provider account, if any.
     async fn get_by_oauth_account(
         &self,
@@ -23,21 +22,24 @@ pub trait OAuthUserDatabase<ID: UserId>: UserDatabase<ID> {
     /// `(oauth_name, account_id)` pair is already linked, to this user or another.
     async fn add_oauth_account(
         &self,
-        user_id: &ID,
+        user_id: &IdOf<Self>,
         account: NewOAuthAccount,
-    ) -> Result<OAuthAccount<ID>, DbError>;
+    ) -> Result<OAuthAccount<IdOf<Self>>, DbError>;
 
     /// Replaces the provider tokens of a linked account.
     ///
     /// [`DbError::NotFound`] when that user has no such linked account.
     async fn update_oauth_account(
         &self,
-        user_id: &ID,
+        user_id: &IdOf<Self>,
         oauth_name: &str,
         account_id: &str,
         patch: OAuthAccountPatch,
-    ) -> Result<OAuthAccount<ID>, DbError>;
+    ) -> Result<OAuthAccount<IdOf<Self>>, DbError>;
 
     /// The accounts linked to a user, in the order they were linked.
-    async fn oauth_accounts(&self, user_id: &ID) -> Result<Vec<OAuthAccount<ID>>, DbError>;
+    async fn oauth_accounts(
+        &self,
+        user_id: &IdOf<Self>,
+    ) -> Result<Vec<OAuthAccount<IdOf<Self>>>, DbError>;
 }

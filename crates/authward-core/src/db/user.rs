@@ -1,26 +1,34 @@
 use async_trait::async_trait;
 
 use crate::error::DbError;
-use crate::id::UserId;
 use crate::user::{AuthUser, NewUser, UserPatch};
 
+/// The ID type of a user store: the ID of the users it holds.
+pub type IdOf<DB> = <<DB as UserDatabase>::User as AuthUser>::Id;
+
 /// Storage of users.
+///
+/// The store's user type is an associated type, and so is its ID (the user type's
+/// [`AuthUser::Id`], see [`IdOf`]): the ready-made [`User<ID, X>`](crate::User) or an
+/// application's own entity. An application therefore names one type, the store, and
+/// everything else follows from it.
 ///
 /// Rules every implementation follows (checked by `authward-testkit`):
 /// - emails are stored as given, but lookups and uniqueness ignore case (full Unicode case
 ///   folding as in [`crate::user::email_key`]; `%`, `_` and regex characters match literally);
 /// - uniqueness is enforced by the store itself, so concurrent creates of one email yield
-///   exactly one user and [`DbError::AlreadyExists`] for the rest;
+///   exactly one user and [`DbError::AlreadyExists`] (with
+///   [`UniqueKey::Email`](crate::error::UniqueKey::Email)) for the rest;
 /// - a failed call changes nothing.
 #[async_trait]
-pub trait UserDatabase<ID: UserId>: Send + Sync {
-    /// The stored user type.
-    type User: AuthUser<Id = ID>;
+pub trait UserDatabase: Send + Sync {
+    /// The stored user type; its [`AuthUser::Id`] is the store's ID type.
+    type User: AuthUser;
     /// The application's custom fields carried by [`NewUser`] and [`UserPatch`].
     type Extra: Clone + Send + Sync + 'static;
 
     /// The user with this ID, if any.
-    async fn get(&self, id: &ID) -> Result<Option<Self::User>, DbError>;
+    async fn get(&self, id: &IdOf<Self>) -> Result<Option<Self::User>, DbError>;
 
     /// The user with this email, ignoring case.
     async fn get_by_email(&self, email: &str) -> Result<Option<Self::User>, DbError>;
@@ -34,10 +42,14 @@ pub trait UserDatabase<ID: UserId>: Send + Sync {
     ///
     /// [`DbError::NotFound`] when no such user exists; [`DbError::AlreadyExists`] when the new
     /// email belongs to another user (changing only the case of one's own email is allowed).
-    async fn update(&self, id: &ID, patch: UserPatch<Self::Extra>) -> Result<Self::User, DbError>;
+    async fn update(
+        &self,
+        id: &IdOf<Self>,
+        patch: UserPatch<Self::Extra>,
+    ) -> Result<Self::User, DbError>;
 
     /// Deletes the user together with its OAuth accounts.
     ///
     /// [`DbError::NotFound`] when no such user exists.
-    async fn delete(&self, id: &ID) -> Result<(), DbError>;
+    async fn delete(&self, id: &IdOf<Self>) -> Result<(), DbError>;
 }

@@ -5,6 +5,7 @@ use crate::error::{BoxError, DbError};
 use crate::id::InvalidId;
 use crate::password::PasswordError;
 use crate::policy::InvalidPassword;
+use crate::strategy::StrategyError;
 
 /// What a [`UserManager`](super::UserManager) operation can fail with.
 ///
@@ -62,15 +63,29 @@ pub enum ManagerError {
         #[source]
         source: BoxError,
     },
+    /// Every session of a user had to end (password change or reset, deactivation,
+    /// deletion, log-out-everywhere) and no [`SessionRevoker`](crate::SessionRevoker) is
+    /// registered. Nothing was changed.
+    #[error("no session revoker is registered, so sessions cannot be ended")]
+    NoSessionRevoker,
+    /// A registered revoker cannot end every session for this reason (for example a JWT
+    /// strategy without a revocation store asked to log out everywhere).
+    #[error("a session revoker cannot end every session for this reason")]
+    RevocationUnsupported,
+    /// A revoker failed for a reason other than its store.
+    #[error("revoking sessions failed")]
+    Revocation(#[source] StrategyError),
     /// Signing a verify or reset token failed.
     #[error("token signing failed")]
     Token(#[source] BoxError),
     /// Hashing a password failed.
     #[error(transparent)]
     Password(#[from] PasswordError),
-    /// The store failed ([`DbError::Unavailable`] means `503`). Also returned when revoking
-    /// sessions failed after a password change: the change is stored, but some sessions may
-    /// still be alive.
+    /// The store failed ([`DbError::Unavailable`] means `503`), including a token store while
+    /// revoking sessions. Revocation runs before a password change, reset or deactivation is
+    /// written (its failure changes nothing) and once more after; only a failure of the second
+    /// round comes after the change is stored, when every session older than the request is
+    /// already gone.
     #[error(transparent)]
     Db(#[from] DbError),
 }

@@ -8,9 +8,10 @@
 //! ([`UserManager::oauth_callback`], [`UserManager::oauth_associate_callback`]).
 //!
 //! Differences from FastAPI Users, all on the safe side:
-//! - a reset token works once and dies when the email changes; a reset or a password change
-//!   revokes every session through the registered [`SessionRevoker`]s (deleting a user does
-//!   too);
+//! - a reset token works once and dies when the email changes; a reset, a password change, a
+//!   deactivation or a deletion revokes every session through the registered
+//!   [`SessionRevoker`]s, and with none registered it fails ([`ManagerError::NoSessionRevoker`])
+//!   instead of leaving sessions alive;
 //! - changing only the case of one's own email is allowed (FastAPI Users answers
 //!   `UPDATE_USER_EMAIL_ALREADY_EXISTS`) and keeps `is_verified`;
 //! - OAuth association by email needs the provider to say the email is verified;
@@ -28,6 +29,7 @@
 //!     "a secret of at least thirty-two bytes!!",
 //! )
 //! .password_helper(PasswordHelper::new(Argon2Hasher::new(1024, 1, 1).unwrap()))
+//! .without_sessions() // no token strategy in this example
 //! .build()
 //! .unwrap();
 //!
@@ -50,8 +52,7 @@ mod types;
 
 use std::collections::HashSet;
 use std::fmt;
-use std::marker::PhantomData;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use time::Duration;
 
@@ -61,15 +62,18 @@ use self::tokens::TokenCodec;
 pub use self::tokens::{RESET_AUDIENCE, VERIFY_AUDIENCE};
 pub use self::types::{OAuthLoginOptions, UserCreate, UserUpdate};
 use crate::clock::{Clock, SystemClock};
-use crate::db::{OAuthUserDatabase, UserDatabase};
+use crate::db::{IdOf, OAuthUserDatabase, UserDatabase};
 use crate::email::validate_email;
-use crate::error::{BoxError, DbError};
+use crate::error::{BoxError, DbError, UniqueKey};
 use crate::id::UserId;
 use crate::oauth::{NewOAuthAccount, OAuthAccountPatch};
 use crate::password::{PasswordHelper, Verification};
 use crate::policy::PasswordPolicy;
-use crate::revoke::SessionRevoker;
+use crate::strategy::{RevokeReason, SessionRevoker, StrategyError};
 use crate::user::{AuthUser, NewUser, UserPatch, email_key};
+
+/// A shared revoker of sessions of users of the store `DB`.
+type Revoker<DB> = Arc<dyn SessionRevoker<IdOf<DB>>>;
 
 /// The shortest accepted token secret, in bytes (HS256 with a shorter key can be brute-forced
 /// offline from a single token).
@@ -78,11 +82,8 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// The default lifetime of verify and reset tokens: one hour.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::seconds(3600);
 
-type UserOf<ID, DB> = <DB as UserDatabase<ID>>::User;
-type ExtraOf<ID, DB> = <DB as UserDatabase<ID>>::Extra;
-
 /// Builds a [`UserManager`]; see [`UserManager::builder`].
-pub struct UserManagerBuilder<ID: UserId, DB: UserDatabase<ID>> {
+pub struct UserManagerBuilder<DB: UserDatabase> {
     db: DB,
     verify_secret: Vec<u8>,
     reset_secret: Vec<u8>,
@@ -90,12 +91,13 @@ pub struct UserManagerBuilder<ID: UserId, DB: UserDatabase<ID>> {
     reset_lifetime: Duration,
     passwords: PasswordHelper,
     policy: PasswordPolicy,
-    hooks: Arc<dyn Hooks<UserOf<ID, DB>>>,
+    hooks: Arc<dyn Hooks<DB::User>>,
     clock: Arc<dyn Clock>,
-    revokers: Vec<Arc<dyn SessionRevoker<ID>>>,
+    revokers: Vec<Revoker<DB>>,
+    without_sessions: bool,
 }
 
-impl<ID: UserId, DB: UserDatabase<ID>> fmt::Debug for UserManagerBuilder<ID, DB> {
+impl<DB: UserDatabase> fmt::Debug for UserManagerBuilder<DB> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserManagerBuilder")
             .field("verify_lifetime", &self.verify_lifetime)
@@ -107,7 +109,7 @@ impl<ID: UserId, DB: UserDatabase<ID>> fmt::Debug for UserManagerBuilder<ID, DB>
     }
 }
 
-impl<ID: UserId, DB: UserDatabase<ID>> UserManagerBuilder<ID, DB> {
+impl<DB: UserDatabase> UserManagerBuilder<DB> {
     /// A separate secret for verification tokens.
     pub fn verify_token_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
         self.verify_secret = secret.as_ref().to_vec();
@@ -145,12 +147,12 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManagerBuilder<ID, DB> {
     }
 
     /// The lifecycle hooks (default: [`NoHooks`]).
-    pub fn hooks(self, hooks: impl Hooks<UserOf<ID, DB>>) -> Self {
+    pub fn hooks(self, hooks: impl Hooks<DB::User>) -> Self {
         self.hooks_arc(Arc::new(hooks))
     }
 
     /// The lifecycle hooks, shared.
-    pub fn hooks_arc(mut self, hooks: Arc<dyn Hooks<UserOf<ID, DB>>>) -> Self {
+    pub fn hooks_arc(mut self, hooks: Arc<dyn Hooks<DB::User>>) -> Self {
         self.hooks = hooks;
         self
     }
@@ -162,15 +164,28 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManagerBuilder<ID, DB> {
     }
 
     /// Adds a revoker called whenever every session of a user must end (password reset,
-    /// password change, deletion, [`UserManager::revoke_all_sessions`]). Register every token
-    /// strategy and store the application uses.
-    pub fn revoker(mut self, revoker: Arc<dyn SessionRevoker<ID>>) -> Self {
+    /// password change, deactivation, deletion, [`UserManager::revoke_all_sessions`]).
+    ///
+    /// The axum integration registers the revoker of every authentication backend itself
+    /// (`Authward::new`), so this is for token stores the HTTP layer does not know about, or
+    /// for a manager used without it (a command-line tool changing passwords must revoke the
+    /// server's sessions too).
+    pub fn revoker(mut self, revoker: Arc<dyn SessionRevoker<IdOf<DB>>>) -> Self {
         self.revokers.push(revoker);
         self
     }
 
+    /// Declares that users of this manager have no sessions to revoke (a batch job, a test):
+    /// password changes, resets, deactivations and deletions then proceed with no revoker
+    /// registered. Without it they fail with [`ManagerError::NoSessionRevoker`], so that a
+    /// forgotten revoker can never leave sessions alive silently.
+    pub fn without_sessions(mut self) -> Self {
+        self.without_sessions = true;
+        self
+    }
+
     /// Checks the configuration and builds the manager.
-    pub fn build(self) -> Result<UserManager<ID, DB>, ConfigError> {
+    pub fn build(self) -> Result<UserManager<DB>, ConfigError> {
         for (which, secret) in [
             ("verify", &self.verify_secret),
             ("reset", &self.reset_secret),
@@ -199,9 +214,9 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManagerBuilder<ID, DB> {
                 policy: self.policy,
                 hooks: self.hooks,
                 clock: self.clock,
-                revokers: self.revokers,
+                revokers: RwLock::new(self.revokers),
+                without_sessions: self.without_sessions,
                 resets_in_flight: Mutex::new(HashSet::new()),
-                _id: PhantomData,
             }),
         })
     }
@@ -209,27 +224,29 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManagerBuilder<ID, DB> {
 
 /// The user manager. Cheap to clone (clones share everything).
 ///
-/// `ID` is the user ID type and `DB` the user store; the user type is `DB::User`.
-pub struct UserManager<ID: UserId, DB: UserDatabase<ID>> {
-    inner: Arc<Inner<ID, DB>>,
+/// `DB` is the user store; the user type is `DB::User` and the ID type its
+/// [`AuthUser::Id`] ([`IdOf<DB>`](crate::db::IdOf)).
+pub struct UserManager<DB: UserDatabase> {
+    inner: Arc<Inner<DB>>,
 }
 
-struct Inner<ID: UserId, DB: UserDatabase<ID>> {
+struct Inner<DB: UserDatabase> {
     db: DB,
     passwords: PasswordHelper,
     policy: PasswordPolicy,
-    hooks: Arc<dyn Hooks<UserOf<ID, DB>>>,
+    hooks: Arc<dyn Hooks<DB::User>>,
     clock: Arc<dyn Clock>,
-    revokers: Vec<Arc<dyn SessionRevoker<ID>>>,
+    /// Written while the application is wired (`add_revoker`), read on every revocation.
+    revokers: RwLock<Vec<Revoker<DB>>>,
+    without_sessions: bool,
     verify: TokenCodec,
     reset: TokenCodec,
     /// User IDs whose password is being reset right now, so two concurrent uses of one reset
     /// token in this process cannot both succeed.
-    resets_in_flight: Mutex<HashSet<ID>>,
-    _id: PhantomData<fn() -> ID>,
+    resets_in_flight: Mutex<HashSet<IdOf<DB>>>,
 }
 
-impl<ID: UserId, DB: UserDatabase<ID>> Clone for UserManager<ID, DB> {
+impl<DB: UserDatabase> Clone for UserManager<DB> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
@@ -237,14 +254,14 @@ impl<ID: UserId, DB: UserDatabase<ID>> Clone for UserManager<ID, DB> {
     }
 }
 
-impl<ID: UserId, DB: UserDatabase<ID>> fmt::Debug for UserManager<ID, DB> {
+impl<DB: UserDatabase> fmt::Debug for UserManager<DB> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserManager")
             .field("verify_lifetime", &self.inner.verify.lifetime)
             .field("reset_lifetime", &self.inner.reset.lifetime)
             .field("passwords", &self.inner.passwords)
             .field("policy", &self.inner.policy)
-            .field("revokers", &self.inner.revokers.len())
+            .field("revokers", &self.revokers().len())
             .finish_non_exhaustive()
     }
 }
@@ -268,20 +285,34 @@ fn hook_failed(hook: &'static str) -> impl FnOnce(BoxError) -> ManagerError {
     move |source| ManagerError::Hook { hook, source }
 }
 
-/// Maps a store's uniqueness and not-found errors onto the manager's.
+/// Maps a store's uniqueness and not-found errors onto the manager's. Only a collision on the
+/// email is "user already exists"; one on a unique column of the application's own stays a
+/// [`DbError::AlreadyExists`] with its constraint.
 fn user_write_error(err: DbError) -> ManagerError {
     match err {
-        DbError::AlreadyExists { .. } => ManagerError::UserAlreadyExists,
+        DbError::AlreadyExists {
+            what: UniqueKey::Email,
+            ..
+        } => ManagerError::UserAlreadyExists,
         DbError::NotFound { .. } => ManagerError::UserNotExists,
         other => ManagerError::Db(other),
     }
 }
 
-impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
+/// Maps a revoker's failure onto the manager's errors.
+fn revocation_error(err: StrategyError) -> ManagerError {
+    match err {
+        StrategyError::Db(db) => ManagerError::Db(db),
+        StrategyError::RevokeAllNotSupported => ManagerError::RevocationUnsupported,
+        other => ManagerError::Revocation(other),
+    }
+}
+
+impl<DB: UserDatabase> UserManager<DB> {
     /// Starts building a manager over `db`, with `secret` signing both verify and reset
     /// tokens (at least [`MIN_SECRET_BYTES`] bytes; separate secrets can be set on the
     /// builder).
-    pub fn builder(db: DB, secret: impl AsRef<[u8]>) -> UserManagerBuilder<ID, DB> {
+    pub fn builder(db: DB, secret: impl AsRef<[u8]>) -> UserManagerBuilder<DB> {
         let secret = secret.as_ref().to_vec();
         UserManagerBuilder {
             db,
@@ -294,6 +325,7 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
             hooks: Arc::new(NoHooks),
             clock: Arc::new(SystemClock),
             revokers: Vec::new(),
+            without_sessions: false,
         }
     }
 
@@ -318,17 +350,44 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
     }
 
     /// The hooks.
-    pub fn hooks(&self) -> &Arc<dyn Hooks<UserOf<ID, DB>>> {
+    pub fn hooks(&self) -> &Arc<dyn Hooks<DB::User>> {
         &self.inner.hooks
     }
 
     /// Parses a user ID from text (a URL segment, a token's `sub`).
-    pub fn parse_id(&self, text: &str) -> Result<ID, ManagerError> {
-        Ok(ID::parse_id(text)?)
+    pub fn parse_id(&self, text: &str) -> Result<IdOf<DB>, ManagerError> {
+        Ok(IdOf::<DB>::parse_id(text)?)
+    }
+
+    /// Registers a revoker (see [`UserManagerBuilder::revoker`]) on a built manager, for every
+    /// clone of it. The axum integration calls it for each authentication backend. Registering
+    /// the same `Arc` twice keeps one.
+    pub fn add_revoker(&self, revoker: Arc<dyn SessionRevoker<IdOf<DB>>>) {
+        let mut revokers = self
+            .inner
+            .revokers
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if !revokers.iter().any(|known| Arc::ptr_eq(known, &revoker)) {
+            revokers.push(revoker);
+        }
+    }
+
+    /// How many revokers are registered.
+    pub fn revoker_count(&self) -> usize {
+        self.revokers().len()
+    }
+
+    fn revokers(&self) -> Vec<Revoker<DB>> {
+        self.inner
+            .revokers
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone()
     }
 
     /// The user with this ID, or [`ManagerError::UserNotExists`].
-    pub async fn get(&self, id: &ID) -> Result<UserOf<ID, DB>, ManagerError> {
+    pub async fn get(&self, id: &IdOf<DB>) -> Result<DB::User, ManagerError> {
         self.inner
             .db
             .get(id)
@@ -338,7 +397,7 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
 
     /// The user with this email (ignoring case and surrounding whitespace), or
     /// [`ManagerError::UserNotExists`].
-    pub async fn get_by_email(&self, email: &str) -> Result<UserOf<ID, DB>, ManagerError> {
+    pub async fn get_by_email(&self, email: &str) -> Result<DB::User, ManagerError> {
         self.inner
             .db
             .get_by_email(email.trim())
@@ -355,10 +414,10 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
     /// Calls [`Hooks::on_after_register`].
     pub async fn create(
         &self,
-        user: UserCreate<ExtraOf<ID, DB>>,
+        user: UserCreate<DB::Extra>,
         safe: bool,
         request: Option<&RequestInfo>,
-    ) -> Result<UserOf<ID, DB>, ManagerError> {
+    ) -> Result<DB::User, ManagerError> {
         let email = validate_email(&user.email)?;
         self.inner.policy.validate(&user.password, &email)?;
         if self.inner.db.get_by_email(&email).await?.is_some() {
@@ -393,6 +452,25 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
         Ok(created)
     }
 
+    /// Creates an active, verified superuser: what FastAPI Users' cookbook does with a script,
+    /// as one call (the first administrator of an application, from a command of its own).
+    ///
+    /// Errors as [`UserManager::create`] (the password policy applies).
+    pub async fn create_superuser(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<DB::User, ManagerError>
+    where
+        DB::Extra: Default,
+    {
+        let mut create = UserCreate::<DB::Extra>::new(email, password);
+        create.is_superuser = Some(true);
+        create.is_verified = Some(true);
+        create.is_active = Some(true);
+        self.create(create, false, None).await
+    }
+
     /// Checks an email and password; `Ok(None)` for bad credentials.
     ///
     /// - An unknown email still runs one password verification (against a dummy hash made
@@ -410,7 +488,7 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
         email: &str,
         password: &str,
         _request: Option<&RequestInfo>,
-    ) -> Result<Option<UserOf<ID, DB>>, ManagerError> {
+    ) -> Result<Option<DB::User>, ManagerError> {
         if password.len() > self.inner.policy.max_bytes() {
             return Ok(None);
         }
@@ -431,7 +509,7 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
     }
 
     /// Replaces a legacy hash after a successful login; returns the freshest user available.
-    async fn rehash(&self, user: UserOf<ID, DB>, password: &str) -> UserOf<ID, DB> {
+    async fn rehash(&self, user: DB::User, password: &str) -> DB::User {
         let hashed_password = match self.inner.passwords.hash(password).await {
             Ok(hash) => hash,
             Err(err) => {
@@ -456,7 +534,7 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
     /// ready.
     pub async fn after_login(
         &self,
-        user: &UserOf<ID, DB>,
+        user: &DB::User,
         request: Option<&RequestInfo>,
     ) -> Result<(), ManagerError> {
         self.inner
@@ -473,7 +551,7 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
     /// route swallows both to avoid revealing anything).
     pub async fn request_verify(
         &self,
-        user: &UserOf<ID, DB>,
+        user: &DB::User,
         request: Option<&RequestInfo>,
     ) -> Result<String, ManagerError> {
         if !user.is_active() {
@@ -504,7 +582,7 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
         &self,
         token: &str,
         request: Option<&RequestInfo>,
-    ) -> Result<UserOf<ID, DB>, ManagerError> {
+    ) -> Result<DB::User, ManagerError> {
         let claims = self
             .inner
             .verify
@@ -516,7 +594,7 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
             .get_by_email(&claims.email)
             .await?
             .ok_or(ManagerError::InvalidVerifyToken)?;
-        let id = ID::parse_id(&claims.sub).map_err(|_| ManagerError::InvalidVerifyToken)?;
+        let id = IdOf::<DB>::parse_id(&claims.sub).map_err(|_| ManagerError::InvalidVerifyToken)?;
         if &id != user.id() {
             return Err(ManagerError::InvalidVerifyToken);
         }
@@ -547,7 +625,7 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
     /// [`ManagerError::UserInactive`] for an inactive user (the route swallows it).
     pub async fn forgot_password(
         &self,
-        user: &UserOf<ID, DB>,
+        user: &DB::User,
         request: Option<&RequestInfo>,
     ) -> Result<String, ManagerError> {
         if !user.is_active() {
@@ -571,23 +649,25 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
     /// the updated user.
     ///
     /// The token works once: its fingerprint covers the password hash (which the reset
-    /// replaces) and the email. Errors: [`ManagerError::InvalidResetPasswordToken`] (bad,
-    /// expired, reused, or used concurrently), [`ManagerError::UserNotExists`],
-    /// [`ManagerError::UserInactive`], [`ManagerError::InvalidPassword`]; a failed revocation
-    /// is [`ManagerError::Db`] after the password was changed. Calls
-    /// [`Hooks::on_after_reset_password`].
+    /// replaces) and the email. Sessions are revoked before the password is stored and once
+    /// more after (a login with the old password in between cannot survive); when the first
+    /// revocation fails nothing is changed. Errors: [`ManagerError::InvalidResetPasswordToken`]
+    /// (bad, expired, reused, or used concurrently), [`ManagerError::UserNotExists`],
+    /// [`ManagerError::UserInactive`], [`ManagerError::InvalidPassword`], the revocation errors
+    /// of [`UserManager::revoke_all_sessions`]. Calls [`Hooks::on_after_reset_password`].
     pub async fn reset_password(
         &self,
         token: &str,
         password: &str,
         request: Option<&RequestInfo>,
-    ) -> Result<UserOf<ID, DB>, ManagerError> {
+    ) -> Result<DB::User, ManagerError> {
         let claims = self
             .inner
             .reset
             .decode_reset(token, self.inner.clock.now())
             .ok_or(ManagerError::InvalidResetPasswordToken)?;
-        let id = ID::parse_id(&claims.sub).map_err(|_| ManagerError::InvalidResetPasswordToken)?;
+        let id = IdOf::<DB>::parse_id(&claims.sub)
+            .map_err(|_| ManagerError::InvalidResetPasswordToken)?;
         let _guard = self.begin_reset(&id)?;
         let user = self.get(&id).await?;
         if !self.inner.reset.fingerprint_matches(
@@ -607,12 +687,8 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
             ..UserPatch::default()
         };
         let updated = self
-            .inner
-            .db
-            .update(&id, patch)
-            .await
-            .map_err(user_write_error)?;
-        self.revoke_all_sessions(&id).await?;
+            .write_revoking(&id, patch, Some(RevokeReason::PasswordReset))
+            .await?;
         self.inner
             .hooks
             .on_after_reset_password(&updated, request)
@@ -621,7 +697,30 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
         Ok(updated)
     }
 
-    fn begin_reset(&self, id: &ID) -> Result<ResetGuard<'_, ID>, ManagerError> {
+    /// Stores `patch`; when `reason` is given, every session is revoked before (a failure
+    /// changes nothing) and after (sessions opened in between die too).
+    async fn write_revoking(
+        &self,
+        id: &IdOf<DB>,
+        patch: UserPatch<DB::Extra>,
+        reason: Option<RevokeReason>,
+    ) -> Result<DB::User, ManagerError> {
+        if let Some(reason) = reason {
+            self.revoke(id, reason).await?;
+        }
+        let updated = self
+            .inner
+            .db
+            .update(id, patch)
+            .await
+            .map_err(user_write_error)?;
+        if let Some(reason) = reason {
+            self.revoke(id, reason).await?;
+        }
+        Ok(updated)
+    }
+
+    fn begin_reset(&self, id: &IdOf<DB>) -> Result<ResetGuard<'_, IdOf<DB>>, ManagerError> {
         let set = &self.inner.resets_in_flight;
         let fresh = set
             .lock()
@@ -643,18 +742,20 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
     ///   free ([`ManagerError::UserAlreadyExists`]) and `is_verified` is reset; a case-only
     ///   change of one's own address is stored as typed and keeps `is_verified`.
     /// - `password`: checked against the policy (with the new email, if any), hashed, and
-    ///   every session of the user is revoked.
+    ///   every session of the user is revoked (before the write, and once more after it).
     /// - With `safe` (`PATCH /users/me`) the flags are ignored; without it (an administrator)
     ///   they are applied, an explicit `is_verified` winning over the email reset.
+    ///   Deactivating an active user revokes every session too, so reactivating it brings no
+    ///   old token back.
     ///
     /// Calls [`Hooks::on_after_update`] with the fields that changed.
     pub async fn update(
         &self,
-        update: UserUpdate<ExtraOf<ID, DB>>,
-        user: &UserOf<ID, DB>,
+        update: UserUpdate<DB::Extra>,
+        user: &DB::User,
         safe: bool,
         request: Option<&RequestInfo>,
-    ) -> Result<UserOf<ID, DB>, ManagerError> {
+    ) -> Result<DB::User, ManagerError> {
         let mut patch = UserPatch::default();
         let mut changes = UserChanges::default();
         let mut email = user.email().to_owned();
@@ -698,15 +799,14 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
             patch.extra = Some(extra);
             changes.extra = true;
         }
-        let updated = self
-            .inner
-            .db
-            .update(user.id(), patch)
-            .await
-            .map_err(user_write_error)?;
-        if changes.password {
-            self.revoke_all_sessions(user.id()).await?;
-        }
+        let reason = if changes.password {
+            Some(RevokeReason::PasswordChanged)
+        } else if patch.is_active == Some(false) && user.is_active() {
+            Some(RevokeReason::Deactivated)
+        } else {
+            None
+        };
+        let updated = self.write_revoking(user.id(), patch, reason).await?;
         self.inner
             .hooks
             .on_after_update(&updated, &changes, request)
@@ -715,12 +815,12 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
         Ok(updated)
     }
 
-    /// Deletes a user: [`Hooks::on_before_delete`] (an error cancels), the store's delete
-    /// ([`ManagerError::UserNotExists`] if already gone), revocation of every session, then
-    /// [`Hooks::on_after_delete`].
+    /// Deletes a user: [`Hooks::on_before_delete`] (an error cancels), revocation of every
+    /// session (an error cancels too), the store's delete ([`ManagerError::UserNotExists`] if
+    /// already gone), then [`Hooks::on_after_delete`].
     pub async fn delete(
         &self,
-        user: &UserOf<ID, DB>,
+        user: &DB::User,
         request: Option<&RequestInfo>,
     ) -> Result<(), ManagerError> {
         self.inner
@@ -728,12 +828,12 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
             .on_before_delete(user, request)
             .await
             .map_err(hook_failed("on_before_delete"))?;
+        self.revoke(user.id(), RevokeReason::Deleted).await?;
         self.inner
             .db
             .delete(user.id())
             .await
             .map_err(user_write_error)?;
-        self.revoke_all_sessions(user.id()).await?;
         self.inner
             .hooks
             .on_after_delete(user, request)
@@ -744,28 +844,43 @@ impl<ID: UserId, DB: UserDatabase<ID>> UserManager<ID, DB> {
     /// Calls every registered [`SessionRevoker`] for this user ("log out everywhere").
     ///
     /// Every revoker is tried even if one fails; the first failure is returned.
-    pub async fn revoke_all_sessions(&self, user_id: &ID) -> Result<(), ManagerError> {
+    /// [`ManagerError::NoSessionRevoker`] when none is registered (unless the manager was
+    /// built [`without_sessions`](UserManagerBuilder::without_sessions)): an answer of
+    /// "done" would be a lie.
+    pub async fn revoke_all_sessions(&self, user_id: &IdOf<DB>) -> Result<(), ManagerError> {
+        self.revoke(user_id, RevokeReason::LogoutAll).await
+    }
+
+    async fn revoke(&self, user_id: &IdOf<DB>, reason: RevokeReason) -> Result<(), ManagerError> {
+        let revokers = self.revokers();
+        if revokers.is_empty() {
+            return if self.inner.without_sessions {
+                Ok(())
+            } else {
+                Err(ManagerError::NoSessionRevoker)
+            };
+        }
         let mut first_error = None;
-        for revoker in &self.inner.revokers {
-            if let Err(err) = revoker.revoke_all(user_id).await {
-                tracing::error!(error = %err, user_id = %user_id, "revoking sessions failed");
+        for revoker in &revokers {
+            if let Err(err) = revoker.revoke_all(user_id, reason).await {
+                tracing::error!(error = %err, user_id = %user_id, ?reason, "revoking sessions failed");
                 first_error.get_or_insert(err);
             }
         }
         match first_error {
             None => Ok(()),
-            Some(err) => Err(ManagerError::Db(err)),
+            Some(err) => Err(revocation_error(err)),
         }
     }
 }
 
-impl<ID: UserId, DB: OAuthUserDatabase<ID>> UserManager<ID, DB> {
+impl<DB: OAuthUserDatabase> UserManager<DB> {
     /// The user linked to a provider account, or [`ManagerError::UserNotExists`].
     pub async fn get_by_oauth_account(
         &self,
         oauth_name: &str,
         account_id: &str,
-    ) -> Result<UserOf<ID, DB>, ManagerError> {
+    ) -> Result<DB::User, ManagerError> {
         self.inner
             .db
             .get_by_oauth_account(oauth_name, account_id)
@@ -790,9 +905,9 @@ impl<ID: UserId, DB: OAuthUserDatabase<ID>> UserManager<ID, DB> {
         email_verified: bool,
         options: OAuthLoginOptions,
         request: Option<&RequestInfo>,
-    ) -> Result<UserOf<ID, DB>, ManagerError>
+    ) -> Result<DB::User, ManagerError>
     where
-        ExtraOf<ID, DB>: Default,
+        DB::Extra: Default,
     {
         let db = &self.inner.db;
         if let Some(user) = db
@@ -839,7 +954,7 @@ impl<ID: UserId, DB: OAuthUserDatabase<ID>> UserManager<ID, DB> {
         Ok(created)
     }
 
-    async fn link(&self, user_id: &ID, account: NewOAuthAccount) -> Result<(), ManagerError> {
+    async fn link(&self, user_id: &IdOf<DB>, account: NewOAuthAccount) -> Result<(), ManagerError> {
         match self.inner.db.add_oauth_account(user_id, account).await {
             Ok(_) => Ok(()),
             Err(DbError::AlreadyExists { .. }) => Err(ManagerError::OAuthAccountAlreadyLinked),
@@ -855,10 +970,10 @@ impl<ID: UserId, DB: OAuthUserDatabase<ID>> UserManager<ID, DB> {
     /// `oauth_account` set.
     pub async fn oauth_associate_callback(
         &self,
-        user: &UserOf<ID, DB>,
+        user: &DB::User,
         account: NewOAuthAccount,
         request: Option<&RequestInfo>,
-    ) -> Result<UserOf<ID, DB>, ManagerError> {
+    ) -> Result<DB::User, ManagerError> {
         self.link(user.id(), account).await?;
         let changes = UserChanges {
             oauth_account: true,

@@ -8,7 +8,7 @@ mod tokens;
 mod users;
 
 pub use tokens::MemoryAccessTokenDatabase;
-pub use users::MemoryUserDatabase;
+pub use users::{MemoryUserDatabase, MemoryUsers};
 
 use std::sync::{Mutex, MutexGuard};
 

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::lock;
 use crate::db::AccessTokenDatabase;
-use crate::error::DbError;
+use crate::error::{DbError, UniqueKey};
 use crate::id::UserId;
 use crate::token::{AccessToken, NewAccessToken, TokenDigest};
 
@@ -64,7 +64,7 @@ impl<ID: UserId> AccessTokenDatabase<ID> for MemoryAccessTokenDatabase<ID> {
     async fn create(&self, token: NewAccessToken<ID>) -> Result<AccessToken<ID>, DbError> {
         let mut tokens = lock(&self.tokens);
         if tokens.contains_key(&token.digest) {
-            return Err(DbError::AlreadyExists { what: "token" });
+            return Err(DbError::already_exists(UniqueKey::Token));
         }
         let token = token.into_token();
         tokens.insert(token.digest, token.clone());

@@ -1,20 +1,20 @@
 use std::collections::HashMap;
-use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
 use super::lock;
 use crate::db::{OAuthUserDatabase, UserDatabase};
-use crate::error::DbError;
+use crate::error::{DbError, UniqueKey};
 use crate::id::UserId;
 use crate::oauth::{NewOAuthAccount, OAuthAccount, OAuthAccountPatch};
-use crate::user::{NewUser, User, UserPatch, email_key};
+use crate::user::{AuthUser, NewUser, User, UserPatch, UserRecord, email_key};
 
-/// Users and OAuth accounts held in memory.
+/// Users of any [`UserRecord`] type, and their OAuth accounts, held in memory.
 ///
 /// IDs come from [`UserId::generate`]; for store-assigned ID types (`i64`) a counter starting
-/// at 1 is used.
+/// at 1 is used. Clones share the same data. For the ready-made [`User`] see the alias
+/// [`MemoryUserDatabase`].
 ///
 /// ```
 /// # tokio_test_shim::run(async {
@@ -28,28 +28,29 @@ use crate::user::{NewUser, User, UserPatch, email_key};
 /// # mod tokio_test_shim { pub fn run<F: std::future::Future>(f: F) -> F::Output {
 /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f) } }
 /// ```
-pub struct MemoryUserDatabase<ID, X = ()> {
-    inner: Arc<Mutex<Inner<ID, X>>>,
-    _marker: PhantomData<fn() -> X>,
+pub struct MemoryUsers<U: AuthUser> {
+    inner: Arc<Mutex<Inner<U>>>,
 }
 
-struct Inner<ID, X> {
-    users: HashMap<ID, User<ID, X>>,
-    by_email: HashMap<String, ID>,
-    oauth: Vec<OAuthAccount<ID>>,
+/// [`MemoryUsers`] of the ready-made [`User<ID, X>`].
+pub type MemoryUserDatabase<ID, X = ()> = MemoryUsers<User<ID, X>>;
+
+struct Inner<U: AuthUser> {
+    users: HashMap<U::Id, U>,
+    by_email: HashMap<String, U::Id>,
+    oauth: Vec<OAuthAccount<U::Id>>,
     next_id: i64,
 }
 
-impl<ID, X> Clone for MemoryUserDatabase<ID, X> {
+impl<U: AuthUser> Clone for MemoryUsers<U> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
-            _marker: PhantomData,
         }
     }
 }
 
-impl<ID, X> Default for MemoryUserDatabase<ID, X> {
+impl<U: AuthUser> Default for MemoryUsers<U> {
     fn default() -> Self {
         Self {
             inner: Arc::new(Mutex::new(Inner {
@@ -58,43 +59,38 @@ impl<ID, X> Default for MemoryUserDatabase<ID, X> {
                 oauth: Vec::new(),
                 next_id: 1,
             })),
-            _marker: PhantomData,
         }
     }
 }
 
-impl<ID, X> MemoryUserDatabase<ID, X> {
+impl<U: AuthUser> MemoryUsers<U> {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }
 }
 
-impl<ID: UserId, X> Inner<ID, X> {
-    fn fresh_id(&mut self) -> Result<ID, DbError> {
-        if let Some(id) = ID::generate() {
+impl<U: AuthUser> Inner<U> {
+    fn fresh_id(&mut self) -> Result<U::Id, DbError> {
+        if let Some(id) = U::Id::generate() {
             return Ok(id);
         }
         let n = self.next_id;
         self.next_id += 1;
-        ID::parse_id(&n.to_string()).map_err(DbError::backend)
+        U::Id::parse_id(&n.to_string()).map_err(DbError::backend)
     }
 }
 
 #[async_trait]
-impl<ID, X> UserDatabase<ID> for MemoryUserDatabase<ID, X>
-where
-    ID: UserId,
-    X: Clone + Send + Sync + 'static,
-{
-    type User = User<ID, X>;
-    type Extra = X;
+impl<U: UserRecord> UserDatabase for MemoryUsers<U> {
+    type User = U;
+    type Extra = U::Extra;
 
-    async fn get(&self, id: &ID) -> Result<Option<Self::User>, DbError> {
+    async fn get(&self, id: &U::Id) -> Result<Option<U>, DbError> {
         Ok(lock(&self.inner).users.get(id).cloned())
     }
 
-    async fn get_by_email(&self, email: &str) -> Result<Option<Self::User>, DbError> {
+    async fn get_by_email(&self, email: &str) -> Result<Option<U>, DbError> {
         let inner = lock(&self.inner);
         Ok(inner
             .by_email
@@ -103,36 +99,36 @@ where
             .cloned())
     }
 
-    async fn create(&self, user: NewUser<X>) -> Result<Self::User, DbError> {
+    async fn create(&self, user: NewUser<U::Extra>) -> Result<U, DbError> {
         let mut inner = lock(&self.inner);
         let key = email_key(&user.email);
         if inner.by_email.contains_key(&key) {
-            return Err(DbError::AlreadyExists { what: "user email" });
+            return Err(DbError::already_exists(UniqueKey::Email));
         }
         let id = inner.fresh_id()?;
         if inner.users.contains_key(&id) {
-            return Err(DbError::AlreadyExists { what: "user id" });
+            return Err(DbError::already_exists(UniqueKey::UserId));
         }
-        let user = user.into_user(id.clone());
+        let user = U::from_new(id.clone(), user);
         inner.by_email.insert(key, id.clone());
         inner.users.insert(id, user.clone());
         Ok(user)
     }
 
-    async fn update(&self, id: &ID, patch: UserPatch<X>) -> Result<Self::User, DbError> {
+    async fn update(&self, id: &U::Id, patch: UserPatch<U::Extra>) -> Result<U, DbError> {
         let mut inner = lock(&self.inner);
         let Some(current) = inner.users.get(id) else {
             return Err(DbError::NotFound { what: "user" });
         };
-        let old_key = email_key(&current.email);
+        let old_key = email_key(current.email());
         let new_key = patch.email.as_deref().map(email_key);
         if let Some(key) = &new_key
             && inner.by_email.get(key).is_some_and(|owner| owner != id)
         {
-            return Err(DbError::AlreadyExists { what: "user email" });
+            return Err(DbError::already_exists(UniqueKey::Email));
         }
         let mut updated = current.clone();
-        patch.apply_to(&mut updated);
+        updated.apply_patch(patch);
         if let Some(key) = new_key {
             inner.by_email.remove(&old_key);
             inner.by_email.insert(key, id.clone());
@@ -141,28 +137,24 @@ where
         Ok(updated)
     }
 
-    async fn delete(&self, id: &ID) -> Result<(), DbError> {
+    async fn delete(&self, id: &U::Id) -> Result<(), DbError> {
         let mut inner = lock(&self.inner);
         let Some(user) = inner.users.remove(id) else {
             return Err(DbError::NotFound { what: "user" });
         };
-        inner.by_email.remove(&email_key(&user.email));
+        inner.by_email.remove(&email_key(user.email()));
         inner.oauth.retain(|account| &account.user_id != id);
         Ok(())
     }
 }
 
 #[async_trait]
-impl<ID, X> OAuthUserDatabase<ID> for MemoryUserDatabase<ID, X>
-where
-    ID: UserId,
-    X: Clone + Send + Sync + 'static,
-{
+impl<U: UserRecord> OAuthUserDatabase for MemoryUsers<U> {
     async fn get_by_oauth_account(
         &self,
         oauth_name: &str,
         account_id: &str,
-    ) -> Result<Option<Self::User>, DbError> {
+    ) -> Result<Option<U>, DbError> {
         let inner = lock(&self.inner);
         Ok(inner
             .oauth
@@ -174,9 +166,9 @@ where
 
     async fn add_oauth_account(
         &self,
-        user_id: &ID,
+        user_id: &U::Id,
         account: NewOAuthAccount,
-    ) -> Result<OAuthAccount<ID>, DbError> {
+    ) -> Result<OAuthAccount<U::Id>, DbError> {
         let mut inner = lock(&self.inner);
         if !inner.users.contains_key(user_id) {
             return Err(DbError::NotFound { what: "user" });
@@ -186,9 +178,7 @@ where
             .iter()
             .any(|a| a.oauth_name == account.oauth_name && a.account_id == account.account_id)
         {
-            return Err(DbError::AlreadyExists {
-                what: "oauth account",
-            });
+            return Err(DbError::already_exists(UniqueKey::OAuthAccount));
         }
         let account = account.into_account(user_id.clone());
         inner.oauth.push(account.clone());
@@ -197,11 +187,11 @@ where
 
     async fn update_oauth_account(
         &self,
-        user_id: &ID,
+        user_id: &U::Id,
         oauth_name: &str,
         account_id: &str,
         patch: OAuthAccountPatch,
-    ) -> Result<OAuthAccount<ID>, DbError> {
+    ) -> Result<OAuthAccount<U::Id>, DbError> {
         let mut inner = lock(&self.inner);
         let Some(account) = inner.oauth.iter_mut().find(|a| {
             &a.user_id == user_id && a.oauth_name == oauth_name && a.account_id == account_id
@@ -214,7 +204,7 @@ where
         Ok(account.clone())
     }
 
-    async fn oauth_accounts(&self, user_id: &ID) -> Result<Vec<OAuthAccount<ID>>, DbError> {
+    async fn oauth_accounts(&self, user_id: &U::Id) -> Result<Vec<OAuthAccount<U::Id>>, DbError> {
         Ok(lock(&self.inner)
             .oauth
             .iter()

@@ -9,11 +9,11 @@ use time::{Duration, OffsetDateTime};
 
 use crate::clock::{Clock, SystemClock};
 use crate::db::AccessTokenDatabase;
-use crate::error::DbError;
 use crate::id::UserId;
-use crate::revoke::SessionRevoker;
 use crate::strategy::token_gen::{generate_token, is_well_formed_token};
-use crate::strategy::{Strategy, StrategyError, UserLookup};
+use crate::strategy::{
+    Revocation, RevokeReason, SessionRevoker, Strategy, StrategyError, UserLookup,
+};
 use crate::token::{NewAccessToken, TokenDigest};
 use crate::user::AuthUser;
 
@@ -214,11 +214,24 @@ where
             .await?;
         Ok(())
     }
+
+    /// Deletes every token of the user, whatever the reason.
+    async fn revoke_all(
+        &self,
+        user_id: &U::Id,
+        _reason: RevokeReason,
+    ) -> Result<(), StrategyError> {
+        self.log_out_everywhere(user_id).await.map(|_| ())
+    }
+
+    fn revocation(&self) -> Revocation {
+        Revocation::FULL
+    }
 }
 
 #[async_trait]
 impl<S: AccessTokenDatabase<ID>, ID: UserId> SessionRevoker<ID> for DatabaseStrategy<S, ID> {
-    async fn revoke_all(&self, user_id: &ID) -> Result<(), DbError> {
-        self.store.delete_all_for_user(user_id).await.map(|_| ())
+    async fn revoke_all(&self, user_id: &ID, _reason: RevokeReason) -> Result<(), StrategyError> {
+        self.log_out_everywhere(user_id).await.map(|_| ())
     }
 }

@@ -8,11 +8,15 @@
 //!
 //! | strategy | state | revocation |
 //! |---|---|---|
-//! | [`JwtStrategy`] | none (optionally a [`JwtRevocationStore`]) | password change / reset statelessly (password fingerprint claim); logout and log-out-everywhere with a revocation store |
-//! | [`DatabaseStrategy`] | any [`AccessTokenDatabase`](crate::AccessTokenDatabase) | logout deletes the token, log-out-everywhere deletes all of the user's tokens |
+//! | [`JwtStrategy`] | none (optionally a [`JwtRevocationStore`]) | password change / reset statelessly (password fingerprint claim); logout, log-out-everywhere and deactivation with a revocation store |
+//! | [`DatabaseStrategy`] | any [`AccessTokenDatabase`](crate::AccessTokenDatabase) | logout deletes the token; log-out-everywhere, password change, deactivation delete all of the user's tokens |
 //!
 //! [`RefreshTokens`] adds opt-in refresh tokens with rotation and reuse detection over any of
 //! them ([`WithRefresh`]).
+//!
+//! Every strategy says what it can revoke ([`Strategy::revocation`]) and revokes its own
+//! sessions ([`Strategy::revoke_all`]); the manager calls every registered
+//! [`SessionRevoker`] when all of a user's sessions must end.
 //!
 //! # Outcome of reading a token
 //!
@@ -27,23 +31,27 @@
 
 mod authenticator;
 mod database;
+mod error;
 pub mod jwt;
 mod refresh;
+mod revoke;
 mod token_gen;
 
 use async_trait::async_trait;
 
-use crate::db::UserDatabase;
-use crate::error::{BoxError, DbError};
+use crate::db::{IdOf, UserDatabase};
+use crate::error::DbError;
 use crate::user::AuthUser;
 
 pub use authenticator::{Authenticated, Authenticator, DuplicateBackendName};
 pub use database::{DatabaseStrategy, Session};
+pub use error::StrategyError;
 pub use jwt::{
     JwtAlgorithm, JwtConfigError, JwtKey, JwtKeyError, JwtRevocationStore, JwtStrategy,
     JwtStrategyBuilder,
 };
 pub use refresh::{RefreshTokens, TokenPair, WithRefresh};
+pub use revoke::{Revocation, RevokeReason, SessionRevoker, StrategyRevoker};
 pub use token_gen::{RandomTokenError, generate_token, is_well_formed_token};
 
 /// How a strategy reads a user by ID: implemented by every [`UserDatabase`] (blanket impl) and
@@ -57,57 +65,16 @@ pub trait UserLookup<U: AuthUser>: Send + Sync {
 }
 
 #[async_trait]
-impl<D, U> UserLookup<U> for D
+impl<D> UserLookup<D::User> for D
 where
-    U: AuthUser,
-    D: UserDatabase<U::Id, User = U> + ?Sized,
+    D: UserDatabase + ?Sized,
 {
-    async fn user_by_id(&self, id: &U::Id) -> Result<Option<U>, DbError> {
+    async fn user_by_id(&self, id: &IdOf<D>) -> Result<Option<D::User>, DbError> {
         self.get(id).await
     }
 }
 
-/// What can go wrong in a strategy, apart from "no user" (which is `Ok(None)`).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StrategyError {
-    /// A store (users, tokens, revocations) failed; [`DbError::Unavailable`] means `503`.
-    #[error(transparent)]
-    Db(#[from] DbError),
-    /// The strategy cannot destroy a single token (a JWT strategy without a revocation store).
-    ///
-    /// Like FastAPI Users' `StrategyDestroyNotSupportedError`: the logout route ignores it and
-    /// answers `204`, the token stays valid until it expires.
-    #[error("this strategy cannot destroy a token")]
-    DestroyNotSupported,
-    /// The strategy cannot revoke every token of a user (a JWT strategy without a revocation
-    /// store can only revoke through a password change).
-    #[error("this strategy cannot revoke every session without a revocation store")]
-    RevokeAllNotSupported,
-    /// The refresh token is unknown, malformed, expired, or belongs to a deleted or inactive
-    /// user.
-    #[error("invalid refresh token")]
-    InvalidRefreshToken,
-    /// An already-exchanged refresh token was presented again: its whole family has been
-    /// revoked (RFC 9700 refresh token reuse detection).
-    #[error("refresh token reused; every token of its family has been revoked")]
-    RefreshTokenReused,
-    /// The operating system's random number generator failed.
-    #[error(transparent)]
-    Random(#[from] RandomTokenError),
-    /// Signing a token failed (a key the crypto backend rejected at signing time).
-    #[error("token signing failed")]
-    Signing(#[source] BoxError),
-}
-
-impl StrategyError {
-    /// True when a store was unreachable (the HTTP layer answers `503`).
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Db(e) if e.is_unavailable())
-    }
-}
-
-/// Reads, issues and destroys tokens for users of type `U`.
+/// Reads, issues and revokes tokens for users of type `U`.
 ///
 /// Object-safe (`Arc<dyn Strategy<U>>`), so several can be held at once.
 #[async_trait]
@@ -127,6 +94,17 @@ pub trait Strategy<U: AuthUser>: Send + Sync {
 
     /// Destroys one token of `user` (logout).
     ///
-    /// [`StrategyError::DestroyNotSupported`] when the strategy cannot (see its docs).
+    /// [`StrategyError::DestroyNotSupported`] when the strategy cannot
+    /// ([`Revocation::logout`] is false).
     async fn destroy_token(&self, token: &str, user: &U) -> Result<(), StrategyError>;
+
+    /// Ends every session of the user `user_id` issued by this strategy.
+    ///
+    /// [`StrategyError::RevokeAllNotSupported`] when it cannot for this `reason` (a strategy
+    /// whose [`Revocation::revoke_all`] is false may still cover some reasons, such as a JWT
+    /// strategy whose password fingerprint ends its tokens on a password change).
+    async fn revoke_all(&self, user_id: &U::Id, reason: RevokeReason) -> Result<(), StrategyError>;
+
+    /// What this strategy, as configured, can revoke.
+    fn revocation(&self) -> Revocation;
 }

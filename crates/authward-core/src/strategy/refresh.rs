@@ -11,11 +11,11 @@ use time::{Duration, OffsetDateTime};
 
 use crate::clock::{Clock, SystemClock};
 use crate::db::AccessTokenDatabase;
-use crate::error::DbError;
 use crate::id::UserId;
-use crate::revoke::SessionRevoker;
 use crate::strategy::token_gen::{generate_token, is_well_formed_token};
-use crate::strategy::{Strategy, StrategyError, UserLookup};
+use crate::strategy::{
+    Revocation, RevokeReason, SessionRevoker, Strategy, StrategyError, UserLookup,
+};
 use crate::token::{NewAccessToken, TokenDigest, TokenFamily};
 use crate::user::AuthUser;
 
@@ -129,6 +129,16 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
 
     /// Revokes the family of `token` (logout); `false` when the token is unknown.
     pub async fn revoke(&self, token: &str) -> Result<bool, StrategyError> {
+        self.revoke_owned(token, None).await
+    }
+
+    /// Revokes the family of `token` when it belongs to `owner` (or to anyone when `owner` is
+    /// `None`); `false` when the token is unknown or someone else's.
+    pub async fn revoke_owned(
+        &self,
+        token: &str,
+        owner: Option<&ID>,
+    ) -> Result<bool, StrategyError> {
         if !is_well_formed_token(token) {
             return Ok(false);
         }
@@ -137,12 +147,19 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
             .get_by_token(&TokenDigest::of(token), None)
             .await?
         {
-            Some(record) => match record.family {
-                Some(family) => Ok(self.revoke_family(&record.user_id, family).await? > 0),
-                None => Ok(false),
-            },
-            None => Ok(false),
+            Some(record) if owner.is_none_or(|owner| owner == &record.user_id) => {
+                match record.family {
+                    Some(family) => Ok(self.revoke_family(&record.user_id, family).await? > 0),
+                    None => Ok(false),
+                }
+            }
+            _ => Ok(false),
         }
+    }
+
+    /// Deletes every refresh token of `user_id`; returns how many.
+    pub async fn revoke_all_for_user(&self, user_id: &ID) -> Result<u64, StrategyError> {
+        Ok(self.store.delete_all_for_user(user_id).await?)
     }
 
     /// Exchanges a refresh token for its user and the next token of its family.
@@ -207,8 +224,9 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
 
 #[async_trait]
 impl<S: AccessTokenDatabase<ID>, ID: UserId> SessionRevoker<ID> for RefreshTokens<S, ID> {
-    async fn revoke_all(&self, user_id: &ID) -> Result<(), DbError> {
-        self.store.delete_all_for_user(user_id).await.map(|_| ())
+    /// Deletes every refresh token of the user, whatever the reason.
+    async fn revoke_all(&self, user_id: &ID, _reason: RevokeReason) -> Result<(), StrategyError> {
+        self.revoke_all_for_user(user_id).await.map(|_| ())
     }
 }
 
@@ -298,9 +316,8 @@ impl<U: AuthUser, S: AccessTokenDatabase<U::Id>> WithRefresh<U, S> {
         ))
     }
 
-    /// Logs out: revokes the refresh token's family (when given), then destroys the access
-    /// token (whose [`StrategyError::DestroyNotSupported`] is passed on for the route to
-    /// ignore).
+    /// Logs out: revokes the refresh token's family (when given and `user`'s), then destroys
+    /// the access token (whose [`StrategyError::DestroyNotSupported`] is passed on).
     pub async fn logout(
         &self,
         access_token: &str,
@@ -308,7 +325,9 @@ impl<U: AuthUser, S: AccessTokenDatabase<U::Id>> WithRefresh<U, S> {
         user: &U,
     ) -> Result<(), StrategyError> {
         if let Some(refresh_token) = refresh_token {
-            self.refresh.revoke(refresh_token).await?;
+            self.refresh
+                .revoke_owned(refresh_token, Some(user.id()))
+                .await?;
         }
         self.access.destroy_token(access_token, user).await
     }
@@ -330,5 +349,18 @@ impl<U: AuthUser, S: AccessTokenDatabase<U::Id>> Strategy<U> for WithRefresh<U, 
 
     async fn destroy_token(&self, token: &str, user: &U) -> Result<(), StrategyError> {
         self.access.destroy_token(token, user).await
+    }
+
+    /// Revokes the refresh tokens, then the access tokens (whose
+    /// [`StrategyError::RevokeAllNotSupported`] is passed on, after the refresh tokens are
+    /// gone).
+    async fn revoke_all(&self, user_id: &U::Id, reason: RevokeReason) -> Result<(), StrategyError> {
+        self.refresh.revoke_all_for_user(user_id).await?;
+        self.access.revoke_all(user_id, reason).await
+    }
+
+    /// The access strategy's: refresh tokens can always be revoked.
+    fn revocation(&self) -> Revocation {
+        self.access.revocation()
     }
 }

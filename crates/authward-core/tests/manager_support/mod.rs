@@ -9,7 +9,8 @@ use authward_core::manager::{Hooks, RequestInfo, UserChanges, UserCreate, UserMa
 use authward_core::memory::MemoryUserDatabase;
 use authward_core::password::{PasswordError, PasswordHasher, Verification};
 use authward_core::{
-    Argon2Hasher, BoxError, DbError, ManualClock, PasswordHelper, SessionRevoker, User,
+    Argon2Hasher, BoxError, DbError, ManualClock, PasswordHelper, RevokeReason, SessionRevoker,
+    StrategyError, User,
 };
 use base64::Engine as _;
 use time::macros::datetime;
@@ -19,7 +20,7 @@ pub const SECRET: &str = "test secret, thirty-two bytes or more";
 pub const OTHER_SECRET: &str = "another secret, also thirty-two bytes long";
 
 pub type Db = MemoryUserDatabase<Uuid>;
-pub type Manager = UserManager<Uuid, Db>;
+pub type Manager = UserManager<Db>;
 pub type TestUser = User<Uuid>;
 
 /// A cheap argon2id hasher that counts its calls.
@@ -203,25 +204,40 @@ impl Hooks<TestUser> for RecordingHooks {
     }
 }
 
-/// Records the user IDs it was asked to revoke; can be told to fail.
+/// Records the user IDs (and reasons) it was asked to revoke; can be told to fail.
 #[derive(Default)]
 pub struct RecordingRevoker {
-    pub revoked: Mutex<Vec<Uuid>>,
+    pub revoked: Mutex<Vec<(Uuid, RevokeReason)>>,
     pub fail: Mutex<bool>,
 }
 
 impl RecordingRevoker {
+    /// Every revocation's user ID, in order.
     pub fn revoked(&self) -> Vec<Uuid> {
-        self.revoked.lock().unwrap().clone()
+        self.revoked
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(id, _)| *id)
+            .collect()
+    }
+    /// Every revocation's reason, in order.
+    pub fn reasons(&self) -> Vec<RevokeReason> {
+        self.revoked
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, r)| *r)
+            .collect()
     }
 }
 
 #[async_trait]
 impl SessionRevoker<Uuid> for RecordingRevoker {
-    async fn revoke_all(&self, user_id: &Uuid) -> Result<(), DbError> {
-        self.revoked.lock().unwrap().push(*user_id);
+    async fn revoke_all(&self, user_id: &Uuid, reason: RevokeReason) -> Result<(), StrategyError> {
+        self.revoked.lock().unwrap().push((*user_id, reason));
         if *self.fail.lock().unwrap() {
-            return Err(DbError::unavailable("revocation store down"));
+            return Err(DbError::unavailable("revocation store down").into());
         }
         Ok(())
     }
@@ -243,8 +259,8 @@ pub fn fixture() -> Fixture {
 pub fn fixture_with(
     hasher: CountingHasher,
     configure: impl FnOnce(
-        authward_core::manager::UserManagerBuilder<Uuid, Db>,
-    ) -> authward_core::manager::UserManagerBuilder<Uuid, Db>,
+        authward_core::manager::UserManagerBuilder<Db>,
+    ) -> authward_core::manager::UserManagerBuilder<Db>,
 ) -> Fixture {
     let db = Db::new();
     let clock = ManualClock::new(datetime!(2030-01-01 0:00 UTC));

@@ -37,7 +37,7 @@ pub async fn adopted_database_works<DB>(pool: sqlx::Pool<DB>)
 where
     DB: Backend,
     Uuid: SqlId<DB>,
-    SqlxUserDatabase<DB, Uuid>: OAuthUserDatabase<Uuid, User = User<Uuid>, Extra = ()>,
+    SqlxUserDatabase<DB, Uuid>: OAuthUserDatabase<User = User<Uuid>, Extra = ()>,
     SqlxAccessTokenDatabase<DB, Uuid>: AccessTokenDatabase<Uuid>,
 {
     let users = SqlxUserDatabase::<DB, Uuid>::new(pool.clone()).expect("store");
@@ -155,9 +155,9 @@ where
     DB: Backend,
     i64: SqlId<DB>,
     ProfileColumns: ExtraColumns<DB, Value = Profile>,
-    SqlxUserDatabase<DB, i64>: UserDatabase<i64, User = User<i64>, Extra = ()>,
+    SqlxUserDatabase<DB, i64>: UserDatabase<User = User<i64>, Extra = ()>,
     SqlxUserDatabase<DB, i64, ProfileColumns>:
-        UserDatabase<i64, User = User<i64, Profile>, Extra = Profile>,
+        UserDatabase<User = User<i64, Profile>, Extra = Profile>,
     SqlxAccessTokenDatabase<DB, i64>: AccessTokenDatabase<i64>,
 {
     let users = SqlxUserDatabase::<DB, i64>::new(pool.clone()).expect("store");
@@ -217,7 +217,7 @@ pub async fn outage_is_unavailable<DB>(pool: sqlx::Pool<DB>)
 where
     DB: Backend,
     Uuid: SqlId<DB>,
-    SqlxUserDatabase<DB, Uuid>: UserDatabase<Uuid, User = User<Uuid>, Extra = ()>,
+    SqlxUserDatabase<DB, Uuid>: UserDatabase<User = User<Uuid>, Extra = ()>,
     SqlxAccessTokenDatabase<DB, Uuid>: AccessTokenDatabase<Uuid>,
 {
     let users = SqlxUserDatabase::<DB, Uuid>::new(pool.clone()).expect("store");
@@ -238,4 +238,77 @@ where
         Err(authward_sqlx::MigrateError::Db(DbError::Unavailable(_))) => {}
         other => panic!("migrate during an outage: expected Unavailable, got {other:?}"),
     }
+}
+
+/// A unique violation on a column of the application's own is `AlreadyExists` with
+/// `UniqueKey::Other` (never "email taken"), on create and on update; a taken email is
+/// `UniqueKey::Email`; both keep the driver's error as their source.
+pub async fn unique_app_column_is_not_the_email<DB>(pool: sqlx::Pool<DB>)
+where
+    DB: Backend,
+    i64: SqlId<DB>,
+    super::profile::HandleColumn: ExtraColumns<DB, Value = String>,
+    SqlxUserDatabase<DB, i64, super::profile::HandleColumn>:
+        UserDatabase<User = User<i64, String>, Extra = String>,
+{
+    use authward_core::{DbError, UniqueKey, UserPatch};
+    let users =
+        SqlxUserDatabase::<DB, i64, super::profile::HandleColumn>::new(pool).expect("store");
+    users.migrate().await.expect("migrate");
+    let new = |email: &str, handle: &str| {
+        authward_core::NewUser::<()>::new(email, "$argon2id$v=19$hash")
+            .with_extra(handle.to_owned())
+    };
+    let first = users
+        .create(new("Lot@Orkney.bt", "lot"))
+        .await
+        .expect("create");
+    let second = users
+        .create(new("gareth@orkney.bt", "gareth"))
+        .await
+        .expect("create");
+    let rule = |result: Result<User<i64, String>, DbError>| match result {
+        Err(err @ DbError::AlreadyExists { .. }) => {
+            assert!(
+                std::error::Error::source(&err).is_some(),
+                "the driver error is kept"
+            );
+            err.unique_key()
+        }
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    };
+    assert_eq!(
+        rule(users.create(new("someone@orkney.bt", "lot")).await),
+        Some(UniqueKey::Other)
+    );
+    assert_eq!(
+        rule(users.create(new("LOT@orkney.bt", "fresh")).await),
+        Some(UniqueKey::Email)
+    );
+    let take_handle = UserPatch {
+        extra: Some("lot".to_owned()),
+        ..UserPatch::default()
+    };
+    assert_eq!(
+        rule(users.update(&second.id, take_handle).await),
+        Some(UniqueKey::Other)
+    );
+    // An email change of one's own that collides on the handle is about the handle.
+    let both = UserPatch {
+        email: Some("Gareth.Beaumains@orkney.bt".into()),
+        extra: Some("lot".to_owned()),
+        ..UserPatch::default()
+    };
+    assert_eq!(
+        rule(users.update(&second.id, both).await),
+        Some(UniqueKey::Other)
+    );
+    let take_email = UserPatch {
+        email: Some(first.email.to_uppercase()),
+        ..UserPatch::default()
+    };
+    assert_eq!(
+        rule(users.update(&second.id, take_email).await),
+        Some(UniqueKey::Email)
+    );
 }

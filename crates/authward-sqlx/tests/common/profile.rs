@@ -52,3 +52,38 @@ profile_columns!(sqlx::Sqlite);
 profile_columns!(sqlx::Postgres);
 #[cfg(feature = "mysql")]
 profile_columns!(sqlx::MySql);
+
+/// One real column, `handle`, with a unique constraint of the application's own.
+pub struct HandleColumn;
+
+const HANDLE: &[ExtraColumn] = &[ExtraColumn {
+    name: "handle",
+    sql_type: "VARCHAR(100) NOT NULL UNIQUE",
+}];
+
+macro_rules! handle_column {
+    ($db:ty) => {
+        impl ExtraColumns<$db> for HandleColumn {
+            type Value = String;
+
+            fn columns() -> &'static [ExtraColumn] {
+                HANDLE
+            }
+
+            fn bind<'q>(handle: &'q String, query: SqlQuery<'q, $db>) -> SqlQuery<'q, $db> {
+                query.bind(handle)
+            }
+
+            fn decode(row: &<$db as sqlx::Database>::Row) -> Result<String, sqlx::Error> {
+                row.try_get("handle")
+            }
+        }
+    };
+}
+
+#[cfg(feature = "sqlite")]
+handle_column!(sqlx::Sqlite);
+#[cfg(feature = "postgres")]
+handle_column!(sqlx::Postgres);
+#[cfg(feature = "mysql")]
+handle_column!(sqlx::MySql);

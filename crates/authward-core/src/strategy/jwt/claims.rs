@@ -43,6 +43,9 @@ pub(crate) struct RawClaims<'a> {
     pub(crate) jti: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     pub(crate) fgpt: Option<Cow<'a, str>>,
+    /// The revocation generation (authward's own claim).
+    #[serde(default, rename = "gen")]
+    pub(crate) generation: Option<u64>,
 }
 
 /// A string that borrows from the input when it can.
@@ -172,6 +175,8 @@ pub(crate) struct OutClaims<'a> {
     pub(crate) jti: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) fgpt: Option<&'a str>,
+    #[serde(rename = "gen", skip_serializing_if = "Option::is_none")]
+    pub(crate) generation: Option<u64>,
 }
 
 #[cfg(test)]

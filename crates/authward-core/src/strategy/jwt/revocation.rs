@@ -1,5 +1,5 @@
-//! An optional store of JWT revocations: per-user "not before" instants (log-out-everywhere,
-//! password reset) and revoked token IDs (logout of one token).
+//! An optional store of JWT revocations: per-user revocation *generations* (log-out-everywhere,
+//! password change or reset, deactivation) and revoked token IDs (logout of one token).
 
 use std::fmt;
 use std::sync::Arc;
@@ -12,31 +12,31 @@ use crate::clock::{Clock, SystemClock};
 use crate::db::AccessTokenDatabase;
 use crate::error::DbError;
 use crate::id::UserId;
-use crate::revoke::SessionRevoker;
-use crate::token::{NewAccessToken, TokenDigest};
-
-use super::super::token_gen::fill_random;
+use crate::strategy::{RevokeReason, SessionRevoker, StrategyError};
+use crate::token::{NewAccessToken, TokenDigest, TokenFamily};
 
 /// Records JWT revocations in any [`AccessTokenDatabase`], so stateless tokens can still be
 /// logged out.
 ///
 /// Two kinds of record, both owned by the user they concern:
-/// - a **cut-off** (`used = true`): every token of the user issued before its `created_at` is
-///   revoked (log-out-everywhere, password reset);
+/// - a **generation** `g` (`used = true`, `g` kept in the record's family): every token of the
+///   user issued in an earlier generation is revoked. Tokens carry the generation that was
+///   current when they were issued (claim `gen`); [`SessionRevoker::revoke_all`] starts the
+///   next one. The order of events decides, never the clocks: a token issued after a
+///   revocation finished reads the new generation and is valid, however close in time and
+///   however skewed the clocks of several servers are;
 /// - a **revoked token ID** (`used = false`): the token with that `jti` is revoked (logout).
 ///
-/// Reading a token costs one [`AccessTokenDatabase::list_for_user`]. Record digests are hashes
-/// of byte strings that are not UTF-8, so no presentable token can ever match one.
+/// Reading a token costs two point lookups by digest ([`AccessTokenDatabase::get_by_token`]:
+/// "does generation `gen + 1` exist", "is this `jti` revoked"); issuing one costs one
+/// [`AccessTokenDatabase::list_for_user`]. Record digests are hashes of byte strings that are
+/// not UTF-8, so no presentable token can ever match one.
 ///
 /// **Give it a store of its own** (its own table or key prefix): sharing one with database or
 /// refresh tokens would show revocations as sessions, and the other strategy's
 /// log-out-everywhere would delete the revocations. Records older than the JWT lifetime are
-/// useless and can be removed with [`JwtRevocationStore::purge`].
-///
-/// It is the [`SessionRevoker`] of a JWT setup: register it with the user manager so that
-/// password resets, password changes and "log out everywhere" record a cut-off. (A
-/// [`JwtStrategy`](super::JwtStrategy) without a store revokes on password changes through
-/// its fingerprint alone and has nothing to register.)
+/// useless (every token they revoke has expired) and can be removed with
+/// [`JwtRevocationStore::purge`]; generations stay correct when old ones are purged.
 pub struct JwtRevocationStore<ID> {
     store: Arc<dyn AccessTokenDatabase<ID>>,
     clock: Arc<dyn Clock>,
@@ -75,15 +75,16 @@ fn jti_marker(jti: &str) -> TokenDigest {
     marker(b"jti", &[jti.as_bytes()])
 }
 
-/// Whole seconds, rounded up, in nanoseconds.
-fn ceil_to_second(nanos: i128) -> i128 {
-    const NANOS: i128 = 1_000_000_000;
-    nanos.div_euclid(NANOS) * NANOS
-        + if nanos.rem_euclid(NANOS) == 0 {
-            0
-        } else {
-            NANOS
-        }
+fn generation_marker(user_id: &str, generation: u64) -> TokenDigest {
+    marker(
+        b"generation",
+        &[user_id.as_bytes(), &generation.to_be_bytes()],
+    )
+}
+
+/// The generation number a record carries in its family.
+fn generation_of(family: Option<TokenFamily>) -> Option<u64> {
+    family.and_then(|f| u64::try_from(f.0.as_u128()).ok())
 }
 
 impl<ID: UserId> JwtRevocationStore<ID> {
@@ -100,7 +101,8 @@ impl<ID: UserId> JwtRevocationStore<ID> {
         }
     }
 
-    /// Reads "now" (the instant [`SessionRevoker::revoke_all`] records) from `clock`.
+    /// Reads "now" (the creation time of records, which [`JwtRevocationStore::purge`] compares)
+    /// from `clock`.
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
         self
@@ -111,26 +113,42 @@ impl<ID: UserId> JwtRevocationStore<ID> {
         self
     }
 
-    /// Revokes every token of `user_id` issued before `at`.
-    ///
-    /// Tokens carry `iat` in whole seconds, so a token issued in the same second as `at` but
-    /// after it is revoked too (the user logs in again a second later).
-    pub async fn revoke_user_before(
-        &self,
-        user_id: &ID,
-        at: OffsetDateTime,
-    ) -> Result<(), DbError> {
-        let mut nonce = [0_u8; 16];
-        fill_random(&mut nonce).map_err(DbError::backend)?;
+    /// The user's current generation: the highest one recorded, 0 when none is. Tokens issued
+    /// now carry it.
+    pub async fn current_generation(&self, user_id: &ID) -> Result<u64, DbError> {
         let id = user_id.to_string();
+        Ok(self
+            .store
+            .list_for_user(user_id)
+            .await?
+            .into_iter()
+            .filter(|record| record.used)
+            .filter_map(|record| {
+                let generation = generation_of(record.family)?;
+                (record.digest == generation_marker(&id, generation)).then_some(generation)
+            })
+            .max()
+            .unwrap_or(0))
+    }
+
+    /// Revokes every token of `user_id` issued so far: starts the generation after the current
+    /// one. Tokens issued once this returns carry the new generation and stay valid.
+    pub async fn revoke_all_tokens(&self, user_id: &ID) -> Result<(), DbError> {
+        let next = self.current_generation(user_id).await?.saturating_add(1);
         let record = NewAccessToken {
-            digest: marker(b"not-before", &[id.as_bytes(), &nonce]),
+            digest: generation_marker(&user_id.to_string(), next),
             user_id: user_id.clone(),
-            created_at: at,
-            family: None,
+            created_at: self.clock.now(),
+            family: Some(TokenFamily(uuid::Uuid::from_u128(u128::from(next)))),
             used: true,
         };
-        self.store.create(record).await.map(|_| ())
+        match self.store.create(record).await {
+            Ok(_) => Ok(()),
+            // A concurrent revocation started that generation: tokens of the older ones are
+            // revoked either way.
+            Err(e) if e.is_already_exists() => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Revokes the one token with ID `jti` of `user_id`.
@@ -154,29 +172,24 @@ impl<ID: UserId> JwtRevocationStore<ID> {
         }
     }
 
-    /// Whether a token of `user_id` issued at `iat_nanos` (nanoseconds since the epoch; `None`
-    /// when the token has no `iat`) with ID `jti` has been revoked.
+    /// Whether a token of `user_id` issued in `generation` with ID `jti` has been revoked:
+    /// two point lookups.
     pub(crate) async fn is_revoked(
         &self,
         user_id: &ID,
-        iat_nanos: Option<i128>,
+        generation: u64,
         jti: Option<&str>,
     ) -> Result<bool, DbError> {
-        let records = self.store.list_for_user(user_id).await?;
-        if records.is_empty() {
-            return Ok(false);
+        let next = generation_marker(&user_id.to_string(), generation.saturating_add(1));
+        if let Some(record) = self.store.get_by_token(&next, None).await?
+            && &record.user_id == user_id
+        {
+            return Ok(true);
         }
-        let jti_digest = jti.map(jti_marker);
-        for record in &records {
-            if record.used {
-                let cutoff = ceil_to_second(record.created_at.unix_timestamp_nanos());
-                match iat_nanos {
-                    Some(iat) if iat >= cutoff => {}
-                    _ => return Ok(true),
-                }
-            } else if jti_digest == Some(record.digest) {
-                return Ok(true);
-            }
+        if let Some(jti) = jti
+            && let Some(record) = self.store.get_by_token(&jti_marker(jti), None).await?
+        {
+            return Ok(&record.user_id == user_id);
         }
         Ok(false)
     }
@@ -190,10 +203,9 @@ impl<ID: UserId> JwtRevocationStore<ID> {
 
 #[async_trait]
 impl<ID: UserId> SessionRevoker<ID> for JwtRevocationStore<ID> {
-    /// Records a cut-off at the clock's "now": every token of the user issued before is
-    /// refused.
-    async fn revoke_all(&self, user_id: &ID) -> Result<(), DbError> {
-        self.revoke_user_before(user_id, self.clock.now()).await
+    /// Starts a new generation: every token of the user issued before is refused.
+    async fn revoke_all(&self, user_id: &ID, _reason: RevokeReason) -> Result<(), StrategyError> {
+        Ok(self.revoke_all_tokens(user_id).await?)
     }
 }
 
@@ -203,15 +215,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ceil_rounds_up_to_whole_seconds() {
-        assert_eq!(ceil_to_second(5_000_000_000), 5_000_000_000);
-        assert_eq!(ceil_to_second(5_000_000_001), 6_000_000_000);
-        assert_eq!(ceil_to_second(-1), 0);
+    fn markers_differ_by_kind_user_and_generation_and_cannot_be_presented() {
+        assert_ne!(jti_marker("a"), generation_marker("a", 0));
+        assert_ne!(generation_marker("a", 1), generation_marker("a", 2));
+        assert_ne!(generation_marker("1", 1), generation_marker("2", 1));
+        assert_ne!(jti_marker("a"), TokenDigest::of("a"));
     }
 
     #[test]
-    fn markers_differ_by_kind_and_cannot_be_presented() {
-        assert_ne!(jti_marker("a"), marker(b"not-before", &[b"a"]));
-        assert_ne!(jti_marker("a"), TokenDigest::of("a"));
+    fn generations_round_trip_through_the_family() {
+        for generation in [1_u64, 2, u64::MAX] {
+            let family = Some(TokenFamily(uuid::Uuid::from_u128(u128::from(generation))));
+            assert_eq!(generation_of(family), Some(generation));
+        }
+        assert_eq!(generation_of(None), None);
+        assert_eq!(generation_of(Some(TokenFamily(uuid::Uuid::max()))), None);
     }
 }

@@ -16,8 +16,7 @@ use super::revocation::JwtRevocationStore;
 use crate::clock::{Clock, SystemClock};
 use crate::db::AccessTokenDatabase;
 use crate::id::UserId;
-use crate::revoke::SessionRevoker;
-use crate::strategy::{Strategy, StrategyError, UserLookup};
+use crate::strategy::{Revocation, RevokeReason, Strategy, StrategyError, UserLookup};
 use crate::user::AuthUser;
 
 /// FastAPI Users' audience for access tokens.
@@ -142,10 +141,9 @@ impl<ID: UserId> JwtStrategyBuilder<ID> {
         self
     }
 
-    /// Keeps revocations (logout of one token, log-out-everywhere) in a store of their own.
-    ///
-    /// Register [`JwtStrategy::revocation_store`] with the user manager as a
-    /// [`SessionRevoker`](crate::SessionRevoker).
+    /// Keeps revocations (logout of one token, log-out-everywhere, deactivation) in a store of
+    /// their own. The strategy then revokes its own sessions ([`Strategy::revoke_all`]); the
+    /// axum integration registers it with the user manager.
     pub fn revocation_store(mut self, store: impl AccessTokenDatabase<ID> + 'static) -> Self {
         self.revocations = Some(Revocations::Store(Arc::new(store)));
         self
@@ -245,8 +243,9 @@ impl<ID: UserId> JwtStrategyBuilder<ID> {
 ///
 /// # Claims
 /// `sub` (the user ID as text), `aud` (a JSON array, default `["fastapi-users:auth"]`), `exp`,
-/// plus `iat`, a random `jti` (two tokens issued in the same second differ) and `fgpt`, a keyed
-/// fingerprint of the user's password hash.
+/// plus `iat`, a random `jti` (two tokens issued in the same second differ), `fgpt`, a keyed
+/// fingerprint of the user's password hash, and with a revocation store `gen`, the user's
+/// revocation generation when the token was issued.
 ///
 /// # Checks on every token, beyond the `jsonwebtoken` defaults
 /// - at most [`DEFAULT_MAX_TOKEN_LEN`] bytes, checked before any parsing;
@@ -258,8 +257,10 @@ impl<ID: UserId> JwtStrategyBuilder<ID> {
 ///   against the injected [`Clock`], with the configured leeway, default zero);
 /// - `fgpt` must match the user's current password hash (so a password change or reset kills
 ///   every token already issued), unless fingerprints are turned off;
-/// - with a revocation store: the token must not have been logged out, nor issued before the
-///   user's last log-out-everywhere.
+/// - with a revocation store: the token must not have been logged out, nor issued in a
+///   generation that a later log-out-everywhere, password change, deactivation or deletion
+///   ended (see [`JwtRevocationStore`]). A token issued after a revocation is never refused
+///   because of it, whatever the clocks say.
 ///
 /// ```
 /// use authward_core::strategy::{JwtKey, JwtStrategy};
@@ -302,7 +303,8 @@ impl<ID> fmt::Debug for JwtStrategy<ID> {
 /// What a token says once its signature and claims have been checked.
 struct Verified<ID> {
     user_id: ID,
-    iat_nanos: Option<i128>,
+    /// The revocation generation (0 when the token carries none).
+    generation: u64,
     /// Kept only when a revocation store needs it.
     jti: Option<String>,
     /// The decoded `fgpt` claim, when it is 16 bytes of base64url.
@@ -333,8 +335,7 @@ impl<ID: UserId> JwtStrategy<ID> {
         Self::builder(JwtKey::hs256(secret)?, lifetime).build()
     }
 
-    /// The revocation store, if one is configured: the [`SessionRevoker`] to register with the
-    /// user manager.
+    /// The revocation store, if one is configured.
     pub fn revocation_store(&self) -> Option<&JwtRevocationStore<ID>> {
         self.revocations.as_ref()
     }
@@ -345,9 +346,14 @@ impl<ID: UserId> JwtStrategy<ID> {
     /// then only be revoked by a password change.
     pub async fn log_out_everywhere(&self, user_id: &ID) -> Result<(), StrategyError> {
         match &self.revocations {
-            Some(revocations) => Ok(revocations.revoke_all(user_id).await?),
+            Some(revocations) => Ok(revocations.revoke_all_tokens(user_id).await?),
             None => Err(StrategyError::RevokeAllNotSupported),
         }
+    }
+
+    /// True when tokens carry a password fingerprint (a password change ends them).
+    pub fn has_password_fingerprint(&self) -> bool {
+        self.fingerprint_keys.first().is_some_and(Option::is_some)
     }
 
     /// How long a token lives.
@@ -432,7 +438,7 @@ impl<ID: UserId> JwtStrategy<ID> {
         });
         Some(Verified {
             user_id,
-            iat_nanos: claims.iat.map(|d| d.0),
+            generation: claims.generation.unwrap_or(0),
             jti: match &self.revocations {
                 Some(_) => claims.jti.map(Cow::into_owned),
                 None => None,
@@ -452,8 +458,14 @@ impl<ID: UserId> JwtStrategy<ID> {
         }
     }
 
-    /// Issues a token for `user_id` whose password hash is `hashed_password`.
-    fn issue(&self, user_id: &ID, hashed_password: &str) -> Result<String, StrategyError> {
+    /// Issues a token for `user_id` whose password hash is `hashed_password`, in revocation
+    /// generation `generation` (with a revocation store).
+    fn issue(
+        &self,
+        user_id: &ID,
+        hashed_password: &str,
+        generation: Option<u64>,
+    ) -> Result<String, StrategyError> {
         let now = self.clock.now().unix_timestamp();
         // The `jti` only has to be unique, not secret: the thread-local CSPRNG (ChaCha12,
         // seeded and periodically reseeded from the OS) saves a system call per token.
@@ -471,6 +483,7 @@ impl<ID: UserId> JwtStrategy<ID> {
             iat: now,
             jti: &jti,
             fgpt: fgpt.as_deref(),
+            generation,
         };
         let payload =
             serde_json::to_vec(&claims).map_err(|e| StrategyError::Signing(Box::new(e)))?;
@@ -498,7 +511,7 @@ impl<U: AuthUser> Strategy<U> for JwtStrategy<U::Id> {
         let user_id = verified.user_id;
         if let Some(revocations) = &self.revocations
             && revocations
-                .is_revoked(&user_id, verified.iat_nanos, verified.jti.as_deref())
+                .is_revoked(&user_id, verified.generation, verified.jti.as_deref())
                 .await?
         {
             return Ok(None);
@@ -520,7 +533,11 @@ impl<U: AuthUser> Strategy<U> for JwtStrategy<U::Id> {
     }
 
     async fn write_token(&self, user: &U) -> Result<String, StrategyError> {
-        self.issue(user.id(), user.hashed_password())
+        let generation = match &self.revocations {
+            Some(revocations) => Some(revocations.current_generation(user.id()).await?),
+            None => None,
+        };
+        self.issue(user.id(), user.hashed_password(), generation)
     }
 
     /// With a revocation store, revokes the token's `jti`; without one,
@@ -543,5 +560,32 @@ impl<U: AuthUser> Strategy<U> for JwtStrategy<U::Id> {
             .revoke_token_id(user.id(), &jti, self.clock.now())
             .await?;
         Ok(())
+    }
+
+    /// With a revocation store, starts a new revocation generation (every token issued so far
+    /// is refused). Without one, only what the tokens cover by themselves: a password change or
+    /// reset (when fingerprints are on: the fingerprint no longer matches) and a deletion (the
+    /// user is gone); anything else is [`StrategyError::RevokeAllNotSupported`].
+    async fn revoke_all(&self, user_id: &U::Id, reason: RevokeReason) -> Result<(), StrategyError> {
+        if let Some(revocations) = &self.revocations {
+            return Ok(revocations.revoke_all_tokens(user_id).await?);
+        }
+        match reason {
+            RevokeReason::PasswordChanged | RevokeReason::PasswordReset
+                if self.has_password_fingerprint() =>
+            {
+                Ok(())
+            }
+            RevokeReason::Deleted => Ok(()),
+            _ => Err(StrategyError::RevokeAllNotSupported),
+        }
+    }
+
+    fn revocation(&self) -> Revocation {
+        if self.revocations.is_some() {
+            Revocation::FULL
+        } else {
+            Revocation::NONE
+        }
     }
 }
