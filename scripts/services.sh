@@ -163,10 +163,73 @@ mongodb() {
     fail_with_log "SecantusDB does not answer on 127.0.0.1:$MONGODB_PORT as a replica-set primary" "$SECANTUS_LOG"
 }
 
+# ---- OpenID Connect: panva's oidc-provider (npm) in <cache>/oidc-provider, our scripts/oidc ------
+OIDC_VERSION=9.13.3
+OIDC_DIR=$CACHE/oidc-provider
+OIDC_PID=$CACHE/oidc-provider.pid
+OIDC_LOG=$CACHE/oidc-provider.log
+OIDC_ISSUER=http://127.0.0.1:$OIDC_PORT
+
+# The discovery document names our issuer, and the test counter endpoint answers: it is our
+# provider on that port, not something else.
+oidc_up() {
+  local discovery
+  discovery=$(curl -fsS --max-time 2 "$OIDC_ISSUER/.well-known/openid-configuration") || return 1
+  [[ $discovery == *"\"issuer\":\"$OIDC_ISSUER\""* ]] &&
+    curl -fsS --max-time 2 -o /dev/null "$OIDC_ISSUER/__test/stats"
+}
+
+oidc_installed() {
+  cmp -s "$ROOT/scripts/oidc/package-lock.json" "$OIDC_DIR/package-lock.json" &&
+    node -e 'process.exit(require(process.argv[1]).version === process.argv[2] ? 0 : 1)' \
+      "$OIDC_DIR/node_modules/oidc-provider/package.json" "$OIDC_VERSION" 2>/dev/null
+}
+
+oidc() {
+  command -v curl >/dev/null || apt_install curl
+  command -v node >/dev/null || apt_install nodejs npm
+  # oidc-provider 9 needs crypto.hash (Node.js 20.12 and later; it warns below 22 and works).
+  node -e 'process.exit(typeof require("node:crypto").hash === "function" ? 0 : 1)' || {
+    log "Node.js $(node --version) is too old for oidc-provider $OIDC_VERSION (needs 20.12 or later)"
+    return 1
+  }
+  local restart=0
+  if ! oidc_installed; then
+    log "installing oidc-provider $OIDC_VERSION into $OIDC_DIR"
+    mkdir -p "$OIDC_DIR"
+    cp "$ROOT/scripts/oidc/package.json" "$ROOT/scripts/oidc/package-lock.json" "$OIDC_DIR/"
+    (cd "$OIDC_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    oidc_installed || { log "oidc-provider $OIDC_VERSION did not install"; return 1; }
+    restart=1
+  fi
+  # The provider runs from a copy beside its node_modules; a changed script means a restart.
+  if ! cmp -s "$ROOT/scripts/oidc/provider.mjs" "$OIDC_DIR/provider.mjs"; then
+    cp "$ROOT/scripts/oidc/provider.mjs" "$OIDC_DIR/provider.mjs"
+    restart=1
+  fi
+  if [ "$restart" = 1 ] && running "$OIDC_PID" provider.mjs; then
+    log "restarting the OIDC provider on the new install or script"
+    stop_pidfile "$OIDC_PID" provider.mjs
+  fi
+  if oidc_up >/dev/null 2>&1; then return 0; fi
+  if ! running "$OIDC_PID" provider.mjs; then
+    log "starting the OIDC provider on $OIDC_ISSUER"
+    (
+      cd "$OIDC_DIR"
+      AUTHWARD_OIDC_PORT=$OIDC_PORT AUTHWARD_OIDC_PROVIDER_DIR=$OIDC_DIR \
+        setsid nohup node "$OIDC_DIR/provider.mjs" >>"$OIDC_LOG" 2>&1 </dev/null 9>&- &
+      echo $! >"$OIDC_PID"
+    )
+  fi
+  wait_for "OIDC provider" oidc_up ||
+    fail_with_log "the OIDC provider does not answer at $OIDC_ISSUER" "$OIDC_LOG"
+}
+
 postgres
 mariadb
 redis
 mongodb
+oidc
 
 bash "$(dirname "$0")/redis-cluster.sh" || log "Redis Cluster did not start (authward-redis cluster tests)"
 cat <<'ENV'
@@ -175,3 +238,4 @@ export AUTHWARD_TEST_MYSQL_URL="mysql://root@127.0.0.1:3306/test"
 export AUTHWARD_TEST_REDIS_URL="redis://127.0.0.1:6379/"
 ENV
 printf 'export AUTHWARD_TEST_MONGODB_URL="mongodb://127.0.0.1:%s/?directConnection=true"\n' "$MONGODB_PORT"
+printf 'export AUTHWARD_TEST_OIDC_ISSUER="%s"\n' "$OIDC_ISSUER"
