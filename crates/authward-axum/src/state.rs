@@ -153,6 +153,27 @@ impl<DB: HttpUserDb> Authward<DB> {
     pub fn can_log_out_everywhere(&self) -> bool {
         self.inner.can_log_out_everywhere
     }
+
+    /// Whether login and the user routes require a verified user
+    /// ([`AuthwardConfig::requires_verification`]).
+    pub fn requires_verification(&self) -> bool {
+        self.inner.requires_verification
+    }
+
+    /// The largest accepted request body.
+    pub fn body_limit(&self) -> BodyLimit {
+        self.inner.body_limit
+    }
+
+    /// The CSRF policy for cookie-authenticated requests.
+    pub fn csrf_policy(&self) -> &CsrfPolicy {
+        &self.inner.csrf
+    }
+
+    /// The backend names, in the order they are tried.
+    pub fn backend_names(&self) -> impl Iterator<Item = &str> {
+        self.inner.backends.iter().map(|b| b.name.as_str())
+    }
 }
 
 /// What hooks learn about the request.

@@ -145,35 +145,74 @@ async fn login<DB: HttpUserDb>(
     if aw.inner.requires_verification && !user.is_verified() {
         return Err(ApiError::BadRequest(ErrorCode::LoginUserNotVerified));
     }
-    let backend = &aw.inner.backends[index];
-    let token = backend
-        .strategy
-        .write_token(&user)
-        .await
-        .map_err(|e| errors_map::strategy(&e))?;
-    let response = match &backend.refresh {
-        Some(flow) => {
-            let refresh_token = flow
-                .issue(user.id())
-                .await
-                .map_err(|e| errors_map::strategy(&e))?;
-            let mount = mount_path(parts, "/login");
-            backend.transport.login_response(
-                &token,
-                Some(IssuedRefresh {
-                    token: &refresh_token,
-                    max_age: flow.lifetime_secs(),
-                    mount: &mount,
-                }),
-            )
-        }
-        None => backend.transport.login_response(&token, None),
-    };
-    manager
-        .after_login(&user, Some(&info))
-        .await
-        .map_err(|e| errors_map::manager(&e))?;
-    Ok(response)
+    aw.issue_login(index, &user, parts, &info).await
+}
+
+impl<DB: HttpUserDb> Authward<DB> {
+    /// Logs `user` in through the backend called `backend`, as its `/login` route does after
+    /// checking the password: a token from its strategy (and a refresh token when it has
+    /// them), the transport's login response (bearer 200 JSON, cookie 204 with `Set-Cookie`),
+    /// then [`Hooks::on_after_login`](authward_core::manager::Hooks::on_after_login).
+    ///
+    /// For routes of the application's own that authenticate a user another way (OAuth
+    /// callbacks, magic links): check the user is active (and verified when required) first.
+    ///
+    /// # Errors
+    /// 404 when no backend has that name; 503 when a store is down; 500 when signing fails.
+    pub async fn login_response(
+        &self,
+        backend: &str,
+        user: &DB::User,
+        parts: &Parts,
+    ) -> Result<Response, ApiError> {
+        let index = self
+            .inner
+            .backends
+            .iter()
+            .position(|b| b.name == backend)
+            .ok_or(ApiError::NotFound)?;
+        self.issue_login(index, user, parts, &request_info(parts))
+            .await
+    }
+
+    async fn issue_login(
+        &self,
+        index: usize,
+        user: &DB::User,
+        parts: &Parts,
+        info: &authward_core::manager::RequestInfo,
+    ) -> Result<Response, ApiError> {
+        let backend = &self.inner.backends[index];
+        let token = backend
+            .strategy
+            .write_token(user)
+            .await
+            .map_err(|e| errors_map::strategy(&e))?;
+        let response = match &backend.refresh {
+            Some(flow) => {
+                let refresh_token = flow
+                    .issue(user.id())
+                    .await
+                    .map_err(|e| errors_map::strategy(&e))?;
+                let mount = mount_path(parts, "/login");
+                backend.transport.login_response(
+                    &token,
+                    Some(IssuedRefresh {
+                        token: &refresh_token,
+                        max_age: flow.lifetime_secs(),
+                        mount: &mount,
+                    }),
+                )
+            }
+            None => backend.transport.login_response(&token, None),
+        };
+        self.inner
+            .manager
+            .after_login(user, Some(info))
+            .await
+            .map_err(|e| errors_map::manager(&e))?;
+        Ok(response)
+    }
 }
 
 #[tracing::instrument(level = "debug", name = "authward.logout", skip_all)]
