@@ -43,6 +43,18 @@ user_database_tests!(
     extra = Profile,
     db = MemoryUserDatabase::<i64, Profile>::new()
 );
+user_database_tests!(
+    users_string_profile,
+    id = String,
+    extra = Profile,
+    db = MemoryUserDatabase::<String, Profile>::new()
+);
+user_database_tests!(
+    users_object_id_profile,
+    id = ObjectId,
+    extra = Profile,
+    db = MemoryUserDatabase::<ObjectId, Profile>::new()
+);
 
 oauth_user_database_tests!(
     oauth_uuid,
@@ -106,7 +118,7 @@ mod cached {
     //! The read-through user cache is itself a conforming store.
     use authward_core::cache::CachedUserDatabase;
     use authward_core::memory::MemoryUserDatabase;
-    use authward_testkit::{oauth_user_database_tests, user_database_tests};
+    use authward_testkit::{Profile, oauth_user_database_tests, user_database_tests};
     use uuid::Uuid;
 
     user_database_tests!(
@@ -114,6 +126,12 @@ mod cached {
         id = Uuid,
         extra = (),
         db = CachedUserDatabase::new(MemoryUserDatabase::<Uuid>::new())
+    );
+    user_database_tests!(
+        users_uuid_profile,
+        id = Uuid,
+        extra = Profile,
+        db = CachedUserDatabase::new(MemoryUserDatabase::<Uuid, Profile>::new())
     );
     oauth_user_database_tests!(
         oauth_i64,

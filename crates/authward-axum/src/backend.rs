@@ -9,28 +9,39 @@ use authward_core::strategy::{
     DatabaseStrategy, RefreshTokens, RevokeReason, Session, SessionRevoker, Strategy,
     StrategyError, StrategyRevoker, UserLookup,
 };
-use authward_core::{AccessTokenDatabase, AuthUser, UserId};
+use authward_core::{AccessTokenDatabase, AuthUser, TokenFamily, UserId};
 
 use crate::transport::Transport;
 
 /// Refresh tokens as the HTTP layer uses them; implemented by [`RefreshTokens`].
 #[async_trait]
 pub trait RefreshFlow<U: AuthUser>: Send + Sync {
-    /// Login: the first refresh token of a new family.
-    async fn issue(&self, user_id: &U::Id) -> Result<String, StrategyError>;
-    /// Exchanges a refresh token for its (active) user and the next token of its family
-    /// (rotation; reuse revokes the family).
+    /// Login: the first refresh token of a new family, linked to `access_token` (so a logout
+    /// with the access token alone ends the family).
+    async fn issue(&self, user_id: &U::Id, access_token: &str) -> Result<String, StrategyError>;
+    /// Exchanges a refresh token for its (active) user, the next token of its family and the
+    /// family (rotation; reuse revokes the family).
     async fn exchange(
         &self,
         refresh_token: &str,
         users: &dyn UserLookup<U>,
-    ) -> Result<(U, String), StrategyError>;
+    ) -> Result<(U, String, TokenFamily), StrategyError>;
+    /// Links an access token issued by a refresh to the family.
+    async fn link(
+        &self,
+        user_id: &U::Id,
+        family: TokenFamily,
+        access_token: &str,
+    ) -> Result<(), StrategyError>;
     /// Logout: revokes the family of `refresh_token` when it belongs to `owner`.
     async fn revoke_family(
         &self,
         refresh_token: &str,
         owner: &U::Id,
     ) -> Result<bool, StrategyError>;
+    /// Logout: revokes the family linked to `access_token` when it belongs to `owner`.
+    async fn revoke_linked(&self, access_token: &str, owner: &U::Id)
+    -> Result<bool, StrategyError>;
     /// Revokes every refresh token of `user_id`.
     async fn revoke_all(&self, user_id: &U::Id) -> Result<(), StrategyError>;
     /// How long a refresh token lives, in seconds (the refresh cookie's `Max-Age`).
@@ -43,15 +54,30 @@ where
     U: AuthUser,
     S: AccessTokenDatabase<U::Id> + 'static,
 {
-    async fn issue(&self, user_id: &U::Id) -> Result<String, StrategyError> {
-        RefreshTokens::issue(self, user_id).await
+    async fn issue(&self, user_id: &U::Id, access_token: &str) -> Result<String, StrategyError> {
+        self.issue_for(user_id, access_token).await
     }
     async fn exchange(
         &self,
         refresh_token: &str,
         users: &dyn UserLookup<U>,
-    ) -> Result<(U, String), StrategyError> {
-        RefreshTokens::exchange(self, refresh_token, users).await
+    ) -> Result<(U, String, TokenFamily), StrategyError> {
+        self.exchange_in_family(refresh_token, users).await
+    }
+    async fn link(
+        &self,
+        user_id: &U::Id,
+        family: TokenFamily,
+        access_token: &str,
+    ) -> Result<(), StrategyError> {
+        RefreshTokens::link(self, user_id, family, access_token).await
+    }
+    async fn revoke_linked(
+        &self,
+        access_token: &str,
+        owner: &U::Id,
+    ) -> Result<bool, StrategyError> {
+        RefreshTokens::revoke_linked(self, access_token, owner).await
     }
     async fn revoke_family(
         &self,

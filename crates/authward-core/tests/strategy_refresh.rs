@@ -73,10 +73,16 @@ async fn login_returns_a_pair_and_refresh_rotates_every_time() {
         current = next.refresh_token;
         seen.push(current.clone());
     }
-    // Stored only as digests: 5 tombstones and the live token.
+    // Stored only as digests: 5 tombstones, the live token, and 6 links (one per access token
+    // issued: the login and each refresh) naming the family.
     let records = store.list_for_user(&alice.id).await.unwrap();
-    assert_eq!(records.len(), 6);
-    assert_eq!(records.iter().filter(|r| r.used).count(), 5);
+    assert_eq!(records.len(), 12);
+    assert_eq!(records.iter().filter(|r| r.used).count(), 11);
+    assert_eq!(
+        records.iter().filter(|r| !r.used).count(),
+        1,
+        "one live refresh token"
+    );
     assert!(
         records
             .iter()
@@ -337,4 +343,27 @@ async fn losing_the_atomic_delete_is_reuse() {
     let left = inner.list_for_user(&alice.id).await.unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].digest, TokenDigest::of(&sibling));
+}
+
+#[tokio::test]
+async fn logout_with_the_access_token_alone_ends_its_refresh_family() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let (auth, _) = jwt_with_refresh(&clock);
+    let kept = auth.login(&alice).await.unwrap();
+    let pair = auth.login(&alice).await.unwrap();
+    let (_, rotated) = auth.refresh(&pair.refresh_token, &users).await.unwrap();
+    // The client lost its refresh token: logging out with the rotated access token still ends
+    // the family.
+    // (This JWT has no revocation store: destroying the access token itself is not supported,
+    // which logout passes on after ending the family.)
+    assert!(matches!(
+        auth.logout(&rotated.access_token, None, &alice).await,
+        Err(StrategyError::DestroyNotSupported)
+    ));
+    assert!(is_invalid(
+        auth.refresh(&rotated.refresh_token, &users).await
+    ));
+    // Another login's family is untouched.
+    assert!(auth.refresh(&kept.refresh_token, &users).await.is_ok());
 }

@@ -191,7 +191,7 @@ impl<DB: HttpUserDb> Authward<DB> {
         let response = match &backend.refresh {
             Some(flow) => {
                 let refresh_token = flow
-                    .issue(user.id())
+                    .issue(user.id(), &token)
                     .await
                     .map_err(|e| errors_map::strategy(&e))?;
                 let mount = mount_path(parts, "/login");
@@ -225,19 +225,32 @@ async fn logout<DB: HttpUserDb>(
     let resolver = AuthResolver::from_ref(aw);
     let found = resolver.require(parts, aw.requirements()).await?;
     let route = &aw.inner.backends[index];
-    // The refresh family first (from the body, or from this backend's refresh cookie), so that
-    // a failure leaves the access token usable to try again.
-    if let Some(flow) = &route.refresh
-        && let Some(refresh_token) =
-            refresh_in_body(body).or_else(|| route.transport.refresh_token(parts))
-    {
-        flow.revoke_family(&refresh_token, found.user.id())
+    // The refresh families first (the one linked to the presented access token, and the one of
+    // a refresh token from the body or this backend's refresh cookie), so that a failure leaves
+    // the access token usable to try again.
+    let issuer = &aw.inner.backends[found.backend];
+    let with_refresh = if found.backend == index {
+        vec![route]
+    } else {
+        vec![issuer, route]
+    };
+    for backend in with_refresh {
+        let Some(flow) = &backend.refresh else {
+            continue;
+        };
+        flow.revoke_linked(&found.token, found.user.id())
             .await
             .map_err(|e| errors_map::strategy(&e))?;
+        if let Some(refresh_token) =
+            refresh_in_body(body).or_else(|| backend.transport.refresh_token(parts))
+        {
+            flow.revoke_family(&refresh_token, found.user.id())
+                .await
+                .map_err(|e| errors_map::strategy(&e))?;
+        }
     }
     // The token is destroyed by the backend that accepted it (which may not be this route's),
     // so a logout always ends the session that was presented; the response is this route's.
-    let issuer = &aw.inner.backends[found.backend];
     match issuer
         .strategy
         .destroy_token(&found.token, &found.user)
@@ -299,7 +312,7 @@ async fn refresh<DB: HttpUserDb>(
     } else {
         body.json::<RefreshBody>()?.refresh_token
     };
-    let (user, next) = match flow.exchange(&token, aw.inner.manager.db()).await {
+    let (user, next, family) = match flow.exchange(&token, aw.inner.manager.db()).await {
         Ok(exchanged) => exchanged,
         Err(StrategyError::InvalidRefreshToken | StrategyError::RefreshTokenReused) => {
             return Err(ApiError::BadRequest(ErrorCode::RefreshTokenInvalid));
@@ -309,6 +322,9 @@ async fn refresh<DB: HttpUserDb>(
     let access = backend
         .strategy
         .write_token(&user)
+        .await
+        .map_err(|e| errors_map::strategy(&e))?;
+    flow.link(user.id(), family, &access)
         .await
         .map_err(|e| errors_map::strategy(&e))?;
     let mount = mount_path(parts, "/refresh");

@@ -33,6 +33,11 @@ use crate::user::AuthUser;
 /// Each token lives `lifetime` from its issue (tombstones from the exchange), so an idle
 /// session ends after `lifetime`. Give the tokens a store of their own (a separate table or key
 /// prefix from access tokens).
+///
+/// A family can be *linked* to the access tokens issued with it ([`RefreshTokens::issue_for`],
+/// [`RefreshTokens::link`]): a record keyed by a digest of the access token (which no client
+/// can present as a refresh token) naming the family, so logging out with the access token
+/// alone ends the family too ([`RefreshTokens::revoke_linked`]).
 pub struct RefreshTokens<S, ID> {
     store: S,
     lifetime: Duration,
@@ -112,6 +117,58 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
             .await
     }
 
+    /// Issues the first refresh token of a new family for `user_id`, linked to the access
+    /// token issued with it (login): logging out with that access token ends the family.
+    pub async fn issue_for(
+        &self,
+        user_id: &ID,
+        access_token: &str,
+    ) -> Result<String, StrategyError> {
+        let family = TokenFamily::new();
+        let now = self.clock.now();
+        let token = self.store_new(user_id, family, now).await?;
+        self.link(user_id, family, access_token).await?;
+        Ok(token)
+    }
+
+    /// Links `access_token` to `family` (after a refresh issued it).
+    pub async fn link(
+        &self,
+        user_id: &ID,
+        family: TokenFamily,
+        access_token: &str,
+    ) -> Result<(), StrategyError> {
+        let record = NewAccessToken {
+            digest: link_marker(&TokenDigest::of(access_token)),
+            user_id: user_id.clone(),
+            created_at: self.clock.now(),
+            family: Some(family),
+            used: true,
+        };
+        match self.store.create(record).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_already_exists() => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Revokes the family linked to `access_token` when it belongs to `owner` (logout without
+    /// the refresh token); `false` when there is none.
+    pub async fn revoke_linked(
+        &self,
+        access_token: &str,
+        owner: &ID,
+    ) -> Result<bool, StrategyError> {
+        let link = link_marker(&TokenDigest::of(access_token));
+        match self.store.get_by_token(&link, None).await? {
+            Some(record) if &record.user_id == owner => match record.family {
+                Some(family) => Ok(self.revoke_family(owner, family).await? > 0),
+                None => Ok(false),
+            },
+            _ => Ok(false),
+        }
+    }
+
     /// Deletes every record of `family` belonging to `user_id`; returns how many.
     pub async fn revoke_family(
         &self,
@@ -176,6 +233,21 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
     where
         U: AuthUser<Id = ID>,
     {
+        self.exchange_in_family(token, users)
+            .await
+            .map(|(user, next, _)| (user, next))
+    }
+
+    /// [`RefreshTokens::exchange`], also returning the family (to [`link`](Self::link) the
+    /// access token issued with the next refresh token).
+    pub async fn exchange_in_family<U>(
+        &self,
+        token: &str,
+        users: &dyn UserLookup<U>,
+    ) -> Result<(U, String, TokenFamily), StrategyError>
+    where
+        U: AuthUser<Id = ID>,
+    {
         if !is_well_formed_token(token) {
             return Err(StrategyError::InvalidRefreshToken);
         }
@@ -218,7 +290,7 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
             Err(e) => return Err(e.into()),
         }
         let next = self.store_new(&record.user_id, family, now).await?;
-        Ok((user, next))
+        Ok((user, next, family))
     }
 }
 
@@ -228,6 +300,17 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> SessionRevoker<ID> for RefreshToken
     async fn revoke_all(&self, user_id: &ID, _reason: RevokeReason) -> Result<(), StrategyError> {
         self.revoke_all_for_user(user_id).await.map(|_| ())
     }
+}
+
+/// The digest of the link record of an access token: the SHA-256 of a byte string starting with
+/// `0xFF` (which no `&str` contains), so no presented token can match it.
+fn link_marker(access: &TokenDigest) -> TokenDigest {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update([0xFF]);
+    hasher.update(b"authward/refresh-link/");
+    hasher.update(access.as_bytes());
+    TokenDigest::from_stored(hasher.finalize().into())
 }
 
 /// An access token and a refresh token, as the login and refresh routes return them.
@@ -285,10 +368,10 @@ impl<U: AuthUser, S: AccessTokenDatabase<U::Id>> WithRefresh<U, S> {
         &self.refresh
     }
 
-    /// Issues an access token and the first refresh token of a new family.
+    /// Issues an access token and the first refresh token of a new family, linked to it.
     pub async fn login(&self, user: &U) -> Result<TokenPair, StrategyError> {
         let access_token = self.access.write_token(user).await?;
-        let refresh_token = self.refresh.issue(user.id()).await?;
+        let refresh_token = self.refresh.issue_for(user.id(), &access_token).await?;
         Ok(TokenPair {
             access_token,
             refresh_token,
@@ -304,8 +387,12 @@ impl<U: AuthUser, S: AccessTokenDatabase<U::Id>> WithRefresh<U, S> {
         refresh_token: &str,
         users: &dyn UserLookup<U>,
     ) -> Result<(U, TokenPair), StrategyError> {
-        let (user, refresh_token) = self.refresh.exchange(refresh_token, users).await?;
+        let (user, refresh_token, family) = self
+            .refresh
+            .exchange_in_family(refresh_token, users)
+            .await?;
         let access_token = self.access.write_token(&user).await?;
+        self.refresh.link(user.id(), family, &access_token).await?;
         Ok((
             user,
             TokenPair {
@@ -316,14 +403,16 @@ impl<U: AuthUser, S: AccessTokenDatabase<U::Id>> WithRefresh<U, S> {
         ))
     }
 
-    /// Logs out: revokes the refresh token's family (when given and `user`'s), then destroys
-    /// the access token (whose [`StrategyError::DestroyNotSupported`] is passed on).
+    /// Logs out: revokes the family linked to the access token, and the refresh token's
+    /// family (when given and `user`'s), then destroys the access token (whose
+    /// [`StrategyError::DestroyNotSupported`] is passed on).
     pub async fn logout(
         &self,
         access_token: &str,
         refresh_token: Option<&str>,
         user: &U,
     ) -> Result<(), StrategyError> {
+        self.refresh.revoke_linked(access_token, user.id()).await?;
         if let Some(refresh_token) = refresh_token {
             self.refresh
                 .revoke_owned(refresh_token, Some(user.id()))
