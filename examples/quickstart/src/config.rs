@@ -20,8 +20,11 @@ pub enum StrategyKind {
 pub enum RevocationsKind {
     /// A table of the quickstart's own database, `jwtrevocation` (the default).
     Database,
-    /// Redis (`AUTHWARD_REDIS_URL`), for several servers sharing one budget of revocations.
+    /// Redis (`AUTHWARD_REDIS_URL`), for several servers sharing one set of revocations.
     Redis,
+    /// None: FastAPI Users' behaviour (logout answers 204 and the token lives until it expires,
+    /// no log-out-everywhere). For comparison only.
+    None,
 }
 
 /// Everything the server reads from the environment.
@@ -37,7 +40,7 @@ pub struct Config {
     pub strategy: StrategyKind,
     /// `AUTHWARD_REDIS_URL`, default `redis://127.0.0.1:6379/`.
     pub redis_url: String,
-    /// `AUTHWARD_JWT_REVOCATIONS`: `database` (default) or `redis`.
+    /// `AUTHWARD_JWT_REVOCATIONS`: `database` (default), `redis` or `none`.
     pub jwt_revocations: RevocationsKind,
     /// `AUTHWARD_DEV_MAILBOX`: a file receiving one JSON line per verify / reset message.
     pub mailbox: Option<String>,
@@ -80,9 +83,10 @@ impl Config {
         {
             "database" => RevocationsKind::Database,
             "redis" => RevocationsKind::Redis,
+            "none" => RevocationsKind::None,
             other => {
                 return Err(format!(
-                    "AUTHWARD_JWT_REVOCATIONS: expected database or redis, got {other:?}"
+                    "AUTHWARD_JWT_REVOCATIONS: expected database, redis or none, got {other:?}"
                 ));
             }
         };

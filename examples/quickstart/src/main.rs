@@ -8,8 +8,8 @@
 //! Environment: `AUTHWARD_BIND` (default `127.0.0.1:8000`), `DATABASE_URL` (`sqlite://...` or
 //! `postgres://...`), `AUTHWARD_SECRET` (≥ 32 bytes; random with a warning when unset),
 //! `AUTHWARD_STRATEGY` (`jwt`, `database`, `redis`), `AUTHWARD_REDIS_URL`,
-//! `AUTHWARD_JWT_REVOCATIONS` (`database`, the default, or `redis`: where the JWT strategy keeps
-//! logouts and log-out-everywhere),
+//! `AUTHWARD_JWT_REVOCATIONS` (`database`, the default, `redis`, or `none`: where the JWT strategy
+//! keeps logouts and log-out-everywhere; `none` is FastAPI Users' behaviour),
 //! `AUTHWARD_DEV_MAILBOX` (file receiving verify / reset messages as JSON lines),
 //! `AUTHWARD_TOKEN_LIFETIME` (seconds), `AUTHWARD_DB_MAX_CONNECTIONS`, `AUTHWARD_USER_CACHE_MS`
 //! (how long a loaded user is served from memory, default 1000, `0` = off),
@@ -143,44 +143,50 @@ where
 
     // Every strategy revokes for real: the backend brings its revoker, and Authward registers
     // it with the manager (logout, logout-all, password change or reset, deactivation).
-    let strategy: Arc<dyn Strategy<AppUser>> = match config.strategy {
+    let transport = Transport::Bearer(BearerTransport::new("auth/jwt/login"));
+    let backend = match config.strategy {
         StrategyKind::Jwt => {
+            let builder = JwtStrategy::builder(JwtKey::hs256(&config.secret)?, lifetime);
             let revocations = match config.jwt_revocations {
                 RevocationsKind::Database => {
                     let names = TableNames::default().with_token_table("jwtrevocation")?;
                     let store = SqlxAccessTokenDatabase::<DB, Uuid>::with_tables(pool, names);
                     store.migrate().await?;
-                    JwtRevocationStore::new(store)
+                    Some(JwtRevocationStore::new(store))
                 }
                 RevocationsKind::Redis => {
                     // Records live as long as the tokens they revoke.
                     let options = RedisTokenOptions::new()
                         .key_prefix("authward_jwt_revocation:")
                         .lifetime(Some(lifetime));
-                    JwtRevocationStore::new(
+                    Some(JwtRevocationStore::new(
                         RedisAccessTokenDatabase::<Uuid>::connect(&config.redis_url, options)
                             .await?,
-                    )
+                    ))
                 }
+                RevocationsKind::None => None,
             };
-            spawn_purge(revocations.clone(), lifetime);
-            Arc::new(
-                JwtStrategy::builder(JwtKey::hs256(&config.secret)?, lifetime)
-                    .revocations(revocations)
-                    .build()?,
-            )
+            match revocations {
+                Some(revocations) => {
+                    spawn_purge(revocations.clone(), lifetime);
+                    let jwt: Arc<dyn Strategy<AppUser>> =
+                        Arc::new(builder.revocations(revocations).build()?);
+                    AuthBackend::new("jwt", transport, jwt)
+                }
+                None => AuthBackend::new("jwt", transport, Arc::new(builder.build()?)).stateless(),
+            }
         }
-        StrategyKind::Database => Arc::new(DatabaseStrategy::new(tokens, Some(lifetime))),
-        StrategyKind::Redis => {
-            Arc::new(RedisStrategy::<Uuid>::connect(&config.redis_url, Some(lifetime)).await?)
-        }
+        StrategyKind::Database => AuthBackend::new(
+            "jwt",
+            transport,
+            Arc::new(DatabaseStrategy::new(tokens, Some(lifetime))),
+        ),
+        StrategyKind::Redis => AuthBackend::new(
+            "jwt",
+            transport,
+            Arc::new(RedisStrategy::<Uuid>::connect(&config.redis_url, Some(lifetime)).await?),
+        ),
     };
-
-    let backend = AuthBackend::new(
-        "jwt",
-        Transport::Bearer(BearerTransport::new("auth/jwt/login")),
-        strategy,
-    );
     let aw = Authward::new(manager, vec![backend], AuthwardConfig::default())?;
     let app = Router::new()
         .route(
