@@ -140,3 +140,34 @@ mod cached {
         db = CachedUserDatabase::new(MemoryUserDatabase::<i64>::new())
     );
 }
+
+mod fail_fast {
+    //! The fail-fast wrapper is itself a conforming store.
+    use authward_core::FailFast;
+    use authward_core::memory::{MemoryAccessTokenDatabase, MemoryUserDatabase};
+    use authward_testkit::{
+        Profile, access_token_database_tests, oauth_user_database_tests, user_database_tests,
+    };
+    use uuid::Uuid;
+
+    user_database_tests!(
+        users_uuid_profile,
+        id = Uuid,
+        extra = Profile,
+        db = FailFast::new(MemoryUserDatabase::<Uuid, Profile>::new())
+    );
+    oauth_user_database_tests!(
+        oauth_i64,
+        id = i64,
+        extra = (),
+        db = FailFast::new(MemoryUserDatabase::<i64>::new())
+    );
+    access_token_database_tests!(
+        tokens_uuid,
+        id = Uuid,
+        db = (
+            FailFast::new(MemoryAccessTokenDatabase::<Uuid>::new()),
+            MemoryUserDatabase::<Uuid>::new()
+        )
+    );
+}

@@ -17,6 +17,7 @@ mod errors_map;
 pub mod extract;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod readiness;
 pub mod routes;
 pub mod schema;
 pub mod state;

@@ -23,6 +23,8 @@ pub mod clock;
 pub mod db;
 pub mod email;
 pub mod error;
+pub mod failfast;
+pub mod health;
 pub mod id;
 pub mod manager;
 #[cfg(feature = "memory")]
@@ -39,6 +41,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{AccessTokenDatabase, IdOf, OAuthUserDatabase, UserDatabase};
 pub use email::{InvalidEmail, validate_email};
 pub use error::{BoxError, DbError, UniqueKey};
+pub use failfast::FailFast;
+pub use health::Ping;
 pub use id::{InvalidId, UserId};
 pub use manager::{ManagerError, UserManager};
 pub use oauth::{NewOAuthAccount, OAuthAccount, OAuthAccountPatch};

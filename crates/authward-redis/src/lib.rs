@@ -63,6 +63,7 @@
 
 mod connect;
 mod error;
+mod health;
 mod keys;
 mod options;
 mod record;

@@ -16,6 +16,9 @@
 //! `AUTHWARD_HASH_CONCURRENCY` (password hashes at once; default cores − 1, at least 1),
 //! `AUTHWARD_HASH_NICE` (lower CPU priority of the hashing threads, 0–19, default 10).
 //!
+//! `GET /ready` answers 200 when every store answers, 503 naming the one that does not.
+//! Every store call is bounded to 2 s and fails at once while its store is known to be down.
+//!
 //! `cargo run -p quickstart -- create-superuser EMAIL PASSWORD` creates an administrator.
 
 mod config;
@@ -26,17 +29,18 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use authward_axum::openapi::Mounts;
+use authward_axum::readiness::Readiness;
 use authward_axum::{AuthBackend, Authward, AuthwardConfig, BearerTransport, Transport};
+use authward_core::FailFast;
 use authward_core::cache::CachedUserDatabase;
 use authward_core::strategy::{
     DatabaseStrategy, JwtKey, JwtRevocationStore, JwtStrategy, Strategy,
 };
 use authward_core::{
-    AccessTokenDatabase, BoxError, PasswordHelper, User, UserDatabase, UserManager,
+    AccessTokenDatabase, BoxError, PasswordHelper, Ping, User, UserDatabase, UserManager,
 };
-use authward_redis::{RedisAccessTokenDatabase, RedisStrategy, RedisTokenOptions};
-use authward_sqlx::sqlx::postgres::PgPoolOptions;
-use authward_sqlx::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use authward_redis::{RedisAccessTokenDatabase, RedisTokenOptions};
+use authward_sqlx::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use authward_sqlx::sqlx::{Pool, Postgres, Sqlite};
 use authward_sqlx::{Backend, SqlxAccessTokenDatabase, SqlxUserDatabase, TableNames};
 use axum::Router;
@@ -72,7 +76,8 @@ async fn run() -> Result<(), BoxError> {
     let config = Config::from_env()?;
     let args: Vec<String> = std::env::args().skip(1).collect();
     if config.database_url.starts_with("postgres") {
-        let pool = PgPoolOptions::new()
+        // Fail fast when PostgreSQL is down: 2 s to get a connection, not sqlx's 30 s.
+        let pool = authward_sqlx::fail_fast_pool_options::<Postgres>()
             .max_connections(config.max_connections.unwrap_or(16))
             .connect(&config.database_url)
             .await?;
@@ -81,8 +86,9 @@ async fn run() -> Result<(), BoxError> {
         let options = SqliteConnectOptions::from_str(&config.database_url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(std::time::Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
+            // A write waits at most this long for another writer's lock, then fails (503).
+            .busy_timeout(std::time::Duration::from_millis(1500));
+        let pool = authward_sqlx::fail_fast_pool_options::<Sqlite>()
             .max_connections(config.max_connections.unwrap_or(4))
             .connect_with(options)
             .await?;
@@ -110,15 +116,21 @@ async fn serve<DB>(config: Config, pool: Pool<DB>, args: Vec<String>) -> Result<
 where
     DB: Backend,
     SqlxUserDatabase<DB, Uuid>: UserDatabase<User = AppUser, Extra = ()> + Clone + 'static,
-    SqlxAccessTokenDatabase<DB, Uuid>: AccessTokenDatabase<Uuid> + Clone + 'static,
+    SqlxAccessTokenDatabase<DB, Uuid>: AccessTokenDatabase<Uuid> + Ping + Clone + 'static,
+    SqlxUserDatabase<DB, Uuid>: Ping,
     Uuid: authward_sqlx::SqlId<DB>,
 {
     let store = SqlxUserDatabase::<DB, Uuid>::new(pool.clone())?;
     store.migrate().await?;
-    let users =
-        CachedUserDatabase::new(store).with_ttl(Duration::milliseconds(config.user_cache_ms));
+    // Every store call is bounded (2 s) and fails at once while the database is known to be
+    // down (`FailFast`), so an outage answers 503 quickly instead of piling up requests.
+    let store = FailFast::new(store);
+    let mut readiness = Readiness::new().check("database", store.clone());
+    let users = CachedUserDatabase::new(store.clone())
+        .with_ttl(Duration::milliseconds(config.user_cache_ms));
     let tokens = SqlxAccessTokenDatabase::<DB, Uuid>::new(pool.clone());
     tokens.migrate().await?;
+    let tokens = FailFast::new(tokens);
 
     let lifetime = Duration::seconds(config.token_lifetime);
     let mut passwords = PasswordHelper::default().with_max_concurrency(config.hash_concurrency);
@@ -152,17 +164,19 @@ where
                     let names = TableNames::default().with_token_table("jwtrevocation")?;
                     let store = SqlxAccessTokenDatabase::<DB, Uuid>::with_tables(pool, names);
                     store.migrate().await?;
-                    Some(JwtRevocationStore::new(store))
+                    Some(JwtRevocationStore::new(FailFast::new(store)))
                 }
                 RevocationsKind::Redis => {
                     // Records live as long as the tokens they revoke.
                     let options = RedisTokenOptions::new()
                         .key_prefix("authward_jwt_revocation:")
                         .lifetime(Some(lifetime));
-                    Some(JwtRevocationStore::new(
+                    let redis = FailFast::new(
                         RedisAccessTokenDatabase::<Uuid>::connect(&config.redis_url, options)
                             .await?,
-                    ))
+                    );
+                    readiness = readiness.check("redis", redis.clone());
+                    Some(JwtRevocationStore::new(redis))
                 }
                 RevocationsKind::None => None,
             };
@@ -181,11 +195,19 @@ where
             transport,
             Arc::new(DatabaseStrategy::new(tokens, Some(lifetime))),
         ),
-        StrategyKind::Redis => AuthBackend::new(
-            "jwt",
-            transport,
-            Arc::new(RedisStrategy::<Uuid>::connect(&config.redis_url, Some(lifetime)).await?),
-        ),
+        StrategyKind::Redis => {
+            // FastAPI Users' RedisStrategy layout (key prefix, TTL = lifetime), behind FailFast.
+            let options = RedisTokenOptions::new().lifetime(Some(lifetime));
+            let redis = FailFast::new(
+                RedisAccessTokenDatabase::<Uuid>::connect(&config.redis_url, options).await?,
+            );
+            readiness = readiness.check("redis", redis.clone());
+            AuthBackend::new(
+                "jwt",
+                transport,
+                Arc::new(DatabaseStrategy::new(redis, Some(lifetime))),
+            )
+        }
     };
     let aw = Authward::new(manager, vec![backend], AuthwardConfig::default())?;
     let app = Router::new()
@@ -193,6 +215,7 @@ where
             "/health",
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
         )
+        .merge(readiness.router())
         .nest("/auth/jwt", aw.auth_router("jwt"))
         .nest("/auth", aw.register_router())
         .nest("/auth", aw.reset_password_router())

@@ -1,0 +1,462 @@
+//! Private database servers for the fault tests: started on free ports in temporary
+//! directories, so a test can stop them (gracefully or with `kill -9`) and start them again
+//! without touching the shared services.
+//!
+//! Each `start` returns `None` when the server's programs are not installed (the test skips,
+//! unless AUTHWARD_TEST_REQUIRE_SERVICES=1, which makes it fail).
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn required() -> bool {
+    authward_testkit::services_required()
+}
+
+fn missing(what: &str) -> Option<()> {
+    if required() {
+        panic!("{what} is not installed, and AUTHWARD_TEST_REQUIRE_SERVICES=1");
+    }
+    eprintln!("skipping: {what} is not installed");
+    None
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn scratch(kind: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "authward-fault-{kind}-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
+fn accepts(port: u16) -> bool {
+    TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).is_ok()
+}
+
+fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if ready() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what} did not come up within {limit:?}");
+}
+
+fn run(command: &mut Command) -> bool {
+    command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn signal(pid: u32, sig: &str) {
+    let _ = run(Command::new("kill").args([sig, &pid.to_string()]));
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"))
+}
+
+/// How a server is stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The server's own orderly shutdown (SIGTERM, `pg_ctl stop -m fast`).
+    Graceful,
+    /// `kill -9`.
+    Kill,
+}
+
+pub const STOPS: [Stop; 2] = [Stop::Graceful, Stop::Kill];
+
+/// A PostgreSQL cluster of its own (`initdb` + `pg_ctl`).
+pub struct Postgres {
+    dir: PathBuf,
+    bin: PathBuf,
+    pub port: u16,
+}
+
+impl Postgres {
+    pub fn start() -> Option<Self> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("bin"))
+            .find(|p| p.join("initdb").exists());
+        let Some(bin) = bin else {
+            missing("PostgreSQL (initdb)")?;
+            return None;
+        };
+        let dir = scratch("pg");
+        if is_root() {
+            let _ = run(Command::new("chown").args(["postgres", &dir.display().to_string()]));
+        }
+        let server = Self {
+            dir,
+            bin,
+            port: free_port(),
+        };
+        let data = server.data().display().to_string();
+        let initdb = server.bin.join("initdb").display().to_string();
+        let args = [
+            "-D",
+            &data,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        ];
+        let created = if is_root() {
+            let mut all = vec!["-u", "postgres", "--", initdb.as_str()];
+            all.extend(args);
+            run(Command::new("runuser").args(all))
+        } else {
+            run(Command::new(&initdb).args(args))
+        };
+        assert!(created, "initdb");
+        server.up();
+        assert!(
+            run(Command::new("psql").args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &server.port.to_string(),
+                "-U",
+                "postgres",
+                "-c",
+                "CREATE DATABASE test",
+            ])),
+            "create the database"
+        );
+        Some(server)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    fn pg_ctl(&self, args: &[&str]) -> bool {
+        let data = self.data().display().to_string();
+        let mut all = vec!["-D", &data];
+        all.extend_from_slice(args);
+        if is_root() {
+            let program = self.bin.join("pg_ctl").display().to_string();
+            let mut runuser = vec!["-u", "postgres", "--", &program];
+            runuser.extend(all);
+            run(Command::new("runuser").args(runuser))
+        } else {
+            run(Command::new(self.bin.join("pg_ctl")).args(all))
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/test", self.port)
+    }
+
+    /// Starts (or restarts) the server and waits until it accepts connections.
+    pub fn up(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("log").display().to_string();
+        // A killed postmaster leaves backends exiting for a moment: retry.
+        for _ in 0..50 {
+            if self.pg_ctl(&["-o", &options, "-l", &log, "-w", "-t", "20", "start"]) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("PostgreSQL did not restart (see {log})");
+    }
+
+    pub fn stop(&self, how: Stop) {
+        match how {
+            Stop::Graceful => assert!(self.pg_ctl(&["-m", "fast", "-w", "stop"])),
+            Stop::Kill => {
+                let pid = std::fs::read_to_string(self.data().join("postmaster.pid"))
+                    .ok()
+                    .and_then(|s| s.lines().next().and_then(|l| l.trim().parse().ok()))
+                    .expect("postmaster.pid");
+                signal(pid, "-KILL");
+                wait_until(
+                    "the killed postmaster to go",
+                    Duration::from_secs(10),
+                    || !accepts(self.port),
+                );
+            }
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self.pg_ctl(&["-m", "immediate", "-w", "stop"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A child server process we start and stop ourselves.
+struct Process {
+    child: Option<Child>,
+    command: Box<dyn Fn() -> Command + Send>,
+}
+
+impl Process {
+    fn spawn(&mut self) {
+        let child = (self.command)()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        self.child = Some(child);
+    }
+
+    fn stop(&mut self, how: Stop) {
+        if let Some(mut child) = self.child.take() {
+            match how {
+                Stop::Graceful => signal(child.id(), "-TERM"),
+                Stop::Kill => signal(child.id(), "-KILL"),
+            }
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.stop(Stop::Kill);
+    }
+}
+
+/// A MariaDB server of its own (`mariadb-install-db` + `mariadbd`).
+pub struct MariaDb {
+    dir: PathBuf,
+    process: Process,
+    pub port: u16,
+}
+
+impl MariaDb {
+    pub fn start() -> Option<Self> {
+        if !Path::new("/usr/sbin/mariadbd").exists() {
+            missing("MariaDB (mariadbd)")?;
+            return None;
+        }
+        let dir = scratch("mariadb");
+        let data = dir.join("data");
+        assert!(
+            run(Command::new("mariadb-install-db").args([
+                "--no-defaults",
+                &format!("--datadir={}", data.display()),
+                "--user=root",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ])),
+            "mariadb-install-db"
+        );
+        let port = free_port();
+        let (data_arg, sock, pid) = (
+            format!("--datadir={}", data.display()),
+            format!("--socket={}", dir.join("sock").display()),
+            format!("--pid-file={}", dir.join("pid").display()),
+        );
+        let mut server = Self {
+            dir,
+            process: Process {
+                child: None,
+                command: Box::new(move || {
+                    let mut c = Command::new("/usr/sbin/mariadbd");
+                    c.args([
+                        "--no-defaults",
+                        &data_arg,
+                        "--user=root",
+                        &format!("--port={port}"),
+                        "--bind-address=127.0.0.1",
+                        &sock,
+                        &pid,
+                        "--skip-log-bin",
+                        "--innodb-flush-log-at-trx-commit=1",
+                    ]);
+                    c
+                }),
+            },
+            port,
+        };
+        server.up();
+        assert!(
+            run(Command::new("mariadb").args([
+                "-h",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+                "-uroot",
+                "-e",
+                "CREATE DATABASE test",
+            ])),
+            "create the database"
+        );
+        Some(server)
+    }
+
+    pub fn url(&self) -> String {
+        format!("mysql://root@127.0.0.1:{}/test", self.port)
+    }
+
+    pub fn up(&mut self) {
+        self.process.spawn();
+        let port = self.port;
+        wait_until("MariaDB", Duration::from_secs(60), || {
+            run(Command::new("mariadb-admin").args([
+                "-h",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+                "-uroot",
+                "ping",
+            ]))
+        });
+    }
+
+    pub fn stop(&mut self, how: Stop) {
+        self.process.stop(how);
+    }
+}
+
+impl Drop for MariaDb {
+    fn drop(&mut self) {
+        self.process.stop(Stop::Kill);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A Redis server of its own, persisting every write (AOF, `appendfsync always`) so that a
+/// restart — even after `kill -9` — keeps the sessions; optionally a one-node Redis Cluster.
+pub struct Redis {
+    dir: PathBuf,
+    process: Process,
+    pub port: u16,
+    cluster: bool,
+    slots_assigned: bool,
+}
+
+impl Redis {
+    pub fn start(cluster: bool) -> Option<Self> {
+        if Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            missing("redis-server")?;
+            return None;
+        }
+        let dir = scratch(if cluster { "redis-cluster" } else { "redis" });
+        let port = free_port();
+        let dir_arg = dir.display().to_string();
+        let mut server = Self {
+            dir,
+            process: Process {
+                child: None,
+                command: Box::new(move || {
+                    let mut c = Command::new("redis-server");
+                    c.args([
+                        "--port",
+                        &port.to_string(),
+                        "--bind",
+                        "127.0.0.1",
+                        "--dir",
+                        &dir_arg,
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "yes",
+                        "--appendfsync",
+                        "always",
+                    ]);
+                    if cluster {
+                        c.args([
+                            "--cluster-enabled",
+                            "yes",
+                            "--cluster-config-file",
+                            "nodes.conf",
+                        ]);
+                    }
+                    c
+                }),
+            },
+            port,
+            cluster,
+            slots_assigned: false,
+        };
+        server.up();
+        if cluster {
+            assert!(run(Command::new("redis-cli").args([
+                "-p",
+                &port.to_string(),
+                "cluster",
+                "addslotsrange",
+                "0",
+                "16383",
+            ])));
+            server.slots_assigned = true;
+            server.wait_cluster_ok();
+        }
+        Some(server)
+    }
+
+    fn wait_cluster_ok(&self) {
+        let port = self.port.to_string();
+        wait_until("the cluster", Duration::from_secs(30), || {
+            Command::new("redis-cli")
+                .args(["-p", &port, "cluster", "info"])
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("cluster_state:ok"))
+        });
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn up(&mut self) {
+        self.process.spawn();
+        let port = self.port.to_string();
+        wait_until("Redis", Duration::from_secs(30), || {
+            Command::new("redis-cli")
+                .args(["-p", &port, "ping"])
+                .output()
+                .is_ok_and(|o| o.stdout.starts_with(b"PONG"))
+        });
+        if self.cluster && self.slots_assigned {
+            self.wait_cluster_ok();
+        }
+    }
+
+    pub fn stop(&mut self, how: Stop) {
+        self.process.stop(how);
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.process.stop(Stop::Kill);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
