@@ -46,6 +46,9 @@ pub struct Config {
     pub mailbox: Option<String>,
     /// `AUTHWARD_TOKEN_LIFETIME` in seconds, default 3600.
     pub token_lifetime: i64,
+    /// `AUTHWARD_REFRESH_LIFETIME` in seconds: refresh tokens (in the database, table
+    /// `refreshtoken`) living this long; unset or `0`: no refresh tokens.
+    pub refresh_lifetime: Option<i64>,
     /// `AUTHWARD_DB_MAX_CONNECTIONS`: the pool size, default 4 (SQLite) / 16 (PostgreSQL).
     pub max_connections: Option<u32>,
     /// `AUTHWARD_USER_CACHE_MS`: how long a loaded user is served from memory, default 1000;
@@ -119,6 +122,13 @@ impl Config {
             jwt_revocations,
             mailbox: var("AUTHWARD_DEV_MAILBOX"),
             token_lifetime,
+            refresh_lifetime: var("AUTHWARD_REFRESH_LIFETIME")
+                .map(|v| {
+                    v.parse::<i64>()
+                        .map_err(|e| format!("AUTHWARD_REFRESH_LIFETIME: {e}"))
+                })
+                .transpose()?
+                .filter(|seconds| *seconds > 0),
             max_connections: var("AUTHWARD_DB_MAX_CONNECTIONS")
                 .map(|v| {
                     v.parse::<u32>()

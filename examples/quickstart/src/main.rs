@@ -11,7 +11,8 @@
 //! `AUTHWARD_JWT_REVOCATIONS` (`database`, the default, `redis`, or `none`: where the JWT strategy
 //! keeps logouts and log-out-everywhere; `none` is FastAPI Users' behaviour),
 //! `AUTHWARD_DEV_MAILBOX` (file receiving verify / reset messages as JSON lines),
-//! `AUTHWARD_TOKEN_LIFETIME` (seconds), `AUTHWARD_DB_MAX_CONNECTIONS`, `AUTHWARD_USER_CACHE_MS`
+//! `AUTHWARD_TOKEN_LIFETIME` (seconds), `AUTHWARD_REFRESH_LIFETIME` (seconds; refresh tokens
+//! when set), `AUTHWARD_DB_MAX_CONNECTIONS`, `AUTHWARD_USER_CACHE_MS`
 //! (how long a loaded user is served from memory, default 1000, `0` = off),
 //! `AUTHWARD_HASH_CONCURRENCY` (password hashes at once; default cores − 1, at least 1),
 //! `AUTHWARD_HASH_NICE` (lower CPU priority of the hashing threads, 0–19, default 10).
@@ -34,7 +35,7 @@ use authward_axum::{AuthBackend, Authward, AuthwardConfig, BearerTransport, Tran
 use authward_core::FailFast;
 use authward_core::cache::CachedUserDatabase;
 use authward_core::strategy::{
-    DatabaseStrategy, JwtKey, JwtRevocationStore, JwtStrategy, Strategy,
+    DatabaseStrategy, JwtKey, JwtRevocationStore, JwtStrategy, RefreshTokens, Strategy,
 };
 use authward_core::{
     AccessTokenDatabase, BoxError, PasswordHelper, Ping, User, UserDatabase, UserManager,
@@ -162,7 +163,8 @@ where
             let revocations = match config.jwt_revocations {
                 RevocationsKind::Database => {
                     let names = TableNames::default().with_token_table("jwtrevocation")?;
-                    let store = SqlxAccessTokenDatabase::<DB, Uuid>::with_tables(pool, names);
+                    let store =
+                        SqlxAccessTokenDatabase::<DB, Uuid>::with_tables(pool.clone(), names);
                     store.migrate().await?;
                     Some(JwtRevocationStore::new(FailFast::new(store)))
                 }
@@ -208,6 +210,18 @@ where
                 Arc::new(DatabaseStrategy::new(redis, Some(lifetime))),
             )
         }
+    };
+    let backend = match config.refresh_lifetime {
+        Some(seconds) => {
+            let names = TableNames::default().with_token_table("refreshtoken")?;
+            let store = SqlxAccessTokenDatabase::<DB, Uuid>::with_tables(pool.clone(), names);
+            store.migrate().await?;
+            backend.with_refresh(RefreshTokens::new(
+                FailFast::new(store),
+                Duration::seconds(seconds),
+            ))
+        }
+        None => backend,
     };
     let aw = Authward::new(manager, vec![backend], AuthwardConfig::default())?;
     let app = Router::new()
