@@ -3,8 +3,11 @@
 use std::fmt;
 
 use hmac::{Hmac, Mac};
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use sha2::{Sha256, Sha384, Sha512};
+
+use super::asymmetric::{PrivateKey, PublicKey};
+use crate::error::BoxError;
 
 /// The JWS algorithms authward accepts (re-exported from `jsonwebtoken`): HS256/384/512,
 /// RS256/384/512, PS256/384/512, ES256/384 and EdDSA (Ed25519). There is no `none`.
@@ -43,7 +46,7 @@ pub enum JwtKeyError {
         algorithm: Algorithm,
         /// The parser's error.
         #[source]
-        source: jsonwebtoken::errors::Error,
+        source: BoxError,
     },
     /// The private and public keys do not belong together, or do not fit the algorithm (an
     /// ES384 curve for ES256, ...): a test signature did not verify.
@@ -125,13 +128,15 @@ impl HmacKey {
 #[derive(Clone)]
 pub(crate) enum Verifier {
     Hmac(Box<HmacKey>),
-    Public(DecodingKey),
+    /// Parsed once, when the key is built.
+    Public(Box<PublicKey>),
 }
 
 #[derive(Clone)]
 pub(crate) enum Signer {
     Hmac(Box<HmacKey>),
-    Private(EncodingKey),
+    /// Parsed once, when the key is built.
+    Private(Box<PrivateKey>),
 }
 
 /// A JWT key pinned to one algorithm, optionally named by a key id (`kid`).
@@ -178,34 +183,26 @@ fn family_name(family: AlgorithmFamily) -> &'static str {
     }
 }
 
-fn decoding_key(algorithm: Algorithm, pem: &[u8]) -> Result<DecodingKey, JwtKeyError> {
-    let parsed = match algorithm.family() {
-        AlgorithmFamily::Rsa => DecodingKey::from_rsa_pem(pem),
-        AlgorithmFamily::Ec => DecodingKey::from_ec_pem(pem),
-        AlgorithmFamily::Ed => DecodingKey::from_ed_pem(pem),
-        AlgorithmFamily::Hmac => {
-            return Err(JwtKeyError::WrongAlgorithm {
-                algorithm,
-                expected: "PEM public",
-            });
-        }
-    };
-    parsed.map_err(|source| JwtKeyError::InvalidPem { algorithm, source })
+fn public_key(algorithm: Algorithm, pem: &[u8]) -> Result<PublicKey, JwtKeyError> {
+    if algorithm.family() == AlgorithmFamily::Hmac {
+        return Err(JwtKeyError::WrongAlgorithm {
+            algorithm,
+            expected: "PEM public",
+        });
+    }
+    PublicKey::from_pem(algorithm, pem)
+        .map_err(|source| JwtKeyError::InvalidPem { algorithm, source })
 }
 
-fn encoding_key(algorithm: Algorithm, pem: &[u8]) -> Result<EncodingKey, JwtKeyError> {
-    let parsed = match algorithm.family() {
-        AlgorithmFamily::Rsa => EncodingKey::from_rsa_pem(pem),
-        AlgorithmFamily::Ec => EncodingKey::from_ec_pem(pem),
-        AlgorithmFamily::Ed => EncodingKey::from_ed_pem(pem),
-        AlgorithmFamily::Hmac => {
-            return Err(JwtKeyError::WrongAlgorithm {
-                algorithm,
-                expected: "PEM private",
-            });
-        }
-    };
-    parsed.map_err(|source| JwtKeyError::InvalidPem { algorithm, source })
+fn private_key(algorithm: Algorithm, pem: &[u8]) -> Result<PrivateKey, JwtKeyError> {
+    if algorithm.family() == AlgorithmFamily::Hmac {
+        return Err(JwtKeyError::WrongAlgorithm {
+            algorithm,
+            expected: "PEM private",
+        });
+    }
+    PrivateKey::from_pem(algorithm, pem)
+        .map_err(|source| JwtKeyError::InvalidPem { algorithm, source })
 }
 
 impl JwtKey {
@@ -253,20 +250,20 @@ impl JwtKey {
                 expected: family_name(AlgorithmFamily::Hmac),
             });
         }
-        let signer = encoding_key(algorithm, private_pem.as_ref())?;
-        let verifier = decoding_key(algorithm, public_pem.as_ref())?;
+        let signer = private_key(algorithm, private_pem.as_ref())?;
+        let verifier = public_key(algorithm, public_pem.as_ref())?;
         let probe = b"authward key pair check";
-        let signature = jsonwebtoken::crypto::sign(probe, &signer, algorithm)
+        let signature = signer
+            .sign(probe)
             .map_err(|_| JwtKeyError::KeyPairMismatch { algorithm })?;
-        match jsonwebtoken::crypto::verify(&signature, probe, &verifier, algorithm) {
-            Ok(true) => {}
-            _ => return Err(JwtKeyError::KeyPairMismatch { algorithm }),
+        if !verifier.verify(probe, &signature) {
+            return Err(JwtKeyError::KeyPairMismatch { algorithm });
         }
         Ok(Self {
             kid: None,
             algorithm,
-            verifier: Verifier::Public(verifier),
-            signer: Some(Signer::Private(signer)),
+            verifier: Verifier::Public(Box::new(verifier)),
+            signer: Some(Signer::Private(Box::new(signer))),
             derived_fingerprint_key: None,
         })
     }
@@ -277,11 +274,11 @@ impl JwtKey {
         algorithm: Algorithm,
         public_pem: impl AsRef<[u8]>,
     ) -> Result<Self, JwtKeyError> {
-        let verifier = decoding_key(algorithm, public_pem.as_ref())?;
+        let verifier = public_key(algorithm, public_pem.as_ref())?;
         Ok(Self {
             kid: None,
             algorithm,
-            verifier: Verifier::Public(verifier),
+            verifier: Verifier::Public(Box::new(verifier)),
             signer: None,
             derived_fingerprint_key: None,
         })
@@ -328,13 +325,14 @@ impl JwtKey {
                     Err(_) => false,
                 }
             }
-            Verifier::Public(key) => match std::str::from_utf8(signature_b64) {
-                Ok(signature) => matches!(
-                    jsonwebtoken::crypto::verify(signature, message, key, self.algorithm),
-                    Ok(true)
-                ),
-                Err(_) => false,
-            },
+            Verifier::Public(key) => {
+                // RSA-4096 signatures are 512 bytes; a longer signature is refused unread.
+                let mut signature = [0_u8; 1026];
+                match URL_SAFE_NO_PAD.decode_slice(signature_b64, &mut signature) {
+                    Ok(len) => key.verify(message, &signature[..len]),
+                    Err(_) => false,
+                }
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 //! See [`JwtStrategy`] for the claims and the checks, and `docs/strategies.md` for the
 //! revocation design and its trade-offs.
 
+mod asymmetric;
 mod claims;
 mod keys;
 mod revocation;

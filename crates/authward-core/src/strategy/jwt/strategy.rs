@@ -451,10 +451,10 @@ impl<ID: UserId> JwtStrategy<ID> {
     fn sign(&self, message: &[u8]) -> Result<String, StrategyError> {
         match &self.signer {
             Signer::Hmac(key) => Ok(URL_SAFE_NO_PAD.encode(key.sign(message))),
-            Signer::Private(key) => {
-                jsonwebtoken::crypto::sign(message, key, self.keys[0].algorithm)
-                    .map_err(|e| StrategyError::Signing(Box::new(e)))
-            }
+            Signer::Private(key) => key
+                .sign(message)
+                .map(|signature| URL_SAFE_NO_PAD.encode(signature))
+                .map_err(StrategyError::Signing),
         }
     }
 
