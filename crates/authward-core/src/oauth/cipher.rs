@@ -269,7 +269,7 @@ impl ProviderTokenCipher {
         field: TokenField,
     ) -> String {
         let nonce_bytes: [u8; NONCE_BYTES] = rand::random();
-        let nonce = XNonce::from(nonce_bytes);
+        let nonce = XNonce::from_slice(&nonce_bytes);
         let aad = Self::aad(oauth_name, account_id, field);
         // Only a message over 256 GiB fails to encrypt; a provider token never is. An empty
         // result would fail closed (it does not decrypt).
@@ -277,7 +277,7 @@ impl ProviderTokenCipher {
             .current
             .aead
             .encrypt(
-                &nonce,
+                nonce,
                 Payload {
                     msg: token.as_bytes(),
                     aad: &aad,
@@ -332,7 +332,7 @@ impl ProviderTokenCipher {
             return Err(TokenDecryptError::Corrupt);
         }
         let (nonce, sealed) = bytes.split_at(NONCE_BYTES);
-        let nonce = XNonce::try_from(nonce).map_err(|_| TokenDecryptError::Corrupt)?;
+        let nonce = XNonce::from_slice(nonce);
         let aad = Self::aad(oauth_name, account_id, field);
         let plain = key
             .aead
