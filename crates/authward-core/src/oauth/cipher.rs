@@ -337,7 +337,7 @@ impl ProviderTokenCipher {
         let plain = key
             .aead
             .decrypt(
-                &nonce,
+                nonce,
                 Payload {
                     msg: sealed,
                     aad: &aad,
