@@ -366,6 +366,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn token_store_allows_one_use_even_concurrently() {
+        use authward_core::memory::MemoryAccessTokenDatabase;
+        let store = std::sync::Arc::new(TokenStateStore::new(
+            MemoryAccessTokenDatabase::<uuid::Uuid>::new(),
+            uuid::Uuid::nil(),
+        ));
+        let until = OffsetDateTime::now_utc() + Duration::hours(1);
+        let attempts = (0..8).map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.first_use("jti-1", until).await.unwrap() })
+        });
+        let mut wins = 0;
+        for attempt in attempts {
+            wins += usize::from(attempt.await.unwrap());
+        }
+        assert_eq!(wins, 1);
+        assert!(store.first_use("jti-2", until).await.unwrap());
+    }
+
+    #[tokio::test]
     async fn memory_store_allows_one_use() {
         let store = MemoryStateStore::new();
         let until = OffsetDateTime::now_utc() + Duration::hours(1);
