@@ -16,10 +16,16 @@
 //! `AUTHWARD_HASH_CONCURRENCY` (password hashes at once; default cores − 1, at least 1),
 //! `AUTHWARD_HASH_NICE` (lower CPU priority of the hashing threads, 0–19, default 10).
 //!
+//! OAuth login: declare providers with `AUTHWARD_OAUTH_<NAME>_CLIENT_ID` / `_CLIENT_SECRET`
+//! (plus `_ISSUER` for any OpenID Connect provider; `google`, `github`, `gitlab` and
+//! `microsoft` are presets), `AUTHWARD_OAUTH_TOKEN_KEY` to keep provider tokens encrypted,
+//! `AUTHWARD_PUBLIC_URL` for the redirect URLs; see `src/oauth.rs`.
+//!
 //! `cargo run -p quickstart -- create-superuser EMAIL PASSWORD` creates an administrator.
 
 mod config;
 mod mailer;
+mod oauth;
 
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -32,7 +38,8 @@ use authward_core::strategy::{
     DatabaseStrategy, JwtKey, JwtRevocationStore, JwtStrategy, Strategy,
 };
 use authward_core::{
-    AccessTokenDatabase, BoxError, PasswordHelper, User, UserDatabase, UserManager,
+    AccessTokenDatabase, BoxError, OAuthUserDatabase, PasswordHelper, User, UserDatabase,
+    UserManager,
 };
 use authward_redis::{RedisAccessTokenDatabase, RedisStrategy, RedisTokenOptions};
 use authward_sqlx::sqlx::postgres::PgPoolOptions;
@@ -109,7 +116,8 @@ fn spawn_purge(revocations: JwtRevocationStore<Uuid>, lifetime: Duration) {
 async fn serve<DB>(config: Config, pool: Pool<DB>, args: Vec<String>) -> Result<(), BoxError>
 where
     DB: Backend,
-    SqlxUserDatabase<DB, Uuid>: UserDatabase<User = AppUser, Extra = ()> + Clone + 'static,
+    SqlxUserDatabase<DB, Uuid>:
+        UserDatabase<User = AppUser, Extra = ()> + OAuthUserDatabase + Clone + 'static,
     SqlxAccessTokenDatabase<DB, Uuid>: AccessTokenDatabase<Uuid> + Clone + 'static,
     Uuid: authward_sqlx::SqlId<DB>,
 {
@@ -125,10 +133,12 @@ where
     if config.hash_niceness > 0 {
         passwords = passwords.with_low_priority_threads(config.hash_niceness)?;
     }
-    let manager = UserManager::builder(users, &config.secret)
-        .password_helper(passwords)
-        .hooks(DevMailer::new(config.mailbox.clone()))
-        .build()?;
+    let manager = oauth::with_token_key(
+        UserManager::builder(users, &config.secret)
+            .password_helper(passwords)
+            .hooks(DevMailer::new(config.mailbox.clone())),
+    )?
+    .build()?;
 
     if let Some(command) = args.first() {
         return match (command.as_str(), args.get(1), args.get(2)) {
@@ -182,6 +192,11 @@ where
         strategy,
     );
     let aw = Authward::new(manager, vec![backend], AuthwardConfig::default())?;
+    let (oauth_routes, oauth_doc) = oauth::routes(&aw, &config.secret, config.bind, "jwt")?;
+    let mut doc = aw.openapi(&Mounts::fastapi_users_default(["jwt"]));
+    if let Some(oauth_doc) = oauth_doc {
+        doc.merge(oauth_doc);
+    }
     let app = Router::new()
         .route(
             "/health",
@@ -192,7 +207,8 @@ where
         .nest("/auth", aw.reset_password_router())
         .nest("/auth", aw.verify_router())
         .nest("/users", aw.users_router())
-        .merge(aw.openapi_router(Mounts::fastapi_users_default(["jwt"])));
+        .merge(oauth_routes)
+        .merge(authward_axum::openapi::json_router(&doc));
 
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(
