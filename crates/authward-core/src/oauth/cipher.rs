@@ -1,42 +1,4 @@
-//! Encryption at rest of provider access and refresh tokens.
-//!
-//! A provider token lets whoever holds it act as the user at the provider (read their mail,
-//! their repositories...), so a leaked `oauth_account` table must not hand them out. The
-//! [`UserManager`](crate::UserManager) encrypts both tokens with a [`ProviderTokenCipher`]
-//! before they reach any store and decrypts them when the application reads them back
-//! ([`UserManager::oauth_accounts`](crate::UserManager::oauth_accounts)); adapters only ever
-//! see ciphertext.
-//!
-//! # Format
-//!
-//! `awpt.v1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>`, self-describing and versioned:
-//!
-//! - `awpt` marks an authward provider token; anything else is a value written before
-//!   encryption was configured (an adopted FastAPI Users database stores tokens in the clear)
-//!   and is read as plaintext ([`Decrypted::needs_reencryption`] says so);
-//! - `v1` is XChaCha20-Poly1305 with a random 24-byte nonce;
-//! - the key ID (8 characters derived from the key, not secret) picks the key, so keys can be
-//!   rotated: [`ProviderTokenCipher::with_previous_key`] keeps old ones readable;
-//! - the associated data binds the ciphertext to its provider, account and field, so a value
-//!   copied to another account's row, or from `refresh_token` to `access_token`, fails to
-//!   decrypt instead of being used.
-//!
-//! Ciphertext is about 1.4 times the token's length plus 60 characters: authward's own tables
-//! use `TEXT`; an adopted FastAPI Users table (`VARCHAR(1024)`) may need wider columns for
-//! long provider tokens.
-//!
-//! ```
-//! use authward_core::oauth::{ProviderTokenCipher, TokenField};
-//!
-//! let key = ProviderTokenCipher::generate_key(); // keep it in your secret store
-//! let cipher = ProviderTokenCipher::from_base64(&key).unwrap();
-//! let stored = cipher.encrypt("ya29.provider-token", "google", "1234", TokenField::Access);
-//! assert!(stored.starts_with("awpt.v1."));
-//! let read = cipher.decrypt(&stored, "google", "1234", TokenField::Access).unwrap();
-//! assert_eq!(read.token(), "ya29.provider-token");
-//! // Bound to its account: another account's row cannot reuse it.
-//! assert!(cipher.decrypt(&stored, "google", "9999", TokenField::Access).is_err());
-//! ```
+//! [`ProviderTokenCipher`]: encryption at rest of provider access and refresh tokens.
 
 use std::fmt;
 
@@ -161,8 +123,47 @@ impl Key {
     }
 }
 
-/// Encrypts and decrypts provider tokens (XChaCha20-Poly1305, keys of 32 bytes); see the
-/// [module documentation](self) for the format. Configure it with
+/// Encryption at rest of provider access and refresh tokens.
+///
+/// A provider token lets whoever holds it act as the user at the provider (read their mail,
+/// their repositories...), so a leaked `oauth_account` table must not hand them out. The
+/// [`UserManager`](crate::UserManager) encrypts both tokens with a [`ProviderTokenCipher`]
+/// before they reach any store and decrypts them when the application reads them back
+/// ([`UserManager::oauth_accounts`](crate::UserManager::oauth_accounts)); adapters only ever
+/// see ciphertext.
+///
+/// # Format
+///
+/// `awpt.v1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>`, self-describing and versioned:
+///
+/// - `awpt` marks an authward provider token; anything else is a value written before
+///   encryption was configured (an adopted FastAPI Users database stores tokens in the clear)
+///   and is read as plaintext ([`Decrypted::needs_reencryption`] says so);
+/// - `v1` is XChaCha20-Poly1305 with a random 24-byte nonce;
+/// - the key ID (8 characters derived from the key, not secret) picks the key, so keys can be
+///   rotated: [`ProviderTokenCipher::with_previous_key`] keeps old ones readable;
+/// - the associated data binds the ciphertext to its provider, account and field, so a value
+///   copied to another account's row, or from `refresh_token` to `access_token`, fails to
+///   decrypt instead of being used.
+///
+/// Ciphertext is about 1.4 times the token's length plus 60 characters: authward's own tables
+/// use `TEXT`; an adopted FastAPI Users table (`VARCHAR(1024)`) may need wider columns for
+/// long provider tokens.
+///
+/// ```
+/// use authward_core::oauth::{ProviderTokenCipher, TokenField};
+///
+/// let key = ProviderTokenCipher::generate_key(); // keep it in your secret store
+/// let cipher = ProviderTokenCipher::from_base64(&key).unwrap();
+/// let stored = cipher.encrypt("ya29.provider-token", "google", "1234", TokenField::Access);
+/// assert!(stored.starts_with("awpt.v1."));
+/// let read = cipher.decrypt(&stored, "google", "1234", TokenField::Access).unwrap();
+/// assert_eq!(read.token(), "ya29.provider-token");
+/// // Bound to its account: another account's row cannot reuse it.
+/// assert!(cipher.decrypt(&stored, "google", "9999", TokenField::Access).is_err());
+/// ```
+///
+/// Configure it with
 /// [`UserManagerBuilder::provider_token_cipher`](crate::manager::UserManagerBuilder::provider_token_cipher).
 pub struct ProviderTokenCipher {
     current: Key,
