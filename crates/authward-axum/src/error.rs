@@ -52,6 +52,9 @@ pub enum ErrorCode {
     /// `FIELD_ALREADY_EXISTS` (authward addition: a unique field of the application's own,
     /// not the email, is taken)
     FieldAlreadyExists,
+    /// `OAUTH_ACCOUNT_ALREADY_LINKED` (authward addition: the provider account is linked to
+    /// another user; FastAPI Users links it a second time)
+    OAuthAccountAlreadyLinked,
 }
 
 impl ErrorCode {
@@ -77,6 +80,7 @@ impl ErrorCode {
             Self::ChangePasswordBadCurrentPassword => "CHANGE_PASSWORD_BAD_CURRENT_PASSWORD",
             Self::ChangePasswordInvalidPassword => "CHANGE_PASSWORD_INVALID_PASSWORD",
             Self::FieldAlreadyExists => "FIELD_ALREADY_EXISTS",
+            Self::OAuthAccountAlreadyLinked => "OAUTH_ACCOUNT_ALREADY_LINKED",
         }
     }
 }

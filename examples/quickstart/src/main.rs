@@ -19,11 +19,16 @@
 //!
 //! `GET /ready` answers 200 when every store answers, 503 naming the one that does not.
 //! Every store call is bounded to 2 s and fails at once while its store is known to be down.
+//! OAuth login: declare providers with `AUTHWARD_OAUTH_<NAME>_CLIENT_ID` / `_CLIENT_SECRET`
+//! (plus `_ISSUER` for any OpenID Connect provider; `google`, `github`, `gitlab` and
+//! `microsoft` are presets), `AUTHWARD_OAUTH_TOKEN_KEY` to keep provider tokens encrypted,
+//! `AUTHWARD_PUBLIC_URL` for the redirect URLs; see `src/oauth.rs`.
 //!
 //! `cargo run -p quickstart -- create-superuser EMAIL PASSWORD` creates an administrator.
 
 mod config;
 mod mailer;
+mod oauth;
 
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -38,7 +43,8 @@ use authward_core::strategy::{
     DatabaseStrategy, JwtKey, JwtRevocationStore, JwtStrategy, RefreshTokens, Strategy,
 };
 use authward_core::{
-    AccessTokenDatabase, BoxError, PasswordHelper, Ping, User, UserDatabase, UserManager,
+    AccessTokenDatabase, BoxError, OAuthUserDatabase, PasswordHelper, Ping, User, UserDatabase,
+    UserManager,
 };
 use authward_redis::{RedisAccessTokenDatabase, RedisTokenOptions};
 use authward_sqlx::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
@@ -116,9 +122,9 @@ fn spawn_purge(revocations: JwtRevocationStore<Uuid>, lifetime: Duration) {
 async fn serve<DB>(config: Config, pool: Pool<DB>, args: Vec<String>) -> Result<(), BoxError>
 where
     DB: Backend,
-    SqlxUserDatabase<DB, Uuid>: UserDatabase<User = AppUser, Extra = ()> + Clone + 'static,
+    SqlxUserDatabase<DB, Uuid>:
+        UserDatabase<User = AppUser, Extra = ()> + OAuthUserDatabase + Ping + Clone + 'static,
     SqlxAccessTokenDatabase<DB, Uuid>: AccessTokenDatabase<Uuid> + Ping + Clone + 'static,
-    SqlxUserDatabase<DB, Uuid>: Ping,
     Uuid: authward_sqlx::SqlId<DB>,
 {
     let store = SqlxUserDatabase::<DB, Uuid>::new(pool.clone())?;
@@ -138,10 +144,12 @@ where
     if config.hash_niceness > 0 {
         passwords = passwords.with_low_priority_threads(config.hash_niceness)?;
     }
-    let manager = UserManager::builder(users, &config.secret)
-        .password_helper(passwords)
-        .hooks(DevMailer::new(config.mailbox.clone()))
-        .build()?;
+    let manager = oauth::with_token_key(
+        UserManager::builder(users, &config.secret)
+            .password_helper(passwords)
+            .hooks(DevMailer::new(config.mailbox.clone())),
+    )?
+    .build()?;
 
     if let Some(command) = args.first() {
         return match (command.as_str(), args.get(1), args.get(2)) {
@@ -224,6 +232,11 @@ where
         None => backend,
     };
     let aw = Authward::new(manager, vec![backend], AuthwardConfig::default())?;
+    let (oauth_routes, oauth_doc) = oauth::routes(&aw, &config.secret, config.bind, "jwt")?;
+    let mut doc = aw.openapi(&Mounts::fastapi_users_default(["jwt"]));
+    if let Some(oauth_doc) = oauth_doc {
+        doc.merge(oauth_doc);
+    }
     let app = Router::new()
         .route(
             "/health",
@@ -235,7 +248,8 @@ where
         .nest("/auth", aw.reset_password_router())
         .nest("/auth", aw.verify_router())
         .nest("/users", aw.users_router())
-        .merge(aw.openapi_router(Mounts::fastapi_users_default(["jwt"])));
+        .merge(oauth_routes)
+        .merge(authward_axum::openapi::json_router(&doc));
 
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(

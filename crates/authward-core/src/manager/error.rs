@@ -53,6 +53,11 @@ pub enum ManagerError {
     /// The OAuth provider account is already linked to a user.
     #[error("this OAuth account is already linked to a user")]
     OAuthAccountAlreadyLinked,
+    /// A stored provider token does not decrypt: encrypted with a key the configured
+    /// [`ProviderTokenCipher`](crate::oauth::ProviderTokenCipher) lacks, tampered with, moved
+    /// from another account, or encrypted while no cipher is configured.
+    #[error("a stored provider token cannot be read")]
+    ProviderToken(#[source] crate::oauth::TokenDecryptError),
     /// A hook returned an error; the operation stopped there (for `on_before_delete`, nothing
     /// was deleted; for the `on_after_*` hooks, the change itself is already stored).
     #[error("hook {hook} failed")]

@@ -14,7 +14,9 @@
 //!   instead of leaving sessions alive;
 //! - changing only the case of one's own email is allowed (FastAPI Users answers
 //!   `UPDATE_USER_EMAIL_ALREADY_EXISTS`) and keeps `is_verified`;
-//! - OAuth association by email needs the provider to say the email is verified;
+//! - OAuth association by email needs the provider to say the email is verified and the local
+//!   account to be verified; a provider account linked to one user is never linked to another;
+//!   provider tokens are encrypted at rest (or not kept at all) — see [`UserManager::oauth_callback`];
 //! - an unknown stored hash fails the login instead of a 500; a registration race gives
 //!   [`ManagerError::UserAlreadyExists`] instead of a 500.
 //!
@@ -47,6 +49,7 @@
 
 mod error;
 mod hooks;
+mod oauth;
 mod tokens;
 mod types;
 
@@ -62,11 +65,11 @@ use self::tokens::TokenCodec;
 pub use self::tokens::{RESET_AUDIENCE, VERIFY_AUDIENCE};
 pub use self::types::{OAuthLoginOptions, UserCreate, UserUpdate};
 use crate::clock::{Clock, SystemClock};
-use crate::db::{IdOf, OAuthUserDatabase, UserDatabase};
+use crate::db::{IdOf, UserDatabase};
 use crate::email::validate_email;
 use crate::error::{BoxError, DbError, UniqueKey};
 use crate::id::UserId;
-use crate::oauth::{NewOAuthAccount, OAuthAccountPatch};
+use crate::oauth::ProviderTokenCipher;
 use crate::password::{PasswordHelper, Verification};
 use crate::policy::PasswordPolicy;
 use crate::strategy::{RevokeReason, SessionRevoker, StrategyError};
@@ -95,6 +98,7 @@ pub struct UserManagerBuilder<DB: UserDatabase> {
     clock: Arc<dyn Clock>,
     revokers: Vec<Revoker<DB>>,
     without_sessions: bool,
+    provider_tokens: Option<Arc<ProviderTokenCipher>>,
 }
 
 impl<DB: UserDatabase> fmt::Debug for UserManagerBuilder<DB> {
@@ -184,6 +188,18 @@ impl<DB: UserDatabase> UserManagerBuilder<DB> {
         self
     }
 
+    /// Encrypts the provider access and refresh tokens of OAuth accounts with `cipher` before
+    /// they reach the store (see [`ProviderTokenCipher`]).
+    ///
+    /// Without a cipher the manager keeps no provider tokens at all: accounts are linked with
+    /// an empty access token and no refresh token, which is all a login needs, and nothing a
+    /// leaked table could use. Configure one when the application calls the provider's API
+    /// on the user's behalf.
+    pub fn provider_token_cipher(mut self, cipher: ProviderTokenCipher) -> Self {
+        self.provider_tokens = Some(Arc::new(cipher));
+        self
+    }
+
     /// Checks the configuration and builds the manager.
     pub fn build(self) -> Result<UserManager<DB>, ConfigError> {
         for (which, secret) in [
@@ -217,6 +233,7 @@ impl<DB: UserDatabase> UserManagerBuilder<DB> {
                 revokers: RwLock::new(self.revokers),
                 without_sessions: self.without_sessions,
                 resets_in_flight: Mutex::new(HashSet::new()),
+                provider_tokens: self.provider_tokens,
             }),
         })
     }
@@ -244,6 +261,8 @@ struct Inner<DB: UserDatabase> {
     /// User IDs whose password is being reset right now, so two concurrent uses of one reset
     /// token in this process cannot both succeed.
     resets_in_flight: Mutex<HashSet<IdOf<DB>>>,
+    /// Encrypts provider tokens at rest; `None`: provider tokens are not kept.
+    provider_tokens: Option<Arc<ProviderTokenCipher>>,
 }
 
 impl<DB: UserDatabase> Clone for UserManager<DB> {
@@ -326,6 +345,7 @@ impl<DB: UserDatabase> UserManager<DB> {
             clock: Arc::new(SystemClock),
             revokers: Vec::new(),
             without_sessions: false,
+            provider_tokens: None,
         }
     }
 
@@ -871,119 +891,5 @@ impl<DB: UserDatabase> UserManager<DB> {
             None => Ok(()),
             Some(err) => Err(revocation_error(err)),
         }
-    }
-}
-
-impl<DB: OAuthUserDatabase> UserManager<DB> {
-    /// The user linked to a provider account, or [`ManagerError::UserNotExists`].
-    pub async fn get_by_oauth_account(
-        &self,
-        oauth_name: &str,
-        account_id: &str,
-    ) -> Result<DB::User, ManagerError> {
-        self.inner
-            .db
-            .get_by_oauth_account(oauth_name, account_id)
-            .await?
-            .ok_or(ManagerError::UserNotExists)
-    }
-
-    /// Logs in or signs up through an OAuth provider.
-    ///
-    /// - Provider account already linked: its tokens are refreshed, that user is returned.
-    /// - Otherwise a user with the account's email exists: the account is linked to it when
-    ///   `options.associate_by_email` is set **and** `email_verified` (the provider vouches
-    ///   for the address); otherwise [`ManagerError::UserAlreadyExists`].
-    /// - Otherwise a user is created with an unusable random password, verified when
-    ///   `options.is_verified_by_default` and `email_verified`, the account is linked and
-    ///   [`Hooks::on_after_register`] is called.
-    ///
-    /// Inactive users are returned too; the route refuses them.
-    pub async fn oauth_callback(
-        &self,
-        account: NewOAuthAccount,
-        email_verified: bool,
-        options: OAuthLoginOptions,
-        request: Option<&RequestInfo>,
-    ) -> Result<DB::User, ManagerError>
-    where
-        DB::Extra: Default,
-    {
-        let db = &self.inner.db;
-        if let Some(user) = db
-            .get_by_oauth_account(&account.oauth_name, &account.account_id)
-            .await?
-        {
-            let patch = OAuthAccountPatch {
-                access_token: account.access_token,
-                expires_at: account.expires_at,
-                refresh_token: account.refresh_token,
-                account_email: account.account_email,
-            };
-            db.update_oauth_account(user.id(), &account.oauth_name, &account.account_id, patch)
-                .await?;
-            return Ok(user);
-        }
-        if let Some(user) = db.get_by_email(account.account_email.trim()).await? {
-            if !(options.associate_by_email && email_verified) {
-                return Err(ManagerError::UserAlreadyExists);
-            }
-            self.link(user.id(), account).await?;
-            return Ok(user);
-        }
-        let email = validate_email(&account.account_email)?;
-        let new = NewUser {
-            email,
-            hashed_password: self
-                .inner
-                .passwords
-                .hash(&PasswordHelper::generate())
-                .await?,
-            is_active: true,
-            is_superuser: false,
-            is_verified: options.is_verified_by_default && email_verified,
-            extra: Default::default(),
-        };
-        let created = db.create(new).await.map_err(user_write_error)?;
-        self.link(created.id(), account).await?;
-        self.inner
-            .hooks
-            .on_after_register(&created, request)
-            .await
-            .map_err(hook_failed("on_after_register"))?;
-        Ok(created)
-    }
-
-    async fn link(&self, user_id: &IdOf<DB>, account: NewOAuthAccount) -> Result<(), ManagerError> {
-        match self.inner.db.add_oauth_account(user_id, account).await {
-            Ok(_) => Ok(()),
-            Err(DbError::AlreadyExists { .. }) => Err(ManagerError::OAuthAccountAlreadyLinked),
-            Err(DbError::NotFound { .. }) => Err(ManagerError::UserNotExists),
-            Err(other) => Err(ManagerError::Db(other)),
-        }
-    }
-
-    /// Links a provider account to a signed-in user and returns the user.
-    ///
-    /// [`ManagerError::OAuthAccountAlreadyLinked`] when that provider account already belongs
-    /// to a user (FastAPI Users does not check). Calls [`Hooks::on_after_update`] with
-    /// `oauth_account` set.
-    pub async fn oauth_associate_callback(
-        &self,
-        user: &DB::User,
-        account: NewOAuthAccount,
-        request: Option<&RequestInfo>,
-    ) -> Result<DB::User, ManagerError> {
-        self.link(user.id(), account).await?;
-        let changes = UserChanges {
-            oauth_account: true,
-            ..UserChanges::default()
-        };
-        self.inner
-            .hooks
-            .on_after_update(user, &changes, request)
-            .await
-            .map_err(hook_failed("on_after_update"))?;
-        Ok(user.clone())
     }
 }

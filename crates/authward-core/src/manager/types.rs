@@ -115,8 +115,10 @@ impl<X: fmt::Debug> fmt::Debug for UserUpdate<X> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OAuthLoginOptions {
     /// Link the provider account to an existing user with the same email. Only done when the
-    /// provider also reports the email as verified; otherwise anyone who can register that
-    /// address at some provider could take the account over.
+    /// provider reports the email as verified (otherwise anyone who can put that address on
+    /// some provider account could take the local account over) and the local user is
+    /// verified (otherwise whoever registered the address first, unverified, would receive
+    /// the real owner's provider login: pre-account hijacking).
     pub associate_by_email: bool,
     /// Mark users created through OAuth as verified, when the provider reports the email as
     /// verified.

@@ -1,13 +1,24 @@
-//! OAuth accounts linked to users.
+//! OAuth accounts linked to users, and the encryption of their provider tokens at rest
+//! ([`ProviderTokenCipher`]).
+
+mod cipher;
 
 use std::fmt;
+
+pub use self::cipher::{
+    Decrypted, InvalidTokenKey, PROVIDER_TOKEN_KEY_BYTES, ProviderTokenCipher, TokenDecryptError,
+    TokenField,
+};
 
 use serde::{Deserialize, Serialize};
 
 /// A provider account linked to a user.
 ///
 /// `(oauth_name, account_id)` is unique across all users: one provider account can belong to
-/// one user only. The provider's tokens are secrets, so [`Debug`] hides them.
+/// one user only. The provider's tokens are secrets, so [`Debug`] hides them. Read through the
+/// [`UserManager`](crate::UserManager) they arrive in the store encrypted
+/// ([`ProviderTokenCipher`]), or empty when the manager keeps no provider tokens;
+/// [`UserManager::oauth_accounts`](crate::UserManager::oauth_accounts) decrypts them.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthAccount<ID> {
     /// The user the account is linked to.
