@@ -17,6 +17,7 @@ use authward_testkit::{SampleId, UserFixture};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub mod app;
 pub mod member;
 
 /// The server's URL, or `None` (test skipped) without `AUTHWARD_TEST_MONGODB_URL`.
