@@ -17,7 +17,9 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration as StdDuration, Instant};
 
-use authward_core::{AccessTokenDatabase, NewAccessToken, NewUser, TokenDigest, User, UserDatabase};
+use authward_core::{
+    AccessTokenDatabase, NewAccessToken, NewUser, TokenDigest, User, UserDatabase,
+};
 use authward_mongodb::bson::oid::ObjectId;
 use authward_mongodb::bson::{DateTime, doc};
 use authward_mongodb::mongodb::{Collection, Database};
@@ -67,13 +69,17 @@ struct Fixture {
 async fn fill(db: Database) -> Fixture {
     let users = MongoUserDatabase::<User<ObjectId>>::new(&db);
     users.bootstrap().await.expect("bootstrap users");
-    let tokens = MongoAccessTokenDatabase::<ObjectId>::new(&db).with_lifetime(Some(Duration::hours(1)));
+    let tokens =
+        MongoAccessTokenDatabase::<ObjectId>::new(&db).with_lifetime(Some(Duration::hours(1)));
     tokens.bootstrap().await.expect("bootstrap tokens");
     let now = OffsetDateTime::now_utc();
     let mut last = None;
     for i in 0..USERS {
         let user = users
-            .create(NewUser::new(format!("Knight.{i}@Camelot.bt"), "$argon2id$bench"))
+            .create(NewUser::new(
+                format!("Knight.{i}@Camelot.bt"),
+                "$argon2id$bench",
+            ))
             .await
             .expect("create");
         let token = format!("bench-token-{i}");
@@ -110,9 +116,17 @@ async fn alternating(iters: u64, measured: &impl AsyncFn(), other: &impl AsyncFn
 }
 
 /// One group: `authward` and `direct`, measured in alternation, then a paired ratio.
-fn pair(c: &mut Criterion, rt: &Runtime, name: &str, authward: impl AsyncFn(), direct: impl AsyncFn()) {
+fn pair(
+    c: &mut Criterion,
+    rt: &Runtime,
+    name: &str,
+    authward: impl AsyncFn(),
+    direct: impl AsyncFn(),
+) {
     let mut group = c.benchmark_group(name);
-    group.sample_size(20).measurement_time(StdDuration::from_secs(5));
+    group
+        .sample_size(20)
+        .measurement_time(StdDuration::from_secs(5));
     group.bench_function("authward", |b| {
         b.iter_custom(|iters| rt.block_on(alternating(iters, &authward, &direct)))
     });
@@ -153,7 +167,10 @@ fn benches(c: &mut Criterion) {
     let client = rt
         .block_on(authward_mongodb::connect(&url))
         .expect("the server answers");
-    let name = format!("aw_bench_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let name = format!(
+        "aw_bench_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
     let f = rt.block_on(fill(client.database(&name)));
 
     pair(
@@ -194,10 +211,16 @@ fn benches(c: &mut Criterion) {
         &rt,
         "mongodb/token_lookup",
         async || {
-            black_box(f.tokens.get_by_token(&f.digest, Some(f.cutoff)).await.expect("get"));
+            black_box(
+                f.tokens
+                    .get_by_token(&f.digest, Some(f.cutoff))
+                    .await
+                    .expect("get"),
+            );
         },
         async || {
-            let cutoff = DateTime::from_millis((f.cutoff.unix_timestamp_nanos() / 1_000_000) as i64);
+            let cutoff =
+                DateTime::from_millis((f.cutoff.unix_timestamp_nanos() / 1_000_000) as i64);
             black_box(
                 f.direct_tokens
                     .find_one(doc! { "token": f.digest.to_hex(), "created_at": { "$gte": cutoff } })
@@ -214,7 +237,12 @@ fn benches(c: &mut Criterion) {
         "mongodb/create",
         async || {
             let email = format!("new.{}@Camelot.bt", next());
-            black_box(f.users.create(NewUser::new(email, "$argon2id$bench")).await.expect("create"));
+            black_box(
+                f.users
+                    .create(NewUser::new(email, "$argon2id$bench"))
+                    .await
+                    .expect("create"),
+            );
         },
         async || {
             let user = BeanieUser {

@@ -150,11 +150,18 @@ fn a_beanie_database_is_adopted_with_its_users_and_sessions() {
         assert_eq!(session.user_id, arthur);
 
         for name in ["case_insensitive_email_index", "oauth_account_unique"] {
-            assert!(index_names(&scratch, "User").await.contains(&name.to_owned()), "{name}");
+            assert!(
+                index_names(&scratch, "User")
+                    .await
+                    .contains(&name.to_owned()),
+                "{name}"
+            );
         }
         for name in ["token_1", "user_id_1_created_at_1", "created_at_1"] {
             assert!(
-                index_names(&scratch, "AccessToken").await.contains(&name.to_owned()),
+                index_names(&scratch, "AccessToken")
+                    .await
+                    .contains(&name.to_owned()),
                 "{name}"
             );
         }
@@ -173,10 +180,19 @@ fn a_beanie_database_is_adopted_with_its_users_and_sessions() {
         assert_eq!(linked[0].expires_at, Some(1_800_000_000));
         assert_eq!(linked[0].account_email, "Arthur@Gmail.com");
         assert_eq!(
-            users.get_by_oauth_account("google", "arthur-google").await.expect("get"),
+            users
+                .get_by_oauth_account("google", "arthur-google")
+                .await
+                .expect("get"),
             Some(king)
         );
-        assert!(users.oauth_accounts(&guinevere).await.expect("accounts").is_empty());
+        assert!(
+            users
+                .oauth_accounts(&guinevere)
+                .await
+                .expect("accounts")
+                .is_empty()
+        );
 
         // Over HTTP: the FastAPI Users session works, and both hashes log in.
         let app = app::app(&scratch).await;
@@ -199,7 +215,11 @@ fn a_beanie_database_is_adopted_with_its_users_and_sessions() {
         assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
 
         // A new account linked the Beanie way is found the same way.
-        let guinevere_user = users.get(&guinevere).await.expect("get").expect("Guinevere");
+        let guinevere_user = users
+            .get(&guinevere)
+            .await
+            .expect("get")
+            .expect("Guinevere");
         users
             .add_oauth_account(
                 &guinevere,
@@ -215,7 +235,11 @@ fn a_beanie_database_is_adopted_with_its_users_and_sessions() {
             .await
             .expect("link");
         assert_eq!(
-            users.get_by_oauth_account("github", "g-1").await.expect("get").map(|u| u.id),
+            users
+                .get_by_oauth_account("github", "g-1")
+                .await
+                .expect("get")
+                .map(|u| u.id),
             Some(guinevere_user.id)
         );
     });

@@ -92,8 +92,14 @@ impl Private {
             .expect("start secantusd-py");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
-        while tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_err() {
-            assert!(Instant::now() < deadline, "the private server did not start");
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the private server did not start"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -146,10 +152,24 @@ async fn expect_unavailable(users: &MongoUserDatabase<AppUser>, app: &app::Mongo
     }
     let started = Instant::now();
     let reply = app.send(get("/users/me", Some(token))).await;
-    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{}", reply.body);
-    assert!(started.elapsed() <= BOUND + BOUND, "503 after {:?}", started.elapsed());
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.body
+    );
+    assert!(
+        started.elapsed() <= BOUND + BOUND,
+        "503 after {:?}",
+        started.elapsed()
+    );
     let login = app.login("arthur@camelot.bt", "password-1").await;
-    assert_eq!(login.status, StatusCode::SERVICE_UNAVAILABLE, "{}", login.body);
+    assert_eq!(
+        login.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        login.body
+    );
 }
 
 async fn expect_recovery(users: &MongoUserDatabase<AppUser>, app: &app::MongoApp, id: ObjectId) {
@@ -157,7 +177,11 @@ async fn expect_recovery(users: &MongoUserDatabase<AppUser>, app: &app::MongoApp
     loop {
         match users.get(&id).await {
             Ok(found) => {
-                assert_eq!(found.map(|u| u.id), Some(id), "the data survived the restart");
+                assert_eq!(
+                    found.map(|u| u.id),
+                    Some(id),
+                    "the data survived the restart"
+                );
                 break;
             }
             Err(DbError::Unavailable(_)) if Instant::now() < deadline => {
@@ -169,7 +193,10 @@ async fn expect_recovery(users: &MongoUserDatabase<AppUser>, app: &app::MongoApp
     let login = app.login("arthur@camelot.bt", "password-1").await;
     assert_eq!(login.status, StatusCode::OK, "{}", login.body);
     let token = login.body["access_token"].as_str().expect("token");
-    assert_eq!(app.send(get("/users/me", Some(token))).await.status, StatusCode::OK);
+    assert_eq!(
+        app.send(get("/users/me", Some(token))).await.status,
+        StatusCode::OK
+    );
 }
 
 #[test]
@@ -198,7 +225,10 @@ fn a_stopped_server_is_unavailable_within_the_bound_then_recovers() {
             StatusCode::CREATED
         );
         let login = app.login("arthur@camelot.bt", "password-1").await;
-        let token = login.body["access_token"].as_str().expect("token").to_owned();
+        let token = login.body["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
         let id = users
             .get_by_email("arthur@camelot.bt")
             .await

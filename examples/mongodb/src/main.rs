@@ -68,7 +68,10 @@ fn env(name: &str, default: &str) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
-    let url = env("MONGODB_URL", "mongodb://127.0.0.1:27017/?directConnection=true");
+    let url = env(
+        "MONGODB_URL",
+        "mongodb://127.0.0.1:27017/?directConnection=true",
+    );
     let secret = env("AUTHWARD_SECRET", "change-me-change-me-change-me-change-me");
     let bind = env("AUTHWARD_BIND", "127.0.0.1:8000");
 
