@@ -24,6 +24,23 @@ pub trait UserId:
 
     /// A fresh ID made by the application, or `None` when the store assigns IDs (`i64`).
     fn generate() -> Option<Self>;
+
+    /// Whether JSON bodies show the ID in its text form ([`Display`]) instead of its serde
+    /// form. `false` by default; `true` for `ObjectId`, whose serde form is extended JSON
+    /// (`{"$oid": "..."}`) where FastAPI Users' Beanie adapter shows the hex string.
+    const JSON_AS_TEXT: bool = false;
+}
+
+/// Serializes an ID as JSON bodies show it (see [`UserId::JSON_AS_TEXT`]).
+pub fn serialize_id<ID: UserId, S: serde::Serializer>(
+    id: &ID,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    if ID::JSON_AS_TEXT {
+        serializer.collect_str(id)
+    } else {
+        id.serialize(serializer)
+    }
 }
 
 impl UserId for uuid::Uuid {
@@ -74,6 +91,8 @@ impl UserId for bson::oid::ObjectId {
     fn generate() -> Option<Self> {
         Some(bson::oid::ObjectId::new())
     }
+
+    const JSON_AS_TEXT: bool = true;
 }
 
 #[cfg(test)]

@@ -175,8 +175,10 @@ impl UserFields for () {
 /// The read view of a [`User<ID, X>`]: `{"id", "email", "is_active", "is_superuser",
 /// "is_verified", ...X}`; never the password hash.
 #[derive(Debug, Serialize)]
+#[serde(bound(serialize = "ID: UserId, X: Serialize"))]
 pub struct UserRead<'a, ID, X> {
-    /// The user's ID.
+    /// The user's ID (an `ObjectId` as its hex string, see [`UserId::JSON_AS_TEXT`]).
+    #[serde(serialize_with = "serialize_read_id")]
     pub id: &'a ID,
     /// The email, as stored.
     pub email: &'a str,
@@ -189,6 +191,13 @@ pub struct UserRead<'a, ID, X> {
     /// The application's own fields.
     #[serde(flatten)]
     pub extra: &'a X,
+}
+
+fn serialize_read_id<ID: UserId, S: serde::Serializer>(
+    id: &&ID,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    crate::id::serialize_id(*id, serializer)
 }
 
 impl<ID: UserId, X: UserFields> UserSchema for User<ID, X> {
@@ -252,5 +261,14 @@ mod tests {
                 "is_superuser": false, "is_verified": false})
         );
         assert!(!<User<i64>>::has_app_fields());
+    }
+
+    #[cfg(feature = "objectid")]
+    #[test]
+    fn an_object_id_reads_as_its_hex_string() {
+        let id = bson::oid::ObjectId::new();
+        let user = NewUser::<()>::new("a@b.c", "h").into_user(id);
+        let json = serde_json::to_value(user.read()).unwrap();
+        assert_eq!(json["id"], serde_json::json!(id.to_hex()));
     }
 }

@@ -5,8 +5,8 @@
 //! auth, password reset, email verification and `/users` on SQLite (`authward.db`, created and
 //! migrated on first run), plus `GET /health`.
 //!
-//! Environment: `AUTHWARD_BIND` (default `127.0.0.1:8000`), `DATABASE_URL` (`sqlite://...` or
-//! `postgres://...`), `AUTHWARD_SECRET` (≥ 32 bytes; random with a warning when unset),
+//! Environment: `AUTHWARD_BIND` (default `127.0.0.1:8000`), `DATABASE_URL` (`sqlite://...`,
+//! `postgres://...` or `mongodb://...`, see `mongo.rs`), `AUTHWARD_SECRET` (≥ 32 bytes; random with a warning when unset),
 //! `AUTHWARD_STRATEGY` (`jwt`, `database`, `redis`), `AUTHWARD_REDIS_URL`,
 //! `AUTHWARD_JWT_REVOCATIONS` (`database`, the default, `redis`, or `none`: where the JWT strategy
 //! keeps logouts and log-out-everywhere; `none` is FastAPI Users' behaviour),
@@ -28,6 +28,7 @@
 
 mod config;
 mod mailer;
+mod mongo;
 mod oauth;
 
 use std::process::ExitCode;
@@ -82,6 +83,9 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), BoxError> {
     let config = Config::from_env()?;
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if config.database_url.starts_with("mongodb") {
+        return mongo::run(config, args).await;
+    }
     if config.database_url.starts_with("postgres") {
         // Fail fast when PostgreSQL is down: 2 s to get a connection, not sqlx's 30 s.
         let pool = authward_sqlx::fail_fast_pool_options::<Postgres>()

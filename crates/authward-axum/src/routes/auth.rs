@@ -9,10 +9,10 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::body::{LimitedBody, LoginForm};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, ValidationIssue};
 use crate::errors_map;
 use crate::extract::{AuthResolver, Requirements};
 use crate::state::{Authward, HttpUserDb, request_info};
@@ -23,23 +23,27 @@ struct RefreshBody {
     refresh_token: String,
 }
 
-/// `{"refresh_token": "..."}` in an optional body (logout; refresh with the cookie transport).
-#[derive(Deserialize)]
-struct OptionalRefreshBody {
-    #[serde(default)]
-    refresh_token: Option<String>,
-}
-
-/// The refresh token of a JSON body, if the body is JSON and has one; anything else is `None`
-/// (logout takes no body in FastAPI Users' contract, so none is required).
-fn refresh_in_body(body: &LimitedBody) -> Option<String> {
+/// The refresh token of a JSON body, if the body is a JSON object with one; a body that is not
+/// JSON or has none is `None` (logout takes no body in FastAPI Users' contract, so none is
+/// required). A `refresh_token` that is not a string (an object, an array, ...) is refused
+/// with 422, as any mistyped field.
+fn refresh_in_body(body: &LimitedBody) -> Result<Option<String>, ApiError> {
     if !body.is_json() {
-        return None;
+        return Ok(None);
     }
-    body.json::<OptionalRefreshBody>()
-        .ok()
-        .and_then(|b| b.refresh_token)
-        .filter(|t| !t.is_empty())
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body.bytes) else {
+        return Ok(None);
+    };
+    match fields.get("refresh_token") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(token)) => Ok(Some(token.clone()).filter(|t| !t.is_empty())),
+        Some(other) => Err(ApiError::Validation(vec![ValidationIssue::new(
+            "string_type",
+            vec![json!("body"), json!("refresh_token")],
+            "Input should be a valid string",
+            other.clone(),
+        )])),
+    }
 }
 
 /// Where the auth router is mounted: the request's full path without the route's own suffix.
@@ -242,7 +246,7 @@ async fn logout<DB: HttpUserDb>(
             .await
             .map_err(|e| errors_map::strategy(&e))?;
         if let Some(refresh_token) =
-            refresh_in_body(body).or_else(|| backend.transport.refresh_token(parts))
+            refresh_in_body(body)?.or_else(|| backend.transport.refresh_token(parts))
         {
             flow.revoke_family(&refresh_token, found.user.id())
                 .await
@@ -298,7 +302,7 @@ async fn refresh<DB: HttpUserDb>(
         return Err(ApiError::NotFound);
     };
     let token = if backend.transport.is_cookie() {
-        match refresh_in_body(body) {
+        match refresh_in_body(body)? {
             Some(token) => token,
             None => {
                 let Some(token) = backend.transport.refresh_token(parts) else {
