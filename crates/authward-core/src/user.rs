@@ -211,7 +211,7 @@ pub struct UserPatch<X = ()> {
     pub is_superuser: Option<bool>,
     /// New verified flag.
     pub is_verified: Option<bool>,
-    /// New custom fields.
+    /// The complete custom fields to store (they replace the current ones as a whole).
     pub extra: Option<X>,
 }
 

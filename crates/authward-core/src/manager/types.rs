@@ -80,7 +80,10 @@ pub struct UserUpdate<X = ()> {
     pub is_superuser: Option<bool>,
     /// Privileged mode only; wins over the reset caused by an email change.
     pub is_verified: Option<bool>,
-    /// New custom fields (replaces them all).
+    /// The custom fields after the update, complete: the store writes them all. The HTTP layer
+    /// builds them from the user's current fields and what the request's declared shape may
+    /// change ([`UserSchema::update_extra`](crate::schema::UserSchema::update_extra)), so a
+    /// `PATCH` that names one field leaves the others as they are.
     pub extra: Option<X>,
 }
 
