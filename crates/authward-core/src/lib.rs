@@ -37,7 +37,7 @@ pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{AccessTokenDatabase, IdOf, OAuthUserDatabase, UserDatabase};
-pub use email::{InvalidEmail, validate_email};
+pub use email::{InvalidEmail, email_key, validate_email};
 pub use error::{BoxError, DbError, UniqueKey};
 pub use id::{InvalidId, UserId};
 pub use manager::{ManagerError, UserManager};

@@ -51,6 +51,6 @@ pub use backend::{Backend, SqlQuery};
 pub use config::{Ident, InvalidIdent, MAX_IDENT_LEN, TableNames};
 pub use extra::{ExtraColumn, ExtraColumns, JSON_EXTRA_COLUMN, JsonExtra};
 pub use id::{InvalidStoredId, SqlId};
-pub use migrate::MigrateError;
+pub use migrate::{EmailKeyCollision, MigrateError};
 pub use tokens::{InvalidStoredDigest, SqlxAccessTokenDatabase};
 pub use users::SqlxUserDatabase;
