@@ -133,6 +133,11 @@ async fn login<DB: HttpUserDb>(
     parts: &Parts,
     form: LoginForm,
 ) -> Result<Response, ApiError> {
+    // A cookie login from another site would log the victim's browser into the attacker's
+    // account (login CSRF): the same origin policy as every cookie-authenticated write.
+    if aw.inner.backends[index].transport.is_cookie() {
+        aw.inner.csrf.check(parts)?;
+    }
     let info = request_info(parts);
     let manager = &aw.inner.manager;
     let user = manager
@@ -298,16 +303,13 @@ async fn refresh<DB: HttpUserDb>(
         return Err(ApiError::NotFound);
     };
     let token = if backend.transport.is_cookie() {
-        match refresh_in_body(body) {
+        // Whether the refresh token comes from the cookie (sent by the browser by itself) or
+        // from the body (an attacker's own token, which would set the attacker's session
+        // cookies in the victim's browser): only from the application's origin.
+        aw.inner.csrf.check(parts)?;
+        match refresh_in_body(body).or_else(|| backend.transport.refresh_token(parts)) {
             Some(token) => token,
-            None => {
-                let Some(token) = backend.transport.refresh_token(parts) else {
-                    return Err(ApiError::BadRequest(ErrorCode::RefreshTokenInvalid));
-                };
-                // A cookie the browser sent by itself: only from the application's origin.
-                aw.inner.csrf.check(parts)?;
-                token
-            }
+            None => return Err(ApiError::BadRequest(ErrorCode::RefreshTokenInvalid)),
         }
     } else {
         body.json::<RefreshBody>()?.refresh_token
