@@ -7,9 +7,9 @@ mod common;
 use std::sync::Arc;
 
 use authward_axum::{AuthBackend, Authward, AuthwardConfig, CookieTransport, Transport};
-use authward_core::UserManager;
 use authward_core::memory::{MemoryAccessTokenDatabase, MemoryUserDatabase};
 use authward_core::strategy::{DatabaseStrategy, RefreshTokens};
+use authward_core::{UserDatabase as _, UserManager};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -144,4 +144,166 @@ async fn cookie_login_and_refresh_refuse_cross_site_requests() {
         &json!({"refresh_token": refresh_token}),
     );
     assert_eq!(send(&router, own).await.status, StatusCode::NO_CONTENT);
+}
+
+/// Counts the store calls and hash operations made on a request's path.
+#[derive(Clone, Default)]
+struct Counters {
+    lookups: Arc<std::sync::atomic::AtomicUsize>,
+    hashes: Arc<std::sync::atomic::AtomicUsize>,
+    hooks: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Counters {
+    fn snapshot(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering::SeqCst;
+        (self.lookups.load(SeqCst), self.hashes.load(SeqCst))
+    }
+}
+
+#[derive(Clone)]
+struct CountingUsers {
+    inner: MemoryUserDatabase<Uuid>,
+    counters: Counters,
+}
+
+#[async_trait::async_trait]
+impl authward_core::UserDatabase for CountingUsers {
+    type User = U;
+    type Extra = ();
+    async fn get(&self, id: &Uuid) -> Result<Option<U>, authward_core::DbError> {
+        self.inner.get(id).await
+    }
+    async fn get_by_email(&self, email: &str) -> Result<Option<U>, authward_core::DbError> {
+        self.counters
+            .lookups
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get_by_email(email).await
+    }
+    async fn create(&self, user: authward_core::NewUser) -> Result<U, authward_core::DbError> {
+        self.inner.create(user).await
+    }
+    async fn update(
+        &self,
+        id: &Uuid,
+        patch: authward_core::UserPatch,
+    ) -> Result<U, authward_core::DbError> {
+        self.inner.update(id, patch).await
+    }
+    async fn delete(&self, id: &Uuid) -> Result<(), authward_core::DbError> {
+        self.inner.delete(id).await
+    }
+}
+
+struct CountingHasher {
+    inner: authward_core::Argon2Hasher,
+    counters: Counters,
+}
+
+impl authward_core::PasswordHasher for CountingHasher {
+    fn hash(&self, password: &str) -> Result<String, authward_core::PasswordError> {
+        self.counters
+            .hashes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.hash(password)
+    }
+    fn verify(&self, password: &str, hash: &str) -> authward_core::Verification {
+        self.counters
+            .hashes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.verify(password, hash)
+    }
+}
+
+/// Hooks whose mailer is down: every send fails (and is counted).
+struct BrokenMailer(Counters);
+
+#[async_trait::async_trait]
+impl authward_core::manager::Hooks<U> for BrokenMailer {
+    async fn on_after_forgot_password(
+        &self,
+        _user: &U,
+        _token: &str,
+        _request: Option<&authward_core::manager::RequestInfo>,
+    ) -> Result<(), authward_core::BoxError> {
+        self.0
+            .hooks
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err("SMTP connection refused".into())
+    }
+    async fn on_after_request_verify(
+        &self,
+        _user: &U,
+        _token: &str,
+        _request: Option<&authward_core::manager::RequestInfo>,
+    ) -> Result<(), authward_core::BoxError> {
+        self.0
+            .hooks
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err("SMTP connection refused".into())
+    }
+}
+
+/// With the mailer failing, forgot-password and request-verify-token answer exactly as for an
+/// unknown address (202, `null`), with the same counted work on the request's path; the mail
+/// is attempted (and its failure logged) after the response.
+#[tokio::test]
+async fn a_failing_mailer_is_no_enumeration_oracle() {
+    let counters = Counters::default();
+    let users = CountingUsers {
+        inner: MemoryUserDatabase::<Uuid>::new(),
+        counters: counters.clone(),
+    };
+    let hasher = CountingHasher {
+        inner: authward_core::Argon2Hasher::new(64, 1, 1).unwrap(),
+        counters: counters.clone(),
+    };
+    let manager = UserManager::builder(users.clone(), SECRET)
+        .password_helper(authward_core::PasswordHelper::new(hasher))
+        .hooks(BrokenMailer(counters.clone()))
+        .without_sessions()
+        .build()
+        .unwrap();
+    let backend = AuthBackend::new(
+        "jwt",
+        Transport::Bearer(authward_axum::BearerTransport::new("auth/jwt/login")),
+        Arc::new(authward_core::JwtStrategy::hs256(SECRET, Duration::hours(1)).unwrap()),
+    )
+    .stateless();
+    let aw = Authward::new(manager, vec![backend], AuthwardConfig::default()).unwrap();
+    let router = Router::new()
+        .nest("/auth", aw.reset_password_router())
+        .nest("/auth", aw.verify_router());
+    users
+        .inner
+        .create(authward_core::NewUser::new("elaine@camelot.bt", "x"))
+        .await
+        .unwrap();
+
+    for route in ["/auth/forgot-password", "/auth/request-verify-token"] {
+        let mut seen = Vec::new();
+        for email in ["elaine@camelot.bt", "nobody@camelot.bt"] {
+            let before = counters.snapshot();
+            let reply = send(&router, json("POST", route, &json!({"email": email}))).await;
+            let after = counters.snapshot();
+            seen.push((
+                reply.status,
+                reply.body,
+                after.0 - before.0,
+                after.1 - before.1,
+            ));
+        }
+        assert_eq!(seen[0], seen[1], "{route}: known and unknown answer alike");
+        assert_eq!(seen[0].0, StatusCode::ACCEPTED);
+        assert_eq!(seen[0].1, serde_json::Value::Null);
+        assert_eq!((seen[0].2, seen[0].3), (1, 0), "one lookup, no hash");
+    }
+    // The mails were attempted for the known address only, after the responses.
+    for _ in 0..500 {
+        if counters.hooks.load(std::sync::atomic::Ordering::SeqCst) == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    assert_eq!(counters.hooks.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

@@ -130,7 +130,15 @@ fn quickstart_serves_the_contract_on_a_fresh_sqlite_file() {
         r#"{"email":"king.arthur@camelot.bt"}"#,
     );
     assert_eq!((status, body), (202, Value::Null));
-    let mailbox = std::fs::read_to_string(dir.join("mailbox.jsonl")).unwrap();
+    // The mail is written by a task of its own, just after the 202.
+    let mut mailbox = String::new();
+    for _ in 0..500 {
+        mailbox = std::fs::read_to_string(dir.join("mailbox.jsonl")).unwrap_or_default();
+        if mailbox.lines().any(|line| line.contains("\"reset\"")) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     let message: Value = serde_json::from_str(mailbox.lines().last().unwrap()).unwrap();
     assert_eq!(message["kind"], "reset");
     assert_eq!(message["email"], "King.Arthur@camelot.bt");
