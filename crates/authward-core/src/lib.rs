@@ -42,7 +42,9 @@ pub use error::{BoxError, DbError, UniqueKey};
 pub use id::{InvalidId, UserId};
 pub use manager::{ManagerError, UserManager};
 pub use oauth::{NewOAuthAccount, OAuthAccount, OAuthAccountPatch};
-pub use password::{Argon2Hasher, PasswordError, PasswordHasher, PasswordHelper, Verification};
+pub use password::{
+    Argon2Hasher, HashClass, PasswordError, PasswordHasher, PasswordHelper, Verification,
+};
 pub use policy::{InvalidPassword, PasswordPolicy};
 pub use schema::{NoFields, UserFields, UserSchema};
 pub use strategy::{
