@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod routes;
 pub mod schema;
 pub mod state;
+pub mod throttle;
 pub mod transport;
 
 pub use backend::{AuthBackend, RefreshFlow, SessionList};
@@ -30,4 +31,5 @@ pub use extract::{
     AnyUser, AuthResolver, CurrentUser, Found, MaybeUser, Requirements, Superuser, VerifiedUser,
 };
 pub use state::{Authward, AuthwardConfig, BuildError, HttpUserDb};
+pub use throttle::{RouteClass, RouteLimits, ThrottleConfig};
 pub use transport::{BearerTransport, CookieSameSite, CookieTransport, IssuedRefresh, Transport};

@@ -307,3 +307,296 @@ async fn a_failing_mailer_is_no_enumeration_oracle() {
     }
     assert_eq!(counters.hooks.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+mod throttling {
+    use super::*;
+    use authward_axum::{RouteLimits, ThrottleConfig};
+    use authward_core::ManualClock;
+    use authward_core::throttle::{Limit, Lockout, MemoryThrottle};
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+
+    fn throttled_app(
+        config: impl FnOnce(ThrottleConfig) -> ThrottleConfig,
+    ) -> (Router, ManualClock) {
+        let clock = ManualClock::new(time::macros::datetime!(2030-01-01 0:00 UTC));
+        let store = MemoryThrottle::new().with_clock(clock.clone());
+        let users = MemoryUserDatabase::<Uuid>::new();
+        let manager = UserManager::builder(users, SECRET)
+            .password_helper(fast_passwords())
+            .without_sessions()
+            .build()
+            .unwrap();
+        let backend = AuthBackend::new(
+            "jwt",
+            Transport::Bearer(authward_axum::BearerTransport::new("auth/jwt/login")),
+            Arc::new(authward_core::JwtStrategy::hs256(SECRET, Duration::hours(1)).unwrap()),
+        )
+        .stateless();
+        let aw_config = AuthwardConfig {
+            throttle: Some(config(ThrottleConfig::new(store))),
+            ..AuthwardConfig::default()
+        };
+        let aw = Authward::new(manager, vec![backend], aw_config).unwrap();
+        let router = Router::new()
+            .nest("/auth", aw.register_router())
+            .nest("/auth", aw.reset_password_router())
+            .nest("/auth", aw.verify_router())
+            .nest("/auth/jwt", aw.auth_router("jwt"));
+        (router, clock)
+    }
+
+    fn from(peer: &str, mut request: Request<Body>) -> Request<Body> {
+        let peer: SocketAddr = peer.parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
+    }
+
+    fn login(uri: &str, email: &str, password: &str) -> Request<Body> {
+        form(
+            uri,
+            &format!(
+                "username={}&password={}",
+                urlencode(email),
+                urlencode(password)
+            ),
+        )
+    }
+
+    fn only(limit: Limit) -> RouteLimits {
+        RouteLimits {
+            login: Some(limit),
+            register: Some(limit),
+            forgot_password: Some(limit),
+            request_verify: Some(limit),
+            refresh: Some(limit),
+        }
+    }
+
+    fn no_limits() -> RouteLimits {
+        RouteLimits {
+            login: None,
+            register: None,
+            forgot_password: None,
+            request_verify: None,
+            refresh: None,
+        }
+    }
+
+    /// Per client: 3 logins a minute; the 4th is 429 with Retry-After and the JSON detail,
+    /// whatever the email, path variant or forged X-Forwarded-For; another client (IPv6: another
+    /// /64) is not affected; the budget comes back with time.
+    #[tokio::test]
+    async fn clients_are_limited_whatever_they_vary() {
+        let (router, clock) = throttled_app(|c| ThrottleConfig {
+            per_client: only(Limit::new(3, std::time::Duration::from_secs(60))),
+            per_account: no_limits(),
+            ..c
+        });
+        let peer = "[2001:db8:1:2::10]:5000";
+        for i in 0..3 {
+            let reply = send(
+                &router,
+                from(peer, login("/auth/jwt/login", &format!("u{i}@x.io"), "pw")),
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "attempt {i}");
+        }
+        let refused = send(
+            &router,
+            from(peer, login("/auth/jwt/login", "other@x.io", "pw")),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.body, json!({"detail": "Too Many Requests"}));
+        assert_eq!(refused.headers["retry-after"], "20");
+        // Another address of the same /64, a forged X-Forwarded-For, path variants: same bucket
+        // or no route at all.
+        let same_64 = send(
+            &router,
+            from(
+                "[2001:db8:1:2::99]:1",
+                login("/auth/jwt/login", "a@x.io", "pw"),
+            ),
+        )
+        .await;
+        assert_eq!(same_64.status, StatusCode::TOO_MANY_REQUESTS);
+        let mut forged = from(peer, login("/auth/jwt/login", "a@x.io", "pw"));
+        forged
+            .headers_mut()
+            .insert("x-forwarded-for", "198.51.100.1".parse().unwrap());
+        assert_eq!(
+            send(&router, forged).await.status,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        for variant in [
+            "//auth/jwt/login",
+            "/auth/jwt/login/",
+            "/AUTH/JWT/LOGIN",
+            "/auth//jwt/login",
+            "/auth/jwt/./login",
+        ] {
+            let status = send(&router, from(peer, login(variant, "a@x.io", "pw")))
+                .await
+                .status;
+            assert!(
+                status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::NOT_FOUND,
+                "{variant}: {status}"
+            );
+        }
+        let elsewhere = send(
+            &router,
+            from(
+                "[2001:db8:1:3::10]:5000",
+                login("/auth/jwt/login", "a@x.io", "pw"),
+            ),
+        )
+        .await;
+        assert_eq!(elsewhere.status, StatusCode::BAD_REQUEST);
+        clock.advance(Duration::seconds(20));
+        let later = send(
+            &router,
+            from(peer, login("/auth/jwt/login", "a@x.io", "pw")),
+        )
+        .await;
+        assert_eq!(later.status, StatusCode::BAD_REQUEST);
+        // The other routes have their own buckets and answer 429 the same way.
+        for _ in 0..3 {
+            let r = send(
+                &router,
+                from(
+                    peer,
+                    json("POST", "/auth/forgot-password", &json!({"email": "a@x.io"})),
+                ),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::ACCEPTED);
+        }
+        let r = send(
+            &router,
+            from(
+                peer,
+                json("POST", "/auth/forgot-password", &json!({"email": "b@x.io"})),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    /// Per account: consecutive failures delay the account exponentially (never for good),
+    /// for known and unknown emails alike and whatever the case of the address; a success
+    /// resets the count; forgot-password keeps working for the owner meanwhile.
+    #[tokio::test]
+    async fn failed_logins_delay_the_account_and_success_resets() {
+        let (router, clock) = throttled_app(|c| ThrottleConfig {
+            per_client: no_limits(),
+            per_account: no_limits(),
+            lockout: Lockout {
+                free_failures: 2,
+                base_delay: std::time::Duration::from_secs(10),
+                max_delay: std::time::Duration::from_secs(60),
+                forget_after: std::time::Duration::from_secs(3600),
+            },
+            ..c
+        });
+        let register = json(
+            "POST",
+            "/auth/register",
+            &json!({"email": "elaine@camelot.bt", "password": "correct horse"}),
+        );
+        assert_eq!(
+            send(&router, from("192.0.2.1:1", register)).await.status,
+            StatusCode::CREATED
+        );
+        for email in ["elaine@camelot.bt", "nobody@camelot.bt"] {
+            let mut statuses = Vec::new();
+            for i in 0..4 {
+                // Each attempt from another client: the account is what is throttled.
+                let peer = format!("192.0.2.{}:1", 10 + i);
+                let who = if i % 2 == 0 {
+                    email.to_uppercase()
+                } else {
+                    email.to_owned()
+                };
+                let reply = send(
+                    &router,
+                    from(&peer, login("/auth/jwt/login", &who, "wrong")),
+                )
+                .await;
+                statuses.push(reply.status.as_u16());
+            }
+            assert_eq!(statuses, [400, 400, 400, 429], "{email}");
+        }
+        // The owner can still reset the password.
+        let forgot = json(
+            "POST",
+            "/auth/forgot-password",
+            &json!({"email": "elaine@camelot.bt"}),
+        );
+        assert_eq!(
+            send(&router, from("192.0.2.99:1", forgot)).await.status,
+            StatusCode::ACCEPTED
+        );
+        // After the delay a correct login works and resets the count.
+        clock.advance(Duration::seconds(10));
+        let ok = send(
+            &router,
+            from(
+                "192.0.2.1:1",
+                login("/auth/jwt/login", "elaine@camelot.bt", "correct horse"),
+            ),
+        )
+        .await;
+        assert_eq!(ok.status, StatusCode::OK);
+        for _ in 0..2 {
+            let r = send(
+                &router,
+                from(
+                    "192.0.2.1:1",
+                    login("/auth/jwt/login", "elaine@camelot.bt", "wrong"),
+                ),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "the count restarted");
+        }
+        // The delay doubles, and stays bounded.
+        let third = send(
+            &router,
+            from(
+                "192.0.2.1:1",
+                login("/auth/jwt/login", "elaine@camelot.bt", "wrong"),
+            ),
+        )
+        .await;
+        assert_eq!(third.status, StatusCode::BAD_REQUEST);
+        let blocked = send(
+            &router,
+            from(
+                "192.0.2.1:1",
+                login("/auth/jwt/login", "elaine@camelot.bt", "wrong"),
+            ),
+        )
+        .await;
+        assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(blocked.headers["retry-after"], "10");
+        clock.advance(Duration::seconds(10));
+        let fourth = send(
+            &router,
+            from(
+                "192.0.2.1:1",
+                login("/auth/jwt/login", "elaine@camelot.bt", "wrong"),
+            ),
+        )
+        .await;
+        assert_eq!(fourth.status, StatusCode::BAD_REQUEST);
+        let blocked = send(
+            &router,
+            from(
+                "192.0.2.1:1",
+                login("/auth/jwt/login", "elaine@camelot.bt", "wrong"),
+            ),
+        )
+        .await;
+        assert_eq!(blocked.headers["retry-after"], "20");
+    }
+}

@@ -32,6 +32,7 @@ pub mod password;
 pub mod policy;
 pub mod schema;
 pub mod strategy;
+pub mod throttle;
 pub mod token;
 pub mod user;
 

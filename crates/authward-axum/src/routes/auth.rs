@@ -16,6 +16,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::errors_map;
 use crate::extract::{AuthResolver, Requirements};
 use crate::state::{Authward, HttpUserDb, request_info};
+use crate::throttle::RouteClass;
 use crate::transport::IssuedRefresh;
 
 #[derive(Deserialize)]
@@ -138,6 +139,8 @@ async fn login<DB: HttpUserDb>(
     if aw.inner.backends[index].transport.is_cookie() {
         aw.inner.csrf.check(parts)?;
     }
+    aw.throttle(RouteClass::Login, parts, Some(&form.username))
+        .await?;
     let info = request_info(parts);
     let manager = &aw.inner.manager;
     let user = manager
@@ -145,8 +148,10 @@ async fn login<DB: HttpUserDb>(
         .await
         .map_err(|e| errors_map::manager(&e))?;
     let Some(user) = user.filter(|u| u.is_active()) else {
+        aw.login_outcome(&form.username, false).await;
         return Err(ApiError::BadRequest(ErrorCode::LoginBadCredentials));
     };
+    aw.login_outcome(&form.username, true).await;
     if aw.inner.requires_verification && !user.is_verified() {
         return Err(ApiError::BadRequest(ErrorCode::LoginUserNotVerified));
     }
@@ -302,6 +307,7 @@ async fn refresh<DB: HttpUserDb>(
     let Some(flow) = &backend.refresh else {
         return Err(ApiError::NotFound);
     };
+    aw.throttle(RouteClass::Refresh, parts, None).await?;
     let token = if backend.transport.is_cookie() {
         // Whether the refresh token comes from the cookie (sent by the browser by itself) or
         // from the body (an attacker's own token, which would set the attacker's session

@@ -13,6 +13,7 @@ use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
 use crate::errors_map;
 use crate::state::{Authward, HttpUserDb, request_info};
+use crate::throttle::RouteClass;
 
 #[derive(Deserialize)]
 pub(crate) struct EmailBody {
@@ -67,6 +68,8 @@ async fn forgot_password<DB: HttpUserDb>(
     parts: Parts,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<Response, ApiError> {
+    aw.throttle(RouteClass::ForgotPassword, &parts, Some(&body.email))
+        .await?;
     if let Some(user) = user_for_email_flow(&aw, &body.email).await? {
         let manager = aw.inner.manager.clone();
         let info = request_info(&parts);
