@@ -123,7 +123,7 @@ impl Decision {
 #[async_trait]
 pub trait ThrottleStore: Send + Sync + 'static {
     /// GCRA: spends `cost` units of `key`'s budget under `limit` if it has them. A `cost` of 0
-    /// only looks.
+    /// only looks: would one request be allowed now?
     async fn check(&self, key: &str, limit: Limit, cost: u32) -> Result<Decision, DbError>;
 
     /// Whether `key` is blocked by [`ThrottleStore::record_failure`] right now.
@@ -144,7 +144,8 @@ pub fn gcra(tat: Option<u64>, now: u64, limit: Limit, cost: u32) -> (Decision, O
     let emission = limit.emission_ms();
     let period = limit.period_ms().max(emission);
     let tat = tat.unwrap_or(now).max(now);
-    let new_tat = tat.saturating_add(emission.saturating_mul(u64::from(cost)));
+    // A look (`cost` 0) answers for one request without spending it.
+    let new_tat = tat.saturating_add(emission.saturating_mul(u64::from(cost.max(1))));
     // Allowed while the new arrival time stays within one period of now.
     let allow_at = new_tat.saturating_sub(period);
     if allow_at <= now {
@@ -172,8 +173,13 @@ mod tests {
         assert_eq!(refused.retry_after, Duration::from_secs(1));
         assert!(gcra(tat, 11_000, limit, 1).0.allowed, "one more after 1 s");
         assert!(
-            gcra(tat, 10_000, limit, 0).0.allowed,
-            "a look costs nothing"
+            !gcra(tat, 10_000, limit, 0).0.allowed,
+            "a look sees the empty budget"
+        );
+        assert_eq!(
+            gcra(None, 10_000, limit, 0),
+            (Decision::ALLOW, None),
+            "and spends nothing"
         );
     }
 
