@@ -137,7 +137,6 @@ mod migrations {
         .fetch_all(&pool)
         .await
         .expect("keys");
-        let keys: Vec<String> = keys.into_iter().map(|k| k).collect();
         assert_eq!(
             keys,
             [
