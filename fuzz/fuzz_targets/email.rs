@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(email.len() <= MAX_EMAIL_BYTES);
         assert_eq!(email.matches('@').count(), 1, "{email:?}");
         let (local, _) = email.split_once('@').expect("one @");
-        assert!(!local.contains(['"', '(', ')', '\\', '%', '!', ' ']), "{email:?}");
+        assert!(
+            !local.contains(['"', '(', ')', '\\', '%', '!', ' ']),
+            "{email:?}"
+        );
         let key = email_key(&email);
         assert!(key.len() <= MAX_EMAIL_KEY_BYTES, "{email:?}");
         assert_eq!(email_key(&key), key, "{email:?}");

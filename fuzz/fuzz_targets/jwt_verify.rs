@@ -45,7 +45,11 @@ static WORLD: LazyLock<World> = LazyLock::new(|| {
     .without_password_fingerprint()
     .build()
     .expect("strategy");
-    World { runtime, users, jwt }
+    World {
+        runtime,
+        users,
+        jwt,
+    }
 });
 
 fn sign(header: &[u8], payload: &[u8]) -> String {

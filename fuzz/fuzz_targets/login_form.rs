@@ -32,7 +32,8 @@ fuzz_target!(|data: &[u8]| {
         Err(err) => {
             let status = err.status();
             assert!(
-                status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::PAYLOAD_TOO_LARGE,
+                status == StatusCode::UNPROCESSABLE_ENTITY
+                    || status == StatusCode::PAYLOAD_TOO_LARGE,
                 "{status}"
             );
         }

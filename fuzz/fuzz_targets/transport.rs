@@ -11,7 +11,13 @@ fuzz_target!(|data: &[u8]| {
     // Up to four header values separated by 0xFF: authorization, cookie, origin, sec-fetch-site.
     let mut parts = data.split(|b| *b == 0xFF);
     let mut builder = Request::builder().method(Method::POST).uri("/users/me");
-    for name in ["authorization", "cookie", "origin", "sec-fetch-site", "host"] {
+    for name in [
+        "authorization",
+        "cookie",
+        "origin",
+        "sec-fetch-site",
+        "host",
+    ] {
         if let Some(value) = parts.next()
             && let Ok(value) = HeaderValue::from_bytes(value)
         {
