@@ -430,7 +430,16 @@ async fn a_password_reset_ends_every_session() {
         )
         .await;
         assert_eq!(reply.status, StatusCode::ACCEPTED);
-        let token = app.mailbox.0.lock().unwrap().last().cloned().unwrap();
+        // The mail is handed over by a task of its own, just after the 202.
+        let mut token = None;
+        for _ in 0..500 {
+            token = app.mailbox.0.lock().unwrap().last().cloned();
+            if token.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        let token = token.unwrap();
         let reply = send(
             &app.router,
             json(

@@ -152,7 +152,10 @@ fn parse_json<T: DeserializeOwned>(
 /// The login form of OAuth2's password grant (`application/x-www-form-urlencoded`), as
 /// FastAPI Users reads it: `username` (the email) and `password`; `grant_type`, when sent,
 /// must be `password`; `scope`, `client_id` and `client_secret` are accepted and ignored.
-#[derive(Debug, Clone, Deserialize)]
+///
+/// An empty `username` or `password` is missing (422), as FastAPI reads empty form fields,
+/// so no hash is computed for it. Its [`Debug`](std::fmt::Debug) hides the password.
+#[derive(Clone, Deserialize)]
 pub struct LoginForm {
     /// The email address.
     pub username: String,
@@ -161,6 +164,16 @@ pub struct LoginForm {
     /// Optional; must be `password` when present.
     #[serde(default)]
     pub grant_type: Option<String>,
+}
+
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("grant_type", &self.grant_type)
+            .finish()
+    }
 }
 
 impl<S: Send + Sync> FromRequest<S> for LoginForm {
@@ -181,11 +194,13 @@ impl<S: Send + Sync> FromRequest<S> for LoginForm {
             } else {
                 Vec::new()
             };
+        // FastAPI reads an empty form field as a missing one.
         let get = |name: &str| {
             fields
                 .iter()
                 .find(|(key, _)| key == name)
                 .map(|(_, value)| value.clone())
+                .filter(|value| !value.is_empty())
         };
         let input = Value::Null;
         let mut issues = Vec::new();
@@ -197,7 +212,7 @@ impl<S: Send + Sync> FromRequest<S> for LoginForm {
         if password.is_none() {
             issues.push(ValidationIssue::missing("password", input.clone()));
         }
-        let grant_type = get("grant_type").filter(|g| !g.is_empty());
+        let grant_type = get("grant_type");
         if grant_type.as_deref().is_some_and(|g| g != "password") {
             issues.push(ValidationIssue::new(
                 "string_pattern_mismatch",
@@ -214,5 +229,24 @@ impl<S: Send + Sync> FromRequest<S> for LoginForm {
             }),
             _ => Err(ApiError::Validation(issues)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_form_debug_hides_the_password() {
+        let form = LoginForm {
+            username: "a@b.co".into(),
+            password: "hunter2-secret".into(),
+            grant_type: None,
+        };
+        let shown = format!("{form:?}");
+        assert!(
+            !shown.contains("hunter2-secret") && shown.contains("a@b.co"),
+            "{shown}"
+        );
     }
 }

@@ -150,6 +150,12 @@ pub enum ApiError {
     PayloadTooLarge,
     /// 422 FastAPI validation body.
     Validation(Vec<ValidationIssue>),
+    /// 429 `{"detail": "Too Many Requests"}` with `Retry-After`: a client or an account is
+    /// over its budget ([`crate::throttle`]).
+    TooManyRequests {
+        /// Seconds until a request would be allowed (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
     /// 503 `{"detail": "Service Unavailable"}`: the store could not be reached.
     Unavailable,
     /// 500 `{"detail": "Internal Server Error"}` (the cause is logged, never sent).
@@ -166,6 +172,7 @@ impl ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -184,6 +191,7 @@ impl ApiError {
             Self::CsrfCheckFailed => json!("CSRF_CHECK_FAILED"),
             Self::PayloadTooLarge => json!("Request body too large"),
             Self::Validation(issues) => json!(issues),
+            Self::TooManyRequests { .. } => json!("Too Many Requests"),
             Self::Unavailable => json!("Service Unavailable"),
             Self::Internal => json!("Internal Server Error"),
         };
@@ -208,6 +216,12 @@ impl IntoResponse for ApiError {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after_secs.max(1)),
+                );
             }
             _ => {}
         }

@@ -22,8 +22,9 @@ use crate::error::ApiError;
 use crate::errors_map;
 use crate::state::{Authward, HttpUserDb, Inner};
 
-/// A user found from a request, with the token and the backend that found it.
-#[derive(Debug, Clone)]
+/// A user found from a request, with the token and the backend that found it. Its
+/// [`Debug`](std::fmt::Debug) hides the token.
+#[derive(Clone)]
 pub struct Found<U> {
     /// The user.
     pub user: U,
@@ -31,6 +32,16 @@ pub struct Found<U> {
     pub token: String,
     /// Index of the backend that accepted it.
     pub backend: usize,
+}
+
+impl<U: std::fmt::Debug> std::fmt::Debug for Found<U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Found")
+            .field("user", &self.user)
+            .field("token", &"<redacted>")
+            .field("backend", &self.backend)
+            .finish()
+    }
 }
 
 /// Resolves the user of a request (type-erased, cheap to clone).
@@ -141,8 +152,9 @@ impl<DB: HttpUserDb> FromRef<Authward<DB>> for AuthResolver<DB::User> {
     }
 }
 
-/// The current user, with requirements chosen by const parameters (active by default).
-#[derive(Debug, Clone)]
+/// The current user, with requirements chosen by const parameters (active by default). Its
+/// [`Debug`](std::fmt::Debug) hides the token.
+#[derive(Clone)]
 pub struct CurrentUser<
     U,
     const ACTIVE: bool = true,
@@ -153,6 +165,17 @@ pub struct CurrentUser<
     pub user: U,
     /// The raw token the request carried.
     pub token: String,
+}
+
+impl<U: std::fmt::Debug, const ACTIVE: bool, const VERIFIED: bool, const SUPERUSER: bool>
+    std::fmt::Debug for CurrentUser<U, ACTIVE, VERIFIED, SUPERUSER>
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CurrentUser")
+            .field("user", &self.user)
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 /// An active, verified user (403 when unverified).
@@ -202,5 +225,33 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let found = AuthResolver::<U>::from_ref(state).resolve(parts).await?;
         Ok(Self(found.map(|f| f.user)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_token() {
+        let found = Found {
+            user: "alice",
+            token: "tok-SECRET".to_owned(),
+            backend: 0,
+        };
+        let shown = format!("{found:?}");
+        assert!(
+            !shown.contains("SECRET") && shown.contains("alice"),
+            "{shown}"
+        );
+        let current: CurrentUser<&str> = CurrentUser {
+            user: "alice",
+            token: "tok-SECRET".to_owned(),
+        };
+        let shown = format!("{current:?}");
+        assert!(
+            !shown.contains("SECRET") && shown.contains("alice"),
+            "{shown}"
+        );
     }
 }

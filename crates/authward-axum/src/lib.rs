@@ -128,6 +128,7 @@ pub mod readiness;
 pub mod routes;
 pub mod schema;
 pub mod state;
+pub mod throttle;
 pub mod transport;
 
 pub use backend::{AuthBackend, RefreshFlow, SessionList};
@@ -138,4 +139,5 @@ pub use extract::{
     AnyUser, AuthResolver, CurrentUser, Found, MaybeUser, Requirements, Superuser, VerifiedUser,
 };
 pub use state::{Authward, AuthwardConfig, BuildError, HttpUserDb};
+pub use throttle::{RouteClass, RouteLimits, ThrottleConfig};
 pub use transport::{BearerTransport, CookieSameSite, CookieTransport, IssuedRefresh, Transport};

@@ -41,6 +41,7 @@ pub(crate) struct Inner<DB: HttpUserDb> {
     pub(crate) csrf: CsrfPolicy,
     pub(crate) body_limit: BodyLimit,
     pub(crate) requires_verification: bool,
+    pub(crate) throttle: Option<crate::throttle::ThrottleConfig>,
     /// Every backend can end every session of a user: `/logout-all` is mounted.
     pub(crate) can_log_out_everywhere: bool,
 }
@@ -74,6 +75,8 @@ pub struct AuthwardConfig {
     pub csrf: CsrfPolicy,
     /// Largest accepted request body.
     pub body_limit: BodyLimit,
+    /// Rate limits and failed-login delays for the unauthenticated routes (`None`: off).
+    pub throttle: Option<crate::throttle::ThrottleConfig>,
 }
 
 /// Why an [`Authward`] could not be built.
@@ -134,6 +137,7 @@ impl<DB: HttpUserDb> Authward<DB> {
                 csrf: config.csrf,
                 body_limit: config.body_limit,
                 requires_verification: config.requires_verification,
+                throttle: config.throttle,
                 can_log_out_everywhere,
             }),
         })
@@ -173,6 +177,28 @@ impl<DB: HttpUserDb> Authward<DB> {
     /// The backend names, in the order they are tried.
     pub fn backend_names(&self) -> impl Iterator<Item = &str> {
         self.inner.backends.iter().map(|b| b.name.as_str())
+    }
+}
+
+impl<DB: HttpUserDb> Authward<DB> {
+    /// Spends one request of `class` (see [`crate::throttle`]); `429` when over budget.
+    pub(crate) async fn throttle(
+        &self,
+        class: crate::throttle::RouteClass,
+        parts: &Parts,
+        account: Option<&str>,
+    ) -> Result<(), crate::error::ApiError> {
+        match &self.inner.throttle {
+            Some(throttle) => throttle.check(class, parts, account).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Records a login's outcome for the account's failed-login delay.
+    pub(crate) async fn login_outcome(&self, account: &str, success: bool) {
+        if let Some(throttle) = &self.inner.throttle {
+            throttle.login_outcome(account, success).await;
+        }
     }
 }
 

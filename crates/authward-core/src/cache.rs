@@ -14,6 +14,16 @@
 //!   use the cache when that matters more than throughput.
 //!
 //! Lookups by email (login, registration) always go to the store.
+//!
+//! # No stale value after an eviction
+//!
+//! A load that started before a write and finishes after the write's eviction must not put the
+//! value it read (a user since deactivated, an old password hash) back into the cache for a
+//! whole `ttl`. Each key has a *generation* taken from one counter: an eviction gives the key a
+//! new generation, and a load stores its value only when the key's generation (and the count
+//! of full clears) is the one it saw before reading the store. [`CachedUserDatabase::invalidate`]
+//! evicts the same way, for invalidations that come from elsewhere (another server's writes
+//! announced over a message bus).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,15 +37,31 @@ use crate::error::DbError;
 use crate::oauth::{NewOAuthAccount, OAuthAccount, OAuthAccountPatch};
 use crate::user::{NewUser, UserPatch};
 
-/// Cached users by ID, each with the instant its entry stops being served.
-type Map<DB> = HashMap<IdOf<DB>, (<DB as UserDatabase>::User, OffsetDateTime)>;
-type Entries<DB> = Arc<Mutex<Map<DB>>>;
+/// One key of the cache: its generation (0 until first evicted) and its value, if cached.
+struct Slot<U> {
+    generation: u64,
+    value: Option<(U, OffsetDateTime)>,
+}
+
+/// The cached users by ID, the generation counter, and how many times the map was emptied.
+struct Entries<DB: UserDatabase> {
+    slots: HashMap<IdOf<DB>, Slot<DB::User>>,
+    counter: u64,
+    clears: u64,
+}
+
+/// What a load saw before reading the store.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Ticket {
+    generation: u64,
+    clears: u64,
+}
 
 /// A [`UserDatabase`] with a short-lived in-process cache of users by ID (see the module
 /// docs for the consistency trade-off). Clones share the cache.
 pub struct CachedUserDatabase<DB: UserDatabase> {
     db: DB,
-    entries: Entries<DB>,
+    entries: Arc<Mutex<Entries<DB>>>,
     ttl: Duration,
     capacity: usize,
     clock: Arc<dyn Clock>,
@@ -67,7 +93,11 @@ impl<DB: UserDatabase> CachedUserDatabase<DB> {
     pub fn new(db: DB) -> Self {
         Self {
             db,
-            entries: Arc::new(Mutex::new(HashMap::new())),
+            entries: Arc::new(Mutex::new(Entries {
+                slots: HashMap::new(),
+                counter: 0,
+                clears: 0,
+            })),
             ttl: Duration::seconds(1),
             capacity: 10_000,
             clock: Arc::new(SystemClock),
@@ -97,12 +127,35 @@ impl<DB: UserDatabase> CachedUserDatabase<DB> {
         &self.db
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Map<DB>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<DB>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn evict(&self, id: &IdOf<DB>) {
-        self.lock().remove(id);
+    /// Forgets the user `id`: the next load reads the store, and a load already under way
+    /// does not store what it read. Writes through the cache call it; call it for writes made
+    /// elsewhere that this process learns about.
+    pub fn invalidate(&self, id: &IdOf<DB>) {
+        let mut entries = self.lock();
+        entries.counter += 1;
+        let generation = entries.counter;
+        if entries.slots.len() >= self.capacity.max(1) && !entries.slots.contains_key(id) {
+            entries.slots.clear();
+            entries.clears += 1;
+        }
+        entries.slots.insert(
+            id.clone(),
+            Slot {
+                generation,
+                value: None,
+            },
+        );
+    }
+
+    /// Forgets every user (loads under way store nothing).
+    pub fn invalidate_all(&self) {
+        let mut entries = self.lock();
+        entries.slots.clear();
+        entries.clears += 1;
     }
 }
 
@@ -113,21 +166,44 @@ impl<DB: UserDatabase> UserDatabase for CachedUserDatabase<DB> {
 
     async fn get(&self, id: &IdOf<DB>) -> Result<Option<DB::User>, DbError> {
         let now = self.clock.now();
-        if let Some((user, expires)) = self.lock().get(id)
-            && now < *expires
-        {
-            return Ok(Some(user.clone()));
-        }
+        let ticket = {
+            let entries = self.lock();
+            let slot = entries.slots.get(id);
+            if let Some((user, expires)) = slot.and_then(|s| s.value.as_ref())
+                && now < *expires
+            {
+                return Ok(Some(user.clone()));
+            }
+            Ticket {
+                generation: slot.map_or(0, |s| s.generation),
+                clears: entries.clears,
+            }
+        };
         let user = self.db.get(id).await?;
         if let Some(user) = &user
             && self.ttl.is_positive()
             && self.capacity > 0
         {
             let mut entries = self.lock();
-            if entries.len() >= self.capacity {
-                entries.clear();
+            let current = Ticket {
+                generation: entries.slots.get(id).map_or(0, |s| s.generation),
+                clears: entries.clears,
+            };
+            // Evicted (or emptied) while the store was read: what was read may be stale.
+            if current != ticket {
+                return Ok(Some(user.clone()));
             }
-            entries.insert(id.clone(), (user.clone(), now + self.ttl));
+            if entries.slots.len() >= self.capacity && !entries.slots.contains_key(id) {
+                entries.slots.clear();
+                entries.clears += 1;
+            }
+            entries.slots.insert(
+                id.clone(),
+                Slot {
+                    generation: ticket.generation,
+                    value: Some((user.clone(), now + self.ttl)),
+                },
+            );
         }
         Ok(user)
     }
@@ -145,16 +221,16 @@ impl<DB: UserDatabase> UserDatabase for CachedUserDatabase<DB> {
         id: &IdOf<DB>,
         patch: UserPatch<DB::Extra>,
     ) -> Result<DB::User, DbError> {
-        self.evict(id);
+        self.invalidate(id);
         let result = self.db.update(id, patch).await;
-        self.evict(id);
+        self.invalidate(id);
         result
     }
 
     async fn delete(&self, id: &IdOf<DB>) -> Result<(), DbError> {
-        self.evict(id);
+        self.invalidate(id);
         let result = self.db.delete(id).await;
-        self.evict(id);
+        self.invalidate(id);
         result
     }
 }

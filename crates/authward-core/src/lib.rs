@@ -34,19 +34,22 @@ pub mod password;
 pub mod policy;
 pub mod schema;
 pub mod strategy;
+pub mod throttle;
 pub mod token;
 pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{AccessTokenDatabase, IdOf, OAuthUserDatabase, UserDatabase};
-pub use email::{InvalidEmail, validate_email};
+pub use email::{InvalidEmail, email_key, validate_email};
 pub use error::{BoxError, DbError, UniqueKey};
 pub use failfast::FailFast;
 pub use health::Ping;
 pub use id::{InvalidId, UserId};
 pub use manager::{ManagerError, UserManager};
 pub use oauth::{NewOAuthAccount, OAuthAccount, OAuthAccountPatch};
-pub use password::{Argon2Hasher, PasswordError, PasswordHasher, PasswordHelper, Verification};
+pub use password::{
+    Argon2Hasher, HashClass, PasswordError, PasswordHasher, PasswordHelper, Verification,
+};
 pub use policy::{InvalidPassword, PasswordPolicy};
 pub use schema::{NoFields, UserFields, UserSchema};
 pub use strategy::{

@@ -278,12 +278,16 @@ impl<X: fmt::Debug> fmt::Debug for UserPatch<X> {
     }
 }
 
-/// The case-insensitive form of an email address used for lookups and uniqueness.
+/// The form of an email address used for lookups and uniqueness: NFKC and Unicode case
+/// folding of the local part, the IDNA ASCII form of the domain
+/// ([`crate::email::email_key`], where the rule is documented).
 ///
-/// Full Unicode lower-casing, so `КВІТОЧКА@ПОШТА.УКР` and `квіточка@пошта.укр` are the same
-/// account. Adapters that enforce uniqueness in the database must use an equivalent rule.
+/// `КВІТОЧКА@ПОШТА.УКР` and `квіточка@пошта.укр` are one account, and so are `user@bücher.de`
+/// and `user@xn--bcher-kva.de`, or `\u{212A}@example.com` (Kelvin sign) and `k@example.com`.
+/// Adapters that enforce uniqueness in the database must store this key (or apply exactly
+/// this rule).
 pub fn email_key(email: &str) -> String {
-    email.to_lowercase()
+    crate::email::email_key(email)
 }
 
 #[cfg(test)]
@@ -345,5 +349,13 @@ mod tests {
             email_key("квіточка@пошта.укр")
         );
         assert_eq!(email_key("Élodie@Exemple.fr"), "élodie@exemple.fr");
+        assert_eq!(
+            email_key("user@bücher.de"),
+            email_key("user@xn--bcher-kva.de")
+        );
+        assert_eq!(
+            email_key("\u{212A}@example.com"),
+            email_key("k@example.com")
+        );
     }
 }

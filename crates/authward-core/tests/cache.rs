@@ -57,3 +57,113 @@ async fn a_zero_ttl_disables_the_cache() {
     inner.delete(&user.id).await.unwrap();
     assert_eq!(cached.get(&user.id).await.unwrap(), None);
 }
+
+/// A store whose next `get` pauses after reading, until released: a load that read the old
+/// value and finishes after a concurrent update.
+#[derive(Clone)]
+struct Gate {
+    inner: MemoryUserDatabase<i64>,
+    armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    reached: std::sync::Arc<tokio::sync::Notify>,
+    release: std::sync::Arc<tokio::sync::Notify>,
+}
+
+#[async_trait::async_trait]
+impl UserDatabase for Gate {
+    type User = authward_core::User<i64>;
+    type Extra = ();
+    async fn get(&self, id: &i64) -> Result<Option<Self::User>, authward_core::DbError> {
+        let read = self.inner.get(id).await;
+        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.reached.notify_one();
+            self.release.notified().await;
+        }
+        read
+    }
+    async fn get_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<Self::User>, authward_core::DbError> {
+        self.inner.get_by_email(email).await
+    }
+    async fn create(&self, user: NewUser) -> Result<Self::User, authward_core::DbError> {
+        self.inner.create(user).await
+    }
+    async fn update(
+        &self,
+        id: &i64,
+        patch: UserPatch,
+    ) -> Result<Self::User, authward_core::DbError> {
+        self.inner.update(id, patch).await
+    }
+    async fn delete(&self, id: &i64) -> Result<(), authward_core::DbError> {
+        self.inner.delete(id).await
+    }
+}
+
+/// The race of issue 15: a load reads an active user, a deactivation is stored and evicts,
+/// then the load finishes. Its stale value must not be cached for the whole TTL.
+#[tokio::test]
+async fn a_load_racing_an_update_does_not_cache_the_stale_user() {
+    for write in ["deactivate", "password", "delete", "invalidate"] {
+        let gate = Gate {
+            inner: MemoryUserDatabase::<i64>::new(),
+            armed: Default::default(),
+            reached: Default::default(),
+            release: Default::default(),
+        };
+        let cached = CachedUserDatabase::new(gate.clone()).with_ttl(Duration::hours(1));
+        let user = cached
+            .create(NewUser::new("a@b.co", "old-hash"))
+            .await
+            .unwrap();
+        gate.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+        let loader = {
+            let cached = cached.clone();
+            let id = user.id;
+            tokio::spawn(async move { cached.get(&id).await })
+        };
+        gate.reached.notified().await;
+        match write {
+            "deactivate" => {
+                let patch = UserPatch {
+                    is_active: Some(false),
+                    ..UserPatch::default()
+                };
+                cached.update(&user.id, patch).await.unwrap();
+            }
+            "password" => {
+                let patch = UserPatch {
+                    hashed_password: Some("new-hash".into()),
+                    ..UserPatch::default()
+                };
+                cached.update(&user.id, patch).await.unwrap();
+            }
+            "delete" => cached.delete(&user.id).await.unwrap(),
+            _ => {
+                // A write elsewhere, announced to this process.
+                let patch = UserPatch {
+                    is_active: Some(false),
+                    ..UserPatch::default()
+                };
+                gate.inner.update(&user.id, patch).await.unwrap();
+                cached.invalidate(&user.id);
+            }
+        }
+        gate.release.notify_one();
+        let stale = loader.await.unwrap().unwrap().unwrap();
+        assert!(
+            stale.is_active,
+            "{write}: the racing load read the old user"
+        );
+        let now = cached.get(&user.id).await.unwrap();
+        match write {
+            "delete" => assert_eq!(now, None, "{write}"),
+            "password" => assert_eq!(now.unwrap().hashed_password, "new-hash", "{write}"),
+            _ => assert!(
+                !now.unwrap().is_active,
+                "{write}: served stale from the cache"
+            ),
+        }
+    }
+}

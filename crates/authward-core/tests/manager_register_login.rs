@@ -505,3 +505,107 @@ async fn a_unique_violation_on_an_application_column_is_not_a_duplicate_email() 
         other => panic!("expected the store's own AlreadyExists, got {other:?}"),
     }
 }
+
+/// Issue 15: an adopted FastAPI Users hash (pwdlib argon2 m=64 MiB t=3 p=4, bcrypt 12) costs
+/// several times a current one, so without padding an unknown email answers faster than a
+/// known, not yet upgraded one. With the legacy classes declared, every login verifies exactly
+/// one hash of each class (counted, not timed). Cheap stand-ins keep the test fast: argon2id
+/// m=2048,t=3,p=4 for pwdlib's class and bcrypt cost 4 for bcrypt 12.
+#[tokio::test]
+async fn every_login_verifies_one_hash_of_each_declared_class() {
+    use authward_core::HashClass;
+    let legacy_argon2 = HashClass::Argon2id {
+        m: 2048,
+        t: 3,
+        p: 4,
+    };
+    let legacy_bcrypt = HashClass::Bcrypt { cost: 4 };
+    let f = fixture_with(CountingHasher::cheap(), |b| b);
+    let passwords = PasswordHelper::from_arc(f.hasher.clone())
+        .with_legacy_hash_classes([legacy_argon2, legacy_bcrypt]);
+    let manager = UserManager::builder(f.db.clone(), SECRET)
+        .password_helper(passwords)
+        .without_sessions()
+        .build()
+        .unwrap();
+    manager
+        .create(
+            UserCreate::new("current@camelot.bt", "the grail!"),
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    let argon2 = Argon2Hasher::new(2048, 3, 4)
+        .unwrap()
+        .hash("adopted pw")
+        .unwrap();
+    f.db.create(NewUser::new("argon@camelot.bt", argon2))
+        .await
+        .unwrap();
+    let bcrypt = bcrypt::hash("adopted pw", 4).unwrap();
+    f.db.create(NewUser::new("bcrypt@camelot.bt", bcrypt))
+        .await
+        .unwrap();
+
+    let mut work = Vec::new();
+    for (email, password) in [
+        ("nobody@camelot.bt", "whatever!"),
+        ("current@camelot.bt", "wrong one"),
+        ("argon@camelot.bt", "wrong one"),
+        ("bcrypt@camelot.bt", "wrong one"),
+        ("current@camelot.bt", "the grail!"),
+    ] {
+        // Warm the dummies, then count one login.
+        manager
+            .authenticate("warm@camelot.bt", "x", None)
+            .await
+            .unwrap();
+        f.hasher.classes.lock().unwrap().clear();
+        manager.authenticate(email, password, None).await.unwrap();
+        let mut classes = f.hasher.classes.lock().unwrap().clone();
+        classes.sort();
+        work.push((email, classes));
+    }
+    let expected = {
+        let mut all = vec![
+            "$argon2id$v=19$m=1024,t=1,p=1".to_owned(),
+            "$argon2id$v=19$m=2048,t=3,p=4".to_owned(),
+            "$2$04".to_owned(),
+        ];
+        all.sort();
+        all
+    };
+    for (email, classes) in &work {
+        assert_eq!(classes, &expected, "{email}");
+    }
+    // A correct adopted password still logs in (and is upgraded).
+    let upgraded = manager
+        .authenticate("bcrypt@camelot.bt", "adopted pw", None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        upgraded
+            .hashed_password
+            .starts_with("$argon2id$v=19$m=1024")
+    );
+}
+
+/// Without declared legacy classes a login is one verification, as before.
+#[tokio::test]
+async fn without_legacy_classes_a_login_is_one_verification() {
+    let f = fixture();
+    f.db.create(NewUser::new(
+        "bcrypt@camelot.bt",
+        bcrypt::hash("pw", 4).unwrap(),
+    ))
+    .await
+    .unwrap();
+    let before = f.hasher.verifies();
+    f.manager
+        .authenticate("bcrypt@camelot.bt", "no", None)
+        .await
+        .unwrap();
+    assert_eq!(f.hasher.verifies(), before + 1);
+}

@@ -197,6 +197,20 @@ async fn forged_tampered_and_foreign_tokens_are_refused() {
             ),
         ),
         (
+            "null nbf",
+            sign(
+                &json!({"sub": user.id.to_string(), "email": user.email, "aud": "fastapi-users:verify", "exp": exp, "nbf": null}),
+                SECRET,
+            ),
+        ),
+        (
+            "null iat",
+            sign(
+                &json!({"sub": user.id.to_string(), "email": user.email, "aud": "fastapi-users:verify", "exp": exp, "iat": null}),
+                SECRET,
+            ),
+        ),
+        (
             "no email",
             sign(
                 &json!({"sub": user.id.to_string(), "aud": "fastapi-users:verify", "exp": exp}),

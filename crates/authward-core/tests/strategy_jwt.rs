@@ -615,6 +615,15 @@ async fn future_nbf_and_iat_are_refused() {
             .await
             .is_none()
     );
+    // Present but null is not absent: the token is invalid.
+    for claim in ["nbf", "iat", "jti", "iss"] {
+        assert!(
+            read(&jwt, &token(format!(r#","{claim}":null"#)), &users)
+                .await
+                .is_none(),
+            "{claim}: null"
+        );
+    }
     // Once the clock reaches nbf the token works.
     let later = token(format!(r#","nbf":{}"#, now + 30));
     clock.advance(Duration::seconds(30));

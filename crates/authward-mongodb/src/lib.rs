@@ -22,10 +22,11 @@
 //!
 //! ```text
 //! User          {_id, email, hashed_password, is_active, is_superuser, is_verified,
-//!                ...custom fields,
+//!                ...custom fields, email_key [authward],
 //!                oauth_accounts: [{id: ObjectId, oauth_name, access_token, account_id,
 //!                                  account_email, expires_at: int32 | null,
 //!                                  refresh_token: string | null}]}   (absent without accounts)
+//!   email_key_unique              {email_key: 1} unique, partial (with the field)   [authward]
 //!   case_insensitive_email_index  {email: 1} unique, collation {locale: "en", strength: 2}
 //!   oauth_account_unique          {oauth_accounts.oauth_name: 1, oauth_accounts.account_id: 1}
 //!                                 unique, partial (users with accounts)          [authward]
@@ -59,12 +60,16 @@
 //!
 //! ## Emails
 //!
-//! Uniqueness is the unique index with collation `{locale: "en", strength: 2}`, and every
-//! lookup is an equality with the same collation (never `$regex`, so `.*`, `[a-z]` and `%` are
-//! literal characters). Strength 2 ignores case as ICU defines it, which is close to but not
-//! the same as [`email_key`](authward_core::user::email_key)'s full Unicode lower-casing: ICU
-//! also equates `ß` and `ss`, full-width and ASCII letters, and ignores completely ignorable
-//! code points (such as U+00AD soft hyphen). `docs/adapters/mongodb.md` has the details.
+//! Uniqueness and every lookup use the field `email_key`, authward's key of the email
+//! ([`email_key`](authward_core::email_key): NFKC, Unicode case folding, the IDNA form of the
+//! domain), with a unique index, and lookups are equalities on it (never `$regex`, so `.*`,
+//! `[a-z]` and `%` are literal characters). Beanie's collation index (`{locale: "en",
+//! strength: 2}`) cannot express IDNA or NFKC, so `user@bücher.de` and
+//! `user@xn--bcher-kva.de` would be two accounts under it alone; it is kept as well, so a
+//! Beanie application still writing to the same database cannot add a case-variant duplicate.
+//! `bootstrap()` gives existing users their key (a Beanie database has none), reporting users
+//! whose emails collide under the rule before it changes anything. `docs/adapters/mongodb.md`
+//! has the details.
 //!
 //! ## Safety of queries
 //!
@@ -92,10 +97,10 @@ pub use error::{CorruptDocument, is_duplicate_key, is_unavailable, map_error};
 pub use id::MongoId;
 pub use names::{
     CREATED_AT_INDEX, DEFAULT_TOKEN_COLLECTION, DEFAULT_USER_COLLECTION, EMAIL_INDEX,
-    OAUTH_ACCOUNT_INDEX, TOKEN_INDEX, USER_TOKENS_INDEX,
+    EMAIL_KEY_FIELD, EMAIL_KEY_INDEX, OAUTH_ACCOUNT_INDEX, TOKEN_INDEX, USER_TOKENS_INDEX,
 };
 pub use tokens::{InvalidLifetime, MongoAccessTokenDatabase};
-pub use users::{InvalidUserType, MongoUserDatabase, email_collation};
+pub use users::{EmailKeyCollisions, InvalidUserType, MongoUserDatabase, email_collation};
 
 /// The driver this adapter is built on, for making clients of a matching version.
 pub use mongodb;

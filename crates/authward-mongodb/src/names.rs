@@ -7,6 +7,12 @@ pub const DEFAULT_USER_COLLECTION: &str = "User";
 pub const DEFAULT_TOKEN_COLLECTION: &str = "AccessToken";
 /// Beanie's unique, case-insensitive email index on the user collection.
 pub const EMAIL_INDEX: &str = "case_insensitive_email_index";
+/// The unique index on the `email_key` field authward adds: the key of
+/// [`email_key`](authward_core::email_key) (NFKC, Unicode case folding, IDNA domain), which
+/// Beanie's collation cannot express.
+pub const EMAIL_KEY_INDEX: &str = "email_key_unique";
+/// The field holding each user's email key.
+pub const EMAIL_KEY_FIELD: &str = "email_key";
 /// The unique index on `(oauth_accounts.oauth_name, oauth_accounts.account_id)` that authward
 /// adds: one user per provider account.
 pub const OAUTH_ACCOUNT_INDEX: &str = "oauth_account_unique";

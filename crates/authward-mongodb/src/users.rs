@@ -12,7 +12,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{corrupt, duplicate_key_fields, is_duplicate_key, map_error};
 use crate::id::MongoId;
-use crate::names::{DEFAULT_USER_COLLECTION, EMAIL_INDEX, OAUTH_ACCOUNT_INDEX};
+use crate::names::{
+    DEFAULT_USER_COLLECTION, EMAIL_INDEX, EMAIL_KEY_FIELD, EMAIL_KEY_INDEX, OAUTH_ACCOUNT_INDEX,
+};
 
 /// The collation of the email index and of every email lookup, as Beanie declares it:
 /// locale `en`, strength 2 (secondary: case is ignored, accents are not).
@@ -72,6 +74,33 @@ impl<U> std::fmt::Debug for MongoUserDatabase<U> {
 
 /// Keys of a user document the store manages itself, beside the document type's fields.
 const ID_KEYS: [&str; 2] = ["_id", "id"];
+
+/// Two or more users whose emails are one account under the current email-key rule: found by
+/// [`MongoUserDatabase::bootstrap`] before it changed anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailKeyCollisions {
+    /// Each colliding key with the `_id`s (as text) and emails of its users.
+    pub groups: Vec<(String, Vec<(String, String)>)>,
+}
+
+impl std::fmt::Display for EmailKeyCollisions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "users whose emails are one account:")?;
+        for (key, users) in &self.groups {
+            write!(f, " {key}: ")?;
+            for (i, (id, email)) in users.iter().enumerate() {
+                if i > 0 {
+                    write!(f, ", ")?;
+                }
+                write!(f, "{email} ({id})")?;
+            }
+            write!(f, ";")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for EmailKeyCollisions {}
 pub(crate) const OAUTH_ACCOUNTS: &str = "oauth_accounts";
 
 impl<U> MongoUserDatabase<U> {
@@ -95,8 +124,15 @@ impl<U> MongoUserDatabase<U> {
 
     /// Creates every index the store relies on; safe to run at every start.
     ///
+    /// - `email_key_unique`: `{email_key: 1}`, unique (partial: documents with the field). The
+    ///   key is [`email_key`](authward_core::email_key); every lookup is an equality on it.
+    ///   Users without a key, or with one made by an earlier rule (a Beanie database, an older
+    ///   authward), get theirs first — after checking that no two users collide under the rule,
+    ///   and otherwise changing nothing and answering [`DbError::AlreadyExists`] whose source is
+    ///   an [`EmailKeyCollisions`] naming them;
     /// - `case_insensitive_email_index`: `{email: 1}`, unique, collation
-    ///   `{locale: "en", strength: 2}` — Beanie's own, so a Beanie database already has it;
+    ///   `{locale: "en", strength: 2}` — Beanie's own, kept so that a Beanie application still
+    ///   writing to the same database cannot create a case-variant duplicate;
     /// - `oauth_account_unique`: `{oauth_accounts.oauth_name: 1, oauth_accounts.account_id: 1}`,
     ///   unique, partial on users that have at least one account: one user per provider
     ///   account (Beanie has no such index).
@@ -107,6 +143,17 @@ impl<U> MongoUserDatabase<U> {
     /// (for instance the non-unique `case_insensitive_email_index` of the old
     /// `fastapi-users-db-mongodb`: drop it first).
     pub async fn bootstrap(&self) -> Result<(), DbError> {
+        self.recompute_email_keys().await?;
+        let email_key = IndexModel::builder()
+            .keys(doc! { EMAIL_KEY_FIELD: 1 })
+            .options(
+                IndexOptions::builder()
+                    .name(EMAIL_KEY_INDEX.to_owned())
+                    .unique(true)
+                    .partial_filter_expression(doc! { EMAIL_KEY_FIELD: { "$exists": true } })
+                    .build(),
+            )
+            .build();
         let email = IndexModel::builder()
             .keys(doc! { "email": 1 })
             .options(
@@ -130,6 +177,7 @@ impl<U> MongoUserDatabase<U> {
             )
             .build();
         for (model, what, name) in [
+            (email_key, UniqueKey::Email, EMAIL_KEY_INDEX),
             (email, UniqueKey::Email, EMAIL_INDEX),
             (oauth, UniqueKey::OAuthAccount, OAUTH_ACCOUNT_INDEX),
         ] {
@@ -145,9 +193,68 @@ impl<U> MongoUserDatabase<U> {
     }
 }
 
-/// The projection of every user read: the embedded OAuth accounts stay on the server.
+impl<U> MongoUserDatabase<U> {
+    /// Gives every user the email key of the current rule, after checking that no two users
+    /// share one; writes nothing when they do.
+    async fn recompute_email_keys(&self) -> Result<(), DbError> {
+        use futures::TryStreamExt as _;
+        use std::collections::BTreeMap;
+        let mut cursor = self
+            .users
+            .find(doc! {})
+            .projection(doc! { "_id": 1, "email": 1, EMAIL_KEY_FIELD: 1 })
+            .await
+            .map_err(map_error)?;
+        let mut by_key: BTreeMap<String, Vec<(Bson, String)>> = BTreeMap::new();
+        let mut stale = Vec::new();
+        while let Some(user) = cursor.try_next().await.map_err(map_error)? {
+            let (Some(id), Ok(email)) = (user.get("_id"), user.get_str("email")) else {
+                continue;
+            };
+            let key = authward_core::email_key(email);
+            if user.get_str(EMAIL_KEY_FIELD).ok() != Some(key.as_str()) {
+                stale.push((id.clone(), key.clone()));
+            }
+            by_key
+                .entry(key)
+                .or_default()
+                .push((id.clone(), email.to_owned()));
+        }
+        let groups: Vec<_> = by_key
+            .into_iter()
+            .filter(|(_, users)| users.len() > 1)
+            .map(|(key, users)| {
+                let users = users
+                    .into_iter()
+                    .map(|(id, email)| (id.to_string(), email))
+                    .collect();
+                (key, users)
+            })
+            .collect();
+        if !groups.is_empty() {
+            return Err(DbError::duplicate(
+                UniqueKey::Email,
+                Some(EMAIL_KEY_INDEX.to_owned()),
+                EmailKeyCollisions { groups },
+            ));
+        }
+        for (id, key) in stale {
+            self.users
+                .update_one(
+                    doc! { "_id": id },
+                    doc! { "$set": { EMAIL_KEY_FIELD: key } },
+                )
+                .await
+                .map_err(map_error)?;
+        }
+        Ok(())
+    }
+}
+
+/// The projection of every user read: the embedded OAuth accounts and the email key stay on
+/// the server.
 pub(crate) fn without_accounts() -> Document {
-    doc! { OAUTH_ACCOUNTS: 0 }
+    doc! { OAUTH_ACCOUNTS: 0, EMAIL_KEY_FIELD: 0 }
 }
 
 impl<U> MongoUserDatabase<U>
@@ -174,6 +281,7 @@ where
         })?;
         let id = bson::serialize_to_bson(&id).map_err(DbError::backend)?;
         doc.remove(OAUTH_ACCOUNTS);
+        doc.remove(EMAIL_KEY_FIELD);
         doc.insert("_id", id.clone());
         doc.insert("id", id);
         bson::deserialize_from_document(doc).map_err(|err| {
@@ -195,13 +303,16 @@ where
                 "the user type must serialize its email as the string field `email`",
             )));
         }
-        if let Some(key) = doc
-            .keys()
-            .find(|k| k.starts_with('$') || k.contains('.') || k.is_empty() || *k == OAUTH_ACCOUNTS)
-        {
+        if let Some(key) = doc.keys().find(|k| {
+            k.starts_with('$')
+                || k.contains('.')
+                || k.is_empty()
+                || *k == OAUTH_ACCOUNTS
+                || *k == EMAIL_KEY_FIELD
+        }) {
             return Err(DbError::backend(InvalidUserType(
-                if key == OAUTH_ACCOUNTS {
-                    "the user type must not serialize a field `oauth_accounts` (the store manages it)"
+                if key == OAUTH_ACCOUNTS || key == EMAIL_KEY_FIELD {
+                    "the user type must not serialize a field `oauth_accounts` or `email_key` (the store manages them)"
                 } else {
                     "a user field name is empty, starts with `$` or contains `.`"
                 },
@@ -210,12 +321,11 @@ where
         Ok(doc)
     }
 
-    async fn find_one(&self, filter: Document, by_email: bool) -> Result<Option<U>, DbError> {
-        let mut find = self.users.find_one(filter).projection(without_accounts());
-        if by_email {
-            find = find.collation(email_collation());
-        }
-        find.await
+    async fn find_one(&self, filter: Document) -> Result<Option<U>, DbError> {
+        self.users
+            .find_one(filter)
+            .projection(without_accounts())
+            .await
             .map_err(map_error)?
             .map(|doc| self.decode(doc))
             .transpose()
@@ -234,7 +344,7 @@ where
             return map_error(err);
         }
         let what = match duplicate_key_fields(&err).as_deref() {
-            Some([field]) if field == "email" => UniqueKey::Email,
+            Some([field]) if field == "email" || field == EMAIL_KEY_FIELD => UniqueKey::Email,
             Some([field]) if field == "_id" => UniqueKey::UserId,
             Some(fields) if fields.iter().any(|f| f.starts_with("oauth_accounts.")) => {
                 UniqueKey::OAuthAccount
@@ -243,7 +353,7 @@ where
             None => self.look_for_conflict(email, own_id, inserting).await,
         };
         let constraint = match what {
-            UniqueKey::Email => Some(EMAIL_INDEX.to_owned()),
+            UniqueKey::Email => Some(EMAIL_KEY_INDEX.to_owned()),
             UniqueKey::UserId => Some("_id_".to_owned()),
             UniqueKey::OAuthAccount => Some(OAUTH_ACCOUNT_INDEX.to_owned()),
             _ => None,
@@ -258,16 +368,15 @@ where
         inserting: bool,
     ) -> UniqueKey {
         if let Some(email) = email {
-            match self.find_one(doc! { "email": email }, true).await {
+            let key = authward_core::email_key(email);
+            match self.find_one(doc! { EMAIL_KEY_FIELD: key }).await {
                 Ok(Some(owner)) if owner.id() != own_id => return UniqueKey::Email,
                 Ok(_) => {}
                 // Cannot tell: the email is the only unique rule of the store's users.
                 Err(_) => return UniqueKey::Email,
             }
         }
-        if inserting
-            && let Ok(Some(_)) = self.find_one(doc! { "_id": own_id.to_bson() }, false).await
-        {
+        if inserting && let Ok(Some(_)) = self.find_one(doc! { "_id": own_id.to_bson() }).await {
             return UniqueKey::UserId;
         }
         UniqueKey::Other
@@ -296,11 +405,12 @@ where
     type Extra = U::Extra;
 
     async fn get(&self, id: &U::Id) -> Result<Option<U>, DbError> {
-        self.find_one(doc! { "_id": id.to_bson() }, false).await
+        self.find_one(doc! { "_id": id.to_bson() }).await
     }
 
     async fn get_by_email(&self, email: &str) -> Result<Option<U>, DbError> {
-        self.find_one(doc! { "email": email }, true).await
+        self.find_one(doc! { EMAIL_KEY_FIELD: authward_core::email_key(email) })
+            .await
     }
 
     async fn create(&self, user: NewUser<U::Extra>) -> Result<U, DbError> {
@@ -309,6 +419,7 @@ where
         let user = U::from_new(id, user);
         let mut doc = doc! { "_id": user.id().to_bson() };
         doc.extend(self.fields(&user)?);
+        doc.insert(EMAIL_KEY_FIELD, authward_core::email_key(user.email()));
         match self.users.insert_one(doc).await {
             Ok(_) => Ok(user),
             Err(err) => Err(self
@@ -342,6 +453,9 @@ where
         }
         if set.is_empty() && unset.is_empty() {
             return Ok(current);
+        }
+        if set.contains_key("email") {
+            set.insert(EMAIL_KEY_FIELD, authward_core::email_key(updated.email()));
         }
         let mut update = Document::new();
         if !set.is_empty() {

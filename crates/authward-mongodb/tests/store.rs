@@ -14,7 +14,7 @@ use authward_mongodb::bson::oid::ObjectId;
 use authward_mongodb::bson::spec::BinarySubtype;
 use authward_mongodb::bson::{Bson, Document, doc};
 use authward_mongodb::{
-    CREATED_AT_INDEX, EMAIL_INDEX, MongoAccessTokenDatabase, MongoUserDatabase,
+    CREATED_AT_INDEX, EMAIL_INDEX, EMAIL_KEY_INDEX, MongoAccessTokenDatabase, MongoUserDatabase,
     OAUTH_ACCOUNT_INDEX, TOKEN_INDEX, USER_TOKENS_INDEX, email_collation,
 };
 use authward_testkit::{Profile, unique_email};
@@ -112,12 +112,18 @@ fn documents_are_laid_out_as_beanie_writes_them() {
                 "is_verified",
                 "nickname",
                 "bio",
-                "age"
+                "age",
+                "email_key"
             ],
-            "Beanie's fields, `_id` and no `id`, custom fields at the top level"
+            "Beanie's fields, `_id` and no `id`, custom fields at the top level, and the \
+             email key authward adds"
         );
         assert_eq!(stored.get_object_id("_id").ok(), Some(user.id));
         assert_eq!(stored.get_str("email").ok(), Some("Lancelot@camelot.bt"));
+        assert_eq!(
+            stored.get_str("email_key").ok(),
+            Some("lancelot@camelot.bt")
+        );
 
         users
             .add_oauth_account(&user.id, account("google", "g-1", Some(1_700_000_000)))
@@ -190,6 +196,9 @@ fn bootstrap_is_idempotent_and_creates_every_index() {
             tokens.bootstrap().await.expect("bootstrap tokens");
         }
         let specs = indexes(&scratch, "User").await;
+        let key = index(&specs, EMAIL_KEY_INDEX);
+        assert_eq!(key.get_document("key").ok(), Some(&doc! { "email_key": 1 }));
+        assert_eq!(key.get_bool("unique").ok(), Some(true));
         let email = index(&specs, EMAIL_INDEX);
         assert_eq!(email.get_document("key").ok(), Some(&doc! { "email": 1 }));
         assert_eq!(email.get_bool("unique").ok(), Some(true));
@@ -519,7 +528,7 @@ fn errors_name_the_broken_rule() {
                 what, constraint, ..
             }) => {
                 assert_eq!(what, UniqueKey::Email);
-                assert_eq!(constraint.as_deref(), Some(EMAIL_INDEX));
+                assert_eq!(constraint.as_deref(), Some(EMAIL_KEY_INDEX));
             }
             other => panic!("expected AlreadyExists(Email), got {other:?}"),
         }
@@ -553,7 +562,9 @@ fn errors_name_the_broken_rule() {
         scratch
             .db
             .collection::<Document>("User")
-            .insert_one(doc! { "_id": "not-an-object-id", "email": "odd@x.io" })
+            .insert_one(
+                doc! { "_id": "not-an-object-id", "email": "odd@x.io", "email_key": "odd@x.io" },
+            )
             .await
             .expect("insert");
         assert!(matches!(
@@ -596,5 +607,63 @@ fn token_documents_hold_digests() {
             matches!(stored.get("family"), Some(Bson::Binary(b)) if b.subtype == BinarySubtype::Uuid)
         );
         assert!(stored.get_datetime("created_at").is_ok());
+    });
+}
+
+#[test]
+fn bootstrap_gives_users_their_email_key_and_reports_collisions_first() {
+    block_on(async {
+        let scratch = scratch!();
+        let users = MongoUserDatabase::<User<ObjectId>>::new(&scratch.db);
+        let collection = scratch.db.collection::<Document>("User");
+        // Users written by Beanie: no email key. Two of them are one mailbox under the rule
+        // (an IDNA domain and its ASCII form), which Beanie's collation does not see.
+        let lone = ObjectId::new();
+        let (unicode, ascii) = (ObjectId::new(), ObjectId::new());
+        for (id, email) in [
+            (lone, "Percival@camelot.bt"),
+            (unicode, "user@bücher.de"),
+            (ascii, "user@xn--bcher-kva.de"),
+        ] {
+            collection
+                .insert_one(doc! { "_id": id, "email": email, "hashed_password": "h",
+                "is_active": true, "is_superuser": false, "is_verified": false })
+                .await
+                .expect("insert as Beanie does");
+        }
+        match users.bootstrap().await {
+            Err(err @ DbError::AlreadyExists { .. }) => {
+                let source = std::error::Error::source(&err).expect("a source");
+                let collisions = source
+                    .downcast_ref::<authward_mongodb::EmailKeyCollisions>()
+                    .expect("the colliding users are named");
+                assert_eq!(collisions.groups.len(), 1);
+                assert_eq!(collisions.groups[0].0, "user@xn--bcher-kva.de");
+                assert_eq!(collisions.groups[0].1.len(), 2);
+            }
+            other => panic!("expected the collision to be reported, got {other:?}"),
+        }
+        // Nothing was changed: no user has a key yet.
+        let keyed = collection
+            .count_documents(doc! { "email_key": { "$exists": true } })
+            .await
+            .expect("count");
+        assert_eq!(keyed, 0);
+        // Resolved by hand, bootstrap finishes and every user has its key.
+        collection
+            .delete_one(doc! { "_id": ascii })
+            .await
+            .expect("delete");
+        users.bootstrap().await.expect("bootstrap");
+        let stored = raw(&scratch, "User", doc! { "_id": lone }).await;
+        assert_eq!(
+            stored.get_str("email_key").ok(),
+            Some("percival@camelot.bt")
+        );
+        let found = users
+            .get_by_email("USER@xn--bcher-kva.de")
+            .await
+            .expect("get");
+        assert_eq!(found.map(|u| u.id), Some(unicode));
     });
 }

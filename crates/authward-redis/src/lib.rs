@@ -37,6 +37,12 @@
 //! `delete_expired`). Each index key carries the TTL of its longest-lived token, so with a
 //! lifetime set nothing outlives the tokens, even if `delete_expired` never runs.
 //!
+//! ## Throttling
+//!
+//! [`RedisThrottle`] keeps the rate limits and failed-login delays of the axum routers
+//! (`authward_axum::ThrottleConfig`) in Redis, so several servers share one budget: one Lua
+//! script and one key per call (atomic, one round trip, cluster-safe).
+//!
 //! ## Errors
 //!
 //! A refused, dropped or timed-out connection, or a cluster that is down, is
@@ -70,12 +76,14 @@ mod record;
 mod scripts;
 mod store;
 mod strategy;
+mod throttle;
 
 pub use connect::manager_config;
 pub use error::{CorruptRecord, is_unavailable, map_redis_error};
 pub use options::{DEFAULT_KEY_PREFIX, InvalidOptions, MAX_BUCKETS, RedisTokenOptions};
 pub use store::RedisAccessTokenDatabase;
 pub use strategy::RedisStrategy;
+pub use throttle::{DEFAULT_THROTTLE_PREFIX, RedisThrottle};
 
 /// The redis crate this adapter is built on, for making connections of a matching version.
 pub use redis;

@@ -53,6 +53,6 @@ pub use config::{Ident, InvalidIdent, MAX_IDENT_LEN, TableNames};
 pub use extra::{ExtraColumn, ExtraColumns, JSON_EXTRA_COLUMN, JsonExtra};
 pub use health::{DEFAULT_ACQUIRE_TIMEOUT, fail_fast_pool_options};
 pub use id::{InvalidStoredId, SqlId};
-pub use migrate::MigrateError;
+pub use migrate::{EmailKeyCollision, MigrateError};
 pub use tokens::{InvalidStoredDigest, SqlxAccessTokenDatabase};
 pub use users::SqlxUserDatabase;

@@ -56,6 +56,92 @@ mod migrations {
     use authward_sqlx::{MigrateError, SqlxUserDatabase};
     use common::adoption;
 
+    const Q: &str = "`";
+    const DROP_NEW_INDEX: &str = "DROP INDEX `user_email_key2_idx`";
+    const CREATE_OLD_INDEX: &str =
+        "CREATE UNIQUE INDEX `user_email_key_idx` ON `user` (`email_key`)";
+    const CREATE_OLD_INDEX_PROBE: &str =
+        "CREATE UNIQUE INDEX `user_email_key_idx` ON `user` (`email`)";
+
+    /// Keys of the earlier rule (Unicode lower-casing, index `user_email_key_idx`) are
+    /// recomputed under the current one (NFKC, case folding, IDNA).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn earlier_key_rule_is_recomputed() {
+        let Some(pool) = file_pool().await else {
+            return;
+        };
+        let ids = adoption::seed_earlier_rule(pool.clone()).await;
+        for sql in [
+            DROP_NEW_INDEX.to_owned(),
+            format!(
+                "UPDATE {Q}user{Q} SET {Q}email_key{Q} = 'user@bücher.de' WHERE {Q}id{Q} = {}",
+                ids[0]
+            ),
+            format!(
+                "UPDATE {Q}user{Q} SET {Q}email_key{Q} = '\u{FF41}\u{FF42}@x.io' WHERE {Q}id{Q} = {}",
+                ids[1]
+            ),
+            CREATE_OLD_INDEX.to_owned(),
+        ] {
+            sqlx::query(&sql).execute(&pool).await.expect("downgrade");
+        }
+        adoption::earlier_rule_keys_are_recomputed(pool, ids).await;
+    }
+
+    /// Keys that collide under the current rule stop the migration, which names the rows and
+    /// changes nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn key_collisions_stop_the_migration_and_change_nothing() {
+        let Some(pool) = file_pool().await else {
+            return;
+        };
+        let [first, ..] = adoption::seed_earlier_rule(pool.clone()).await;
+        for sql in [
+            DROP_NEW_INDEX.to_owned(),
+            format!(
+                "UPDATE {Q}user{Q} SET {Q}email_key{Q} = 'user@bücher.de' WHERE {Q}id{Q} = {first}"
+            ),
+            CREATE_OLD_INDEX.to_owned(),
+            format!(
+                "INSERT INTO {Q}user{Q} ({Q}email{Q}, {Q}email_key{Q}, {Q}hashed_password{Q}) \
+                     VALUES ('user@xn--bcher-kva.de', 'user@xn--bcher-kva.de', 'h')"
+            ),
+        ] {
+            sqlx::query(&sql).execute(&pool).await.expect("downgrade");
+        }
+        let second: i64 = sqlx::query_scalar(&format!(
+            "SELECT {Q}id{Q} FROM {Q}user{Q} WHERE {Q}email{Q} = 'user@xn--bcher-kva.de'"
+        ))
+        .fetch_one(&pool)
+        .await
+        .expect("second id");
+        adoption::collisions_are_reported(pool.clone(), [first, second]).await;
+        let keys: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT {Q}email_key{Q} FROM {Q}user{Q} ORDER BY {Q}id{Q}"
+        ))
+        .fetch_all(&pool)
+        .await
+        .expect("keys");
+        assert_eq!(
+            keys,
+            [
+                "user@bücher.de",
+                "ab@x.io",
+                "plain@x.io",
+                "user@xn--bcher-kva.de"
+            ]
+            .map(String::from),
+            "nothing changed"
+        );
+        assert!(
+            sqlx::query(CREATE_OLD_INDEX_PROBE)
+                .execute(&pool)
+                .await
+                .is_err(),
+            "the old index is still there"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_unique_app_column_is_not_the_email() {
         adoption::unique_app_column_is_not_the_email(file_pool().await.expect("pool")).await;
@@ -103,10 +189,12 @@ mod migrations {
         .expect("insert a case duplicate, as FastAPI Users allowed");
         let users = SqlxUserDatabase::<sqlx::Sqlite, uuid::Uuid>::new(pool.clone()).expect("store");
         match users.migrate().await {
-            Err(MigrateError::DuplicateEmails { emails }) => {
-                assert_eq!(emails, ["king.arthur@camelot.bt"]);
+            Err(MigrateError::EmailKeyCollisions { collisions }) => {
+                assert_eq!(collisions.len(), 1);
+                assert_eq!(collisions[0].key, "king.arthur@camelot.bt");
+                assert_eq!(collisions[0].users.len(), 2, "{collisions:?}");
             }
-            other => panic!("expected DuplicateEmails, got {other:?}"),
+            other => panic!("expected EmailKeyCollisions, got {other:?}"),
         }
         let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info('user')")
             .fetch_all(&pool)

@@ -30,6 +30,7 @@ macro_rules! __user_tests {
             get_unknown_is_none,
             get_by_email_ignores_ascii_case,
             get_by_email_ignores_unicode_case,
+            email_equivalences_are_one_account,
             get_by_email_matches_metacharacters_literally,
             duplicate_email_differing_in_case_is_rejected,
             concurrent_creates_of_one_email_yield_one_user,

@@ -114,6 +114,63 @@ pub async fn get_by_email_ignores_unicode_case<F: UserFixture, DB: SuiteUserDb<F
     }
 }
 
+/// One mailbox is one account whatever form its address is typed in
+/// ([`email_key`](authward_core::user::email_key)): an IDNA domain in Unicode or ASCII
+/// (`bücher.de` / `xn--bcher-kva.de`), compatibility forms (the Kelvin sign `K`, fullwidth
+/// letters) and letters composed or decomposed. Each form finds the user, creating another
+/// form is `AlreadyExists`, and the email stays stored as typed.
+pub async fn email_equivalences_are_one_account<F: UserFixture, DB: SuiteUserDb<F>>(db: DB) {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let cases = [
+        (
+            format!("user{tag}@bücher.de"),
+            vec![
+                format!("user{tag}@xn--bcher-kva.de"),
+                format!("USER{tag}@BÜCHER.DE"),
+                format!("user{tag}@XN--BCHER-KVA.DE"),
+            ],
+        ),
+        (
+            format!("\u{212A}elvin{tag}@example.com"),
+            vec![
+                format!("kelvin{tag}@example.com"),
+                format!("Kelvin{tag}@Example.com"),
+                format!("\u{FF4B}elvin{tag}@example.com"),
+            ],
+        ),
+        (
+            format!("e\u{301}lodie{tag}@exemple.fr"),
+            vec![
+                format!("\u{E9}lodie{tag}@exemple.fr"),
+                format!("\u{C9}LODIE{tag}@EXEMPLE.FR"),
+            ],
+        ),
+        (
+            format!("Stra\u{DF}e{tag}@example.de"),
+            vec![
+                format!("strasse{tag}@example.de"),
+                format!("STRASSE{tag}@example.de"),
+            ],
+        ),
+    ];
+    for (stored, variants) in cases {
+        let user = must_create::<F, _>(&db, &stored).await;
+        assert_eq!(user.email(), stored, "the email must be stored as typed");
+        for variant in &variants {
+            let found = db.get_by_email(variant).await.expect("get_by_email");
+            assert_eq!(
+                found.as_ref(),
+                Some(&user),
+                "lookup by {variant:?} for {stored:?}"
+            );
+            assert_already_exists(
+                db.create(new_user::<F>(variant, 2)).await,
+                &format!("creating {variant:?} next to {stored:?}"),
+            );
+        }
+    }
+}
+
 /// `%`, `_`, `.*` and `[a-z]` in an address are literal characters, never patterns.
 pub async fn get_by_email_matches_metacharacters_literally<F: UserFixture, DB: SuiteUserDb<F>>(
     db: DB,

@@ -61,6 +61,49 @@ pub struct Config {
     /// `AUTHWARD_HASH_NICE`: how much lower the password-hashing threads' CPU priority is
     /// (0–19, default 10; 0 keeps hashing on tokio's blocking pool at normal priority).
     pub hash_niceness: i32,
+    /// `AUTHWARD_THROTTLE`: `memory` (default; one server), `redis` (`AUTHWARD_REDIS_URL`,
+    /// shared by several servers) or `off`.
+    pub throttle: ThrottleKind,
+    /// `AUTHWARD_TRUSTED_PROXIES`: comma-separated networks (`10.0.0.0/8,::1/128`) whose
+    /// `X-Forwarded-For` / `Forwarded` name the client; default none.
+    pub trusted_proxies: Vec<(std::net::IpAddr, u8)>,
+    /// `AUTHWARD_LEGACY_HASHES`: `none` (default), `fastapi-users` (pwdlib argon2 and bcrypt
+    /// 12), `pwdlib-argon2` or `bcrypt12`: adopted hash classes the database may still hold,
+    /// so that logins of every class cost the same.
+    pub legacy_hashes: Vec<authward_core::HashClass>,
+}
+
+/// Where the throttling budgets live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThrottleKind {
+    /// In the process.
+    Memory,
+    /// In Redis.
+    Redis,
+    /// No throttling.
+    Off,
+}
+
+fn parse_network(text: &str) -> Result<(std::net::IpAddr, u8), String> {
+    let (ip, prefix) = match text.split_once('/') {
+        Some((ip, prefix)) => (ip, Some(prefix)),
+        None => (text, None),
+    };
+    let ip: std::net::IpAddr = ip
+        .trim()
+        .parse()
+        .map_err(|e| format!("AUTHWARD_TRUSTED_PROXIES: {text}: {e}"))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix {
+        Some(p) => p
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|p| *p <= max)
+            .ok_or_else(|| format!("AUTHWARD_TRUSTED_PROXIES: {text}: bad prefix"))?,
+        None => max,
+    };
+    Ok((ip, prefix))
 }
 
 fn var(name: &str) -> Option<String> {
@@ -156,6 +199,36 @@ impl Config {
                 })
                 .transpose()?
                 .unwrap_or(10),
+            throttle: match var("AUTHWARD_THROTTLE").as_deref().unwrap_or("memory") {
+                "memory" => ThrottleKind::Memory,
+                "redis" => ThrottleKind::Redis,
+                "off" => ThrottleKind::Off,
+                other => {
+                    return Err(format!(
+                        "AUTHWARD_THROTTLE: expected memory, redis or off, got {other:?}"
+                    ));
+                }
+            },
+            trusted_proxies: var("AUTHWARD_TRUSTED_PROXIES")
+                .map(|v| {
+                    v.split(',')
+                        .map(parse_network)
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()?
+                .unwrap_or_default(),
+            legacy_hashes: match var("AUTHWARD_LEGACY_HASHES").as_deref().unwrap_or("none") {
+                "none" => Vec::new(),
+                "fastapi-users" => authward_core::HashClass::FASTAPI_USERS.to_vec(),
+                "pwdlib-argon2" => vec![authward_core::HashClass::PWDLIB_ARGON2],
+                "bcrypt12" => vec![authward_core::HashClass::BCRYPT_12],
+                other => {
+                    return Err(format!(
+                        "AUTHWARD_LEGACY_HASHES: expected none, fastapi-users, pwdlib-argon2 or \
+                         bcrypt12, got {other:?}"
+                    ));
+                }
+            },
         })
     }
 }

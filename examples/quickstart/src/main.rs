@@ -15,7 +15,10 @@
 //! when set), `AUTHWARD_DB_MAX_CONNECTIONS`, `AUTHWARD_USER_CACHE_MS`
 //! (how long a loaded user is served from memory, default 1000, `0` = off),
 //! `AUTHWARD_HASH_CONCURRENCY` (password hashes at once; default cores − 1, at least 1),
-//! `AUTHWARD_HASH_NICE` (lower CPU priority of the hashing threads, 0–19, default 10).
+//! `AUTHWARD_HASH_NICE` (lower CPU priority of the hashing threads, 0–19, default 10),
+//! `AUTHWARD_THROTTLE` (`memory`, the default, `redis` or `off`), `AUTHWARD_TRUSTED_PROXIES`
+//! (networks whose `X-Forwarded-For` is believed), `AUTHWARD_LEGACY_HASHES` (`none`,
+//! `fastapi-users`, `pwdlib-argon2`, `bcrypt12`: adopted hash classes still in the database).
 //!
 //! `GET /ready` answers 200 when every store answers, 503 naming the one that does not.
 //! Every store call is bounded to 2 s and fails at once while its store is known to be down.
@@ -37,23 +40,26 @@ use std::sync::Arc;
 
 use authward_axum::openapi::Mounts;
 use authward_axum::readiness::Readiness;
-use authward_axum::{AuthBackend, Authward, AuthwardConfig, BearerTransport, Transport};
+use authward_axum::{
+    AuthBackend, Authward, AuthwardConfig, BearerTransport, ThrottleConfig, Transport,
+};
 use authward_core::FailFast;
 use authward_core::cache::CachedUserDatabase;
 use authward_core::strategy::{
     DatabaseStrategy, JwtKey, JwtRevocationStore, JwtStrategy, RefreshTokens, Strategy,
 };
+use authward_core::throttle::MemoryThrottle;
 use authward_core::{
     AccessTokenDatabase, BoxError, OAuthUserDatabase, PasswordHelper, Ping, User, UserDatabase,
     UserManager,
 };
-use authward_redis::{RedisAccessTokenDatabase, RedisTokenOptions};
+use authward_redis::{RedisAccessTokenDatabase, RedisThrottle, RedisTokenOptions};
 use authward_sqlx::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use authward_sqlx::sqlx::{Pool, Postgres, Sqlite};
 use authward_sqlx::{Backend, SqlxAccessTokenDatabase, SqlxUserDatabase, TableNames};
 use axum::Router;
 use axum::routing::get;
-use config::{Config, RevocationsKind, StrategyKind};
+use config::{Config, RevocationsKind, StrategyKind, ThrottleKind};
 use mailer::DevMailer;
 use time::Duration;
 use uuid::Uuid;
@@ -144,7 +150,9 @@ where
     let tokens = FailFast::new(tokens);
 
     let lifetime = Duration::seconds(config.token_lifetime);
-    let mut passwords = PasswordHelper::default().with_max_concurrency(config.hash_concurrency);
+    let mut passwords = PasswordHelper::default()
+        .with_max_concurrency(config.hash_concurrency)
+        .with_legacy_hash_classes(config.legacy_hashes.iter().copied());
     if config.hash_niceness > 0 {
         passwords = passwords.with_low_priority_threads(config.hash_niceness)?;
     }
@@ -235,7 +243,25 @@ where
         }
         None => backend,
     };
-    let aw = Authward::new(manager, vec![backend], AuthwardConfig::default())?;
+    let throttle = match config.throttle {
+        ThrottleKind::Off => None,
+        ThrottleKind::Memory => Some(ThrottleConfig::new(MemoryThrottle::new())),
+        ThrottleKind::Redis => {
+            let client = authward_redis::redis::Client::open(config.redis_url.as_str())?;
+            let conn = authward_redis::redis::aio::ConnectionManager::new_with_config(
+                client,
+                authward_redis::manager_config(),
+            )
+            .await?;
+            Some(ThrottleConfig::new(RedisThrottle::new(conn)))
+        }
+    }
+    .map(|t| t.with_trusted_proxies(config.trusted_proxies.iter().copied()));
+    let aw_config = AuthwardConfig {
+        throttle,
+        ..AuthwardConfig::default()
+    };
+    let aw = Authward::new(manager, vec![backend], aw_config)?;
     let (oauth_routes, oauth_doc) = oauth::routes(&aw, &config.secret, config.bind, "jwt")?;
     let mut doc = aw.openapi(&Mounts::fastapi_users_default(["jwt"]));
     if let Some(oauth_doc) = oauth_doc {
@@ -262,10 +288,14 @@ where
         database = %config.database_url.split('?').next().unwrap_or_default(),
         "authward quickstart listening"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // The peer address identifies clients for throttling.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

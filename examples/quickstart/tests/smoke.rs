@@ -130,7 +130,15 @@ fn quickstart_serves_the_contract_on_a_fresh_sqlite_file() {
         r#"{"email":"king.arthur@camelot.bt"}"#,
     );
     assert_eq!((status, body), (202, Value::Null));
-    let mailbox = std::fs::read_to_string(dir.join("mailbox.jsonl")).unwrap();
+    // The mail is written by a task of its own, just after the 202.
+    let mut mailbox = String::new();
+    for _ in 0..500 {
+        mailbox = std::fs::read_to_string(dir.join("mailbox.jsonl")).unwrap_or_default();
+        if mailbox.lines().any(|line| line.contains("\"reset\"")) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     let message: Value = serde_json::from_str(mailbox.lines().last().unwrap()).unwrap();
     assert_eq!(message["kind"], "reset");
     assert_eq!(message["email"], "King.Arthur@camelot.bt");
@@ -309,4 +317,40 @@ fn postgresql_is_chosen_by_environment() {
         "no SQLite file when DATABASE_URL names PostgreSQL"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Throttling is on by default (in memory): rapid failed logins end in 429 with the JSON
+/// detail; `AUTHWARD_THROTTLE=off` turns it off.
+#[test]
+fn failed_logins_are_throttled_by_default() {
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let attempts = |port: u16| -> Vec<(u16, Value)> {
+        (0..12)
+            .map(|_| {
+                http(
+                    port,
+                    "POST",
+                    "/auth/jwt/login",
+                    &[form],
+                    "username=mallory%40example.com&password=guess",
+                )
+            })
+            .collect()
+    };
+    let dir = scratch("throttle");
+    let (_server, port) = start(&dir);
+    let replies = attempts(port);
+    assert_eq!(replies[0].0, 400);
+    let refused = replies
+        .iter()
+        .find(|(status, _)| *status == 429)
+        .expect("a 429");
+    assert_eq!(
+        refused.1,
+        serde_json::json!({"detail": "Too Many Requests"})
+    );
+
+    let dir = scratch("throttle-off");
+    let (_server, port) = start_with(&dir, &[("AUTHWARD_THROTTLE", "off")]);
+    assert!(attempts(port).iter().all(|(status, _)| *status == 400));
 }

@@ -16,6 +16,7 @@ use crate::error::{ApiError, ErrorCode, ValidationIssue};
 use crate::errors_map;
 use crate::extract::{AuthResolver, Requirements};
 use crate::state::{Authward, HttpUserDb, request_info};
+use crate::throttle::RouteClass;
 use crate::transport::IssuedRefresh;
 
 #[derive(Deserialize)]
@@ -137,6 +138,13 @@ async fn login<DB: HttpUserDb>(
     parts: &Parts,
     form: LoginForm,
 ) -> Result<Response, ApiError> {
+    // A cookie login from another site would log the victim's browser into the attacker's
+    // account (login CSRF): the same origin policy as every cookie-authenticated write.
+    if aw.inner.backends[index].transport.is_cookie() {
+        aw.inner.csrf.check(parts)?;
+    }
+    aw.throttle(RouteClass::Login, parts, Some(&form.username))
+        .await?;
     let info = request_info(parts);
     let manager = &aw.inner.manager;
     let user = manager
@@ -144,8 +152,10 @@ async fn login<DB: HttpUserDb>(
         .await
         .map_err(|e| errors_map::manager(&e))?;
     let Some(user) = user.filter(|u| u.is_active()) else {
+        aw.login_outcome(&form.username, false).await;
         return Err(ApiError::BadRequest(ErrorCode::LoginBadCredentials));
     };
+    aw.login_outcome(&form.username, true).await;
     if aw.inner.requires_verification && !user.is_verified() {
         return Err(ApiError::BadRequest(ErrorCode::LoginUserNotVerified));
     }
@@ -301,17 +311,15 @@ async fn refresh<DB: HttpUserDb>(
     let Some(flow) = &backend.refresh else {
         return Err(ApiError::NotFound);
     };
+    aw.throttle(RouteClass::Refresh, parts, None).await?;
     let token = if backend.transport.is_cookie() {
-        match refresh_in_body(body)? {
+        // Whether the refresh token comes from the cookie (sent by the browser by itself) or
+        // from the body (an attacker's own token, which would set the attacker's session
+        // cookies in the victim's browser): only from the application's origin.
+        aw.inner.csrf.check(parts)?;
+        match refresh_in_body(body)?.or_else(|| backend.transport.refresh_token(parts)) {
             Some(token) => token,
-            None => {
-                let Some(token) = backend.transport.refresh_token(parts) else {
-                    return Err(ApiError::BadRequest(ErrorCode::RefreshTokenInvalid));
-                };
-                // A cookie the browser sent by itself: only from the application's origin.
-                aw.inner.csrf.check(parts)?;
-                token
-            }
+            None => return Err(ApiError::BadRequest(ErrorCode::RefreshTokenInvalid)),
         }
     } else {
         body.json::<RefreshBody>()?.refresh_token

@@ -15,6 +15,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::errors_map;
 use crate::schema::user_create;
 use crate::state::{Authward, HttpUserDb, request_info};
+use crate::throttle::RouteClass;
 
 impl<DB: HttpUserDb> Authward<DB> {
     /// `POST /register`: 201 with the new user; `is_active`, `is_superuser` and
@@ -33,6 +34,9 @@ async fn register<DB: HttpUserDb>(
     parts: Parts,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
+    let email = body.get("email").and_then(Value::as_str).map(str::to_owned);
+    aw.throttle(RouteClass::Register, &parts, email.as_deref())
+        .await?;
     let create = user_create::<DB::User>(body)?;
     let info = request_info(&parts);
     match aw.inner.manager.create(create, true, Some(&info)).await {

@@ -13,6 +13,7 @@ use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
 use crate::errors_map;
 use crate::state::{Authward, HttpUserDb, request_info};
+use crate::throttle::RouteClass;
 
 #[derive(Deserialize)]
 pub(crate) struct EmailBody {
@@ -60,21 +61,23 @@ impl<DB: HttpUserDb> Authward<DB> {
     }
 }
 
+/// 202 `null` whatever happens after the lookup (see [`super::detach_email_flow`]).
 #[tracing::instrument(level = "debug", name = "authward.forgot_password", skip_all)]
 async fn forgot_password<DB: HttpUserDb>(
     State(aw): State<Authward<DB>>,
     parts: Parts,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<Response, ApiError> {
-    let Some(user) = user_for_email_flow(&aw, &body.email).await? else {
-        return Ok(accepted_null());
-    };
-    let manager = &aw.inner.manager;
-    let info = request_info(&parts);
-    match manager.forgot_password(&user, Some(&info)).await {
-        Ok(_) | Err(ManagerError::UserInactive) => Ok(accepted_null()),
-        Err(e) => Err(errors_map::manager(&e)),
+    aw.throttle(RouteClass::ForgotPassword, &parts, Some(&body.email))
+        .await?;
+    if let Some(user) = user_for_email_flow(&aw, &body.email).await? {
+        let manager = aw.inner.manager.clone();
+        let info = request_info(&parts);
+        super::detach_email_flow("forgot_password", async move {
+            manager.forgot_password(&user, Some(&info)).await.map(drop)
+        });
     }
+    Ok(accepted_null())
 }
 
 #[tracing::instrument(level = "debug", name = "authward.reset_password", skip_all)]

@@ -15,6 +15,7 @@ use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
 use crate::errors_map;
 use crate::state::{Authward, HttpUserDb, request_info};
+use crate::throttle::RouteClass;
 
 #[derive(Deserialize)]
 struct TokenBody {
@@ -32,23 +33,23 @@ impl<DB: HttpUserDb> Authward<DB> {
     }
 }
 
+/// 202 `null` whatever happens after the lookup (see [`super::detach_email_flow`]).
 #[tracing::instrument(level = "debug", name = "authward.request_verify", skip_all)]
 async fn request_verify<DB: HttpUserDb>(
     State(aw): State<Authward<DB>>,
     parts: Parts,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<Response, ApiError> {
-    let Some(user) = user_for_email_flow(&aw, &body.email).await? else {
-        return Ok(accepted_null());
-    };
-    let manager = &aw.inner.manager;
-    let info = request_info(&parts);
-    match manager.request_verify(&user, Some(&info)).await {
-        Ok(_) | Err(ManagerError::UserInactive | ManagerError::UserAlreadyVerified) => {
-            Ok(accepted_null())
-        }
-        Err(e) => Err(errors_map::manager(&e)),
+    aw.throttle(RouteClass::RequestVerify, &parts, Some(&body.email))
+        .await?;
+    if let Some(user) = user_for_email_flow(&aw, &body.email).await? {
+        let manager = aw.inner.manager.clone();
+        let info = request_info(&parts);
+        super::detach_email_flow("request_verify", async move {
+            manager.request_verify(&user, Some(&info)).await.map(drop)
+        });
     }
+    Ok(accepted_null())
 }
 
 #[tracing::instrument(level = "debug", name = "authward.verify", skip_all)]

@@ -328,3 +328,15 @@ pub fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// The next token in a mailbox: forgot-password and request-verify-token hand the mail to a
+/// task of its own after answering, so it arrives shortly after the 202.
+pub async fn next_mail(mailbox: &Mutex<Vec<String>>) -> String {
+    for _ in 0..500 {
+        if let Some(token) = mailbox.lock().unwrap().pop() {
+            return token;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    panic!("no mail arrived");
+}

@@ -494,7 +494,10 @@ impl<DB: UserDatabase> UserManager<DB> {
     /// Checks an email and password; `Ok(None)` for bad credentials.
     ///
     /// - An unknown email still runs one password verification (against a dummy hash made
-    ///   with the current parameters), so response time does not reveal which emails exist.
+    ///   with the current parameters), so response time does not reveal which emails exist;
+    ///   with [legacy hash classes](PasswordHelper::with_legacy_hash_classes) declared, every
+    ///   login verifies one hash of each class (the user's own and dummies), so an adopted,
+    ///   not yet upgraded hash is no more expensive than an unknown email.
     /// - A password longer than the policy's maximum is refused before any lookup or hashing.
     /// - A correct password whose stored hash is legacy (bcrypt, older argon2 parameters) is
     ///   re-hashed and saved; the updated user is returned. If saving fails, the login still
@@ -519,7 +522,7 @@ impl<DB: UserDatabase> UserManager<DB> {
         match self
             .inner
             .passwords
-            .verify(password, user.hashed_password())
+            .verify_padded(password, user.hashed_password())
             .await?
         {
             Verification::Invalid => Ok(None),

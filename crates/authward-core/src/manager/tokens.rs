@@ -70,6 +70,9 @@ impl TokenCodec {
             return None;
         }
         let data = jsonwebtoken::decode::<C>(token, &self.decoding, &self.validation).ok()?;
+        if !registered_claims_are_typed(token) {
+            return None;
+        }
         // Expired when `now >= exp`, as PyJWT does.
         (now.unix_timestamp() < data.claims.exp()).then_some(data.claims)
     }
@@ -193,4 +196,23 @@ impl Expiring for ResetClaims {
     fn exp(&self) -> i64 {
         self.exp
     }
+}
+
+/// The registered claims a token carries are not `null` (jsonwebtoken reads a `null` `nbf` or
+/// `iat` as absent); called once the signature has been checked.
+fn registered_claims_are_typed(token: &str) -> bool {
+    use base64::Engine as _;
+    let Some(payload) = token.split('.').nth(1) else {
+        return false;
+    };
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload) else {
+        return false;
+    };
+    let Ok(claims) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes)
+    else {
+        return false;
+    };
+    ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"]
+        .iter()
+        .all(|name| !claims.get(*name).is_some_and(serde_json::Value::is_null))
 }

@@ -114,6 +114,8 @@ pub struct PasswordHelper {
     permits: Arc<Semaphore>,
     limit: usize,
     dummy_hash: Arc<OnceCell<String>>,
+    /// Hash classes the store may still hold besides the current one, with their dummies.
+    legacy: Arc<Vec<(HashClass, OnceCell<String>)>>,
     pool: Option<Arc<HashPool>>,
 }
 
@@ -151,6 +153,7 @@ impl PasswordHelper {
             permits: Arc::new(Semaphore::new(limit)),
             limit,
             dummy_hash: Arc::new(OnceCell::new()),
+            legacy: Arc::new(Vec::new()),
             pool: None,
         }
     }
@@ -250,19 +253,99 @@ impl PasswordHelper {
         self.run(move |h| h.verify(&password, &hash)).await
     }
 
-    /// Verifies `password` against a hash of a random secret made with the current
-    /// parameters, and always fails.
+    /// Declares the hash classes the store may still hold besides the current one (hashes
+    /// adopted from FastAPI Users that no login has upgraded yet, see
+    /// [`HashClass::FASTAPI_USERS`]).
     ///
-    /// Used when a login names an unknown email, so the response takes as long as a wrong
-    /// password for an existing account and timing does not reveal which emails exist.
-    pub async fn verify_dummy(&self, password: &str) -> Result<Verification, PasswordError> {
-        let dummy = self
+    /// Verifying an adopted hash costs more than verifying one of the current parameters
+    /// (FastAPI Users' pwdlib argon2, `m = 64 MiB, t = 3, p = 4`, about 5–6 times OWASP's
+    /// parameters; bcrypt cost 12 likewise), so without this an unknown email (one dummy
+    /// verification at the current parameters) answers faster than a known one whose hash is
+    /// still adopted. With it, **every** login verifies exactly one hash of each class: the
+    /// user's own, and a dummy of every other class ([`PasswordHelper::verify_padded`],
+    /// [`PasswordHelper::verify_dummy`]). A login then costs the sum of the classes; remove a
+    /// class once no stored hash uses it (every user has logged in, or old hashes were
+    /// reset).
+    pub fn with_legacy_hash_classes(
+        mut self,
+        classes: impl IntoIterator<Item = HashClass>,
+    ) -> Self {
+        self.legacy = Arc::new(
+            classes
+                .into_iter()
+                .map(|class| (class, OnceCell::new()))
+                .collect(),
+        );
+        self
+    }
+
+    /// The legacy hash classes declared with [`PasswordHelper::with_legacy_hash_classes`].
+    pub fn legacy_hash_classes(&self) -> Vec<HashClass> {
+        self.legacy.iter().map(|(class, _)| *class).collect()
+    }
+
+    /// The dummy hash of the current parameters (made once).
+    async fn current_dummy(&self) -> Result<String, PasswordError> {
+        Ok(self
             .dummy_hash
             .get_or_try_init(|| async { self.hash(&generate_secret()).await })
             .await?
-            .clone();
-        self.verify(password, &dummy).await?;
+            .clone())
+    }
+
+    /// The dummy hash of every declared class, the current one first.
+    async fn dummies(&self) -> Result<Vec<String>, PasswordError> {
+        let mut all = vec![self.current_dummy().await?];
+        for (class, cell) in self.legacy.iter() {
+            let class = *class;
+            let dummy = cell
+                .get_or_try_init(|| async move {
+                    self.run(move |_| class.hash(&generate_secret())).await?
+                })
+                .await?;
+            all.push(dummy.clone());
+        }
+        Ok(all)
+    }
+
+    /// Verifies `password` against a dummy hash of every declared class (a hash of a random
+    /// secret made with the current parameters, and one per
+    /// [legacy class](PasswordHelper::with_legacy_hash_classes)), and always fails.
+    ///
+    /// Used when a login names an unknown email, so the response costs what a wrong password
+    /// for an existing account costs ([`PasswordHelper::verify_padded`]) and timing does not
+    /// reveal which emails exist.
+    pub async fn verify_dummy(&self, password: &str) -> Result<Verification, PasswordError> {
+        for dummy in self.dummies().await? {
+            self.verify(password, &dummy).await?;
+        }
         Ok(Verification::Invalid)
+    }
+
+    /// [`PasswordHelper::verify`], plus one dummy verification for every declared class the
+    /// stored hash does not belong to, so every login costs the same whatever the class of
+    /// the user's hash (and the same as [`PasswordHelper::verify_dummy`]). Without legacy
+    /// classes this is exactly one verification.
+    pub async fn verify_padded(
+        &self,
+        password: &str,
+        hash: &str,
+    ) -> Result<Verification, PasswordError> {
+        let result = self.verify(password, hash).await?;
+        if self.legacy.is_empty() {
+            return Ok(result);
+        }
+        let own = class_key(hash);
+        let mut padded_own = false;
+        for dummy in self.dummies().await? {
+            // One dummy of the user's own class is skipped: the real verification was it.
+            if !padded_own && class_key(&dummy) == own {
+                padded_own = true;
+                continue;
+            }
+            self.verify(password, &dummy).await?;
+        }
+        Ok(result)
     }
 
     /// A random, URL-safe secret of 43 characters (256 bits), e.g. the unusable password of
@@ -270,6 +353,63 @@ impl PasswordHelper {
     pub fn generate() -> String {
         generate_secret()
     }
+}
+
+/// A family of stored password hashes that cost the same to verify: an algorithm with its
+/// parameters (see [`PasswordHelper::with_legacy_hash_classes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HashClass {
+    /// argon2id with memory `m` KiB, `t` iterations and `p` lanes.
+    Argon2id {
+        /// Memory cost in KiB.
+        m: u32,
+        /// Iterations.
+        t: u32,
+        /// Lanes.
+        p: u32,
+    },
+    /// bcrypt (`$2b$`) with this cost.
+    Bcrypt {
+        /// The cost (log2 of the rounds).
+        cost: u32,
+    },
+}
+
+impl HashClass {
+    /// FastAPI Users' pwdlib default: argon2id `m = 65536, t = 3, p = 4`.
+    pub const PWDLIB_ARGON2: Self = Self::Argon2id {
+        m: 65_536,
+        t: 3,
+        p: 4,
+    };
+    /// passlib / pwdlib bcrypt at cost 12 (older FastAPI Users versions).
+    pub const BCRYPT_12: Self = Self::Bcrypt { cost: 12 };
+    /// What a database adopted from FastAPI Users may hold: both of the above.
+    pub const FASTAPI_USERS: [Self; 2] = [Self::PWDLIB_ARGON2, Self::BCRYPT_12];
+
+    /// A hash of `secret` in this class.
+    fn hash(self, secret: &str) -> Result<String, PasswordError> {
+        match self {
+            Self::Argon2id { m, t, p } => Argon2Hasher::new(m, t, p)?.hash(secret),
+            Self::Bcrypt { cost } => {
+                bcrypt::hash(secret, cost).map_err(|e| PasswordError::Hash(Box::new(e)))
+            }
+        }
+    }
+}
+
+/// What identifies a stored hash's class: the PHC string up to the salt (`$argon2id$v=19$
+/// m=65536,t=3,p=4`), or bcrypt's cost (`$2$12`, whatever the `$2a$`/`$2b$`/`$2y$` prefix).
+pub fn class_key(hash: &str) -> String {
+    let parts: Vec<&str> = hash.split('$').collect();
+    if hash.starts_with("$2") && parts.len() > 2 {
+        return format!("$2${}", parts[2]);
+    }
+    if hash.starts_with("$argon2") && parts.len() > 3 {
+        return parts[..4].join("$");
+    }
+    String::from("?")
 }
 
 fn generate_secret() -> String {

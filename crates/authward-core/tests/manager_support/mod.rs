@@ -28,6 +28,8 @@ pub type TestUser = User<Uuid>;
 pub struct CountingHasher {
     pub hashes: AtomicUsize,
     pub verifies: AtomicUsize,
+    /// The class of every hash verified (`authward_core::password::class_key`), in order.
+    pub classes: Mutex<Vec<String>>,
     inner: Option<Argon2Hasher>,
 }
 
@@ -62,6 +64,10 @@ impl PasswordHasher for CountingHasher {
     }
     fn verify(&self, password: &str, hash: &str) -> Verification {
         self.verifies.fetch_add(1, Ordering::SeqCst);
+        self.classes
+            .lock()
+            .unwrap()
+            .push(authward_core::password::class_key(hash));
         self.inner().verify(password, hash)
     }
 }

@@ -14,7 +14,10 @@ use time::OffsetDateTime;
 use authward_core::DbError;
 
 use super::{Backend, sealed::Sealed};
-use crate::migrate::{MigrateError, NEW_SUFFIX, TokenPlan, UserPlan, duplicate_keys, schema_error};
+use crate::migrate::{
+    KEY_INDEX, KeyRow, MigrateError, NEW_SUFFIX, OLD_KEY_INDEX, TokenPlan, UserPlan,
+    plan_email_keys, schema_error,
+};
 
 /// Text stored with a binary collation (`utf8mb4_bin`), which the MySQL protocol flags as
 /// binary and sqlx then refuses to decode as `String`; this reads the bytes as UTF-8.
@@ -203,7 +206,7 @@ fn user_table_ddl(plan: &UserPlan, name: &str) -> String {
     );
     cols.push(format!(
         "UNIQUE KEY {} (`email_key`)",
-        q(&plan.tables.user.suffixed("email_key_idx"))
+        q(&plan.tables.user.suffixed(KEY_INDEX))
     ));
     format!(
         "CREATE TABLE {} ({}) {TABLE_OPTIONS}",
@@ -240,24 +243,7 @@ async fn migrate_users(conn: &mut MySqlConnection, plan: &UserPlan) -> Result<()
     if !table_exists(conn, user).await? {
         exec(conn, &user_table_ddl(plan, user)).await?;
     } else {
-        if !has_column(conn, user, "email_key").await? {
-            let sql = format!(
-                "ALTER TABLE {} ADD COLUMN `email_key` VARBINARY(1280) NULL",
-                q(user)
-            );
-            exec(conn, &sql).await?;
-        }
-        backfill_email_keys(conn, user).await?;
-        let index = plan.tables.user.suffixed("email_key_idx");
-        if !index_exists(conn, user, &index).await? {
-            let sql = format!(
-                "ALTER TABLE {} MODIFY `email_key` VARBINARY(1280) NOT NULL, \
-                 ADD UNIQUE KEY {} (`email_key`)",
-                q(user),
-                q(&index)
-            );
-            exec(conn, &sql).await?;
-        }
+        sync_email_keys(conn, plan).await?;
         for column in &plan.extra {
             if !has_column(conn, user, column.name).await? {
                 let sql = format!(
@@ -273,34 +259,114 @@ async fn migrate_users(conn: &mut MySqlConnection, plan: &UserPlan) -> Result<()
     migrate_oauth(conn, plan).await
 }
 
-/// Fills `email_key` where it is missing, refusing case-insensitive duplicates.
-async fn backfill_email_keys(conn: &mut MySqlConnection, user: &str) -> Result<(), MigrateError> {
-    let missing: Vec<String> = sqlx::query_scalar(&format!(
-        "SELECT `email` FROM {} WHERE `email_key` IS NULL",
-        q(user)
-    ))
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(schema_error)?;
-    if missing.is_empty() {
+/// Where a row is while its key changes.
+enum Locator {
+    /// By its current key (unique and indexed).
+    Key(Vec<u8>),
+    /// By its exact email, when it has no key yet (an adopted FastAPI Users table).
+    Email(String),
+}
+
+/// Computes `email_key` under the current rule for every row whose index says otherwise
+/// (added column, FastAPI Users table, keys of an earlier rule).
+///
+/// MySQL commits DDL at once, so the rows are read and checked for collisions before any
+/// statement changes anything; the keys then change in one transaction, through temporary
+/// values (the new key after a NUL byte, which no real key starts with) so that the unique
+/// index never sees two rows with one key; the index swap comes last. A crash before it is
+/// finished by the next run (the keys are then already current).
+async fn sync_email_keys(conn: &mut MySqlConnection, plan: &UserPlan) -> Result<(), MigrateError> {
+    let user = plan.tables.user.as_str();
+    let index = plan.tables.user.suffixed(KEY_INDEX);
+    if index_exists(conn, user, &index).await? {
         return Ok(());
     }
-    let all: Vec<String> = sqlx::query_scalar(&format!("SELECT `email` FROM {}", q(user)))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(schema_error)?;
-    let emails = duplicate_keys(all);
-    if !emails.is_empty() {
-        return Err(MigrateError::DuplicateEmails { emails });
+    let has_key = has_column(conn, user, "email_key").await?;
+    let key = if has_key { "`email_key`" } else { "NULL" };
+    // A binary UUID reads as hex; anything else as text.
+    let id = if plan.id_pk_ddl.contains("BINARY") {
+        "LOWER(HEX(`id`))"
+    } else {
+        "CAST(`id` AS CHAR)"
+    };
+    let rows: Vec<(String, String, Option<Vec<u8>>)> =
+        sqlx::query_as(&format!("SELECT {id}, `email`, {key} FROM {}", q(user)))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(schema_error)?;
+    let rows = rows
+        .into_iter()
+        .map(|(id, email, key)| KeyRow {
+            locator: match &key {
+                Some(key) => Locator::Key(key.clone()),
+                None => Locator::Email(email.clone()),
+            },
+            id,
+            email,
+            key,
+        })
+        .collect();
+    let changes = plan_email_keys(rows)?;
+    if !has_key {
+        let sql = format!(
+            "ALTER TABLE {} ADD COLUMN `email_key` VARBINARY(1280) NULL",
+            q(user)
+        );
+        exec(conn, &sql).await?;
     }
-    let update = format!(
+    if !changes.is_empty() {
+        exec(conn, "START TRANSACTION").await?;
+        let result = rewrite_keys(conn, user, changes).await;
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = exec(conn, end).await;
+        result?;
+        ended?;
+    }
+    let old = plan.tables.user.suffixed(OLD_KEY_INDEX);
+    let mut sql = format!(
+        "ALTER TABLE {} MODIFY `email_key` VARBINARY(1280) NOT NULL, ADD UNIQUE KEY {} (`email_key`)",
+        q(user),
+        q(&index)
+    );
+    if index_exists(conn, user, &old).await? {
+        sql.push_str(&format!(", DROP INDEX {}", q(&old)));
+    }
+    exec(conn, &sql).await
+}
+
+async fn rewrite_keys(
+    conn: &mut MySqlConnection,
+    user: &str,
+    changes: Vec<(KeyRow<Locator>, String)>,
+) -> Result<(), MigrateError> {
+    let by_key = format!(
+        "UPDATE {} SET `email_key` = ? WHERE `email_key` = ?",
+        q(user)
+    );
+    let by_email = format!(
         "UPDATE {} SET `email_key` = ? WHERE BINARY `email` = BINARY ? AND `email_key` IS NULL",
         q(user)
     );
-    for email in missing {
-        sqlx::query(&update)
-            .bind(authward_core::user::email_key(&email))
-            .bind(email)
+    let temporary = |key: &str| {
+        let mut value = vec![0_u8];
+        value.extend_from_slice(key.as_bytes());
+        value
+    };
+    for (row, key) in &changes {
+        let query = match &row.locator {
+            Locator::Key(old) => sqlx::query(&by_key)
+                .bind(temporary(key))
+                .bind(old.as_slice()),
+            Locator::Email(email) => sqlx::query(&by_email)
+                .bind(temporary(key))
+                .bind(email.as_str()),
+        };
+        query.execute(&mut *conn).await.map_err(schema_error)?;
+    }
+    for (_, key) in &changes {
+        sqlx::query(&by_key)
+            .bind(key.as_bytes())
+            .bind(temporary(key))
             .execute(&mut *conn)
             .await
             .map_err(schema_error)?;

@@ -8,7 +8,10 @@ use time::OffsetDateTime;
 use authward_core::DbError;
 
 use super::{Backend, sealed::Sealed};
-use crate::migrate::{MigrateError, NEW_SUFFIX, TokenPlan, UserPlan, duplicate_keys, schema_error};
+use crate::migrate::{
+    KEY_INDEX, KeyRow, MigrateError, NEW_SUFFIX, OLD_KEY_INDEX, TokenPlan, UserPlan,
+    plan_email_keys, schema_error,
+};
 
 impl Sealed for Postgres {}
 
@@ -143,11 +146,7 @@ async fn migrate_users(conn: &mut PgConnection, plan: &UserPlan) -> Result<(), M
     if !relation_exists(conn, user).await? {
         exec(conn, &user_table_ddl(plan, user)).await?;
     } else {
-        if column_type(conn, user, "email_key").await?.is_none() {
-            let sql = format!("ALTER TABLE {} ADD COLUMN \"email_key\" TEXT", q(user));
-            exec(conn, &sql).await?;
-        }
-        backfill_email_keys(conn, user).await?;
+        sync_email_keys(conn, plan).await?;
         // FastAPI Users' integer variant uses SERIAL (32 bits); authward reads i64.
         if plan.id_db_assigned && column_type(conn, user, "id").await?.as_deref() == Some("integer")
         {
@@ -166,41 +165,60 @@ async fn migrate_users(conn: &mut PgConnection, plan: &UserPlan) -> Result<(), M
     }
     let sql = format!(
         "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} (\"email_key\")",
-        q(&plan.tables.user.suffixed("email_key_idx")),
+        q(&plan.tables.user.suffixed(KEY_INDEX)),
         q(user)
     );
     exec(conn, &sql).await?;
     migrate_oauth(conn, plan).await
 }
 
-/// Fills `email_key` where it is missing, refusing case-insensitive duplicates.
-async fn backfill_email_keys(conn: &mut PgConnection, user: &str) -> Result<(), MigrateError> {
-    let missing: Vec<(String, String)> = sqlx::query_as(&format!(
-        "SELECT ctid::text, \"email\" FROM {} WHERE \"email_key\" IS NULL",
+/// Computes `email_key` under the current rule for every row whose index says otherwise
+/// (added column, FastAPI Users table, keys of an earlier rule). Collisions are reported
+/// before anything changes; the whole step is part of the migration's transaction.
+async fn sync_email_keys(conn: &mut PgConnection, plan: &UserPlan) -> Result<(), MigrateError> {
+    let user = plan.tables.user.as_str();
+    if relation_exists(conn, &plan.tables.user.suffixed(KEY_INDEX)).await? {
+        return Ok(());
+    }
+    let has_key = column_type(conn, user, "email_key").await?.is_some();
+    let key = if has_key {
+        "\"email_key\""
+    } else {
+        "NULL::text"
+    };
+    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT ctid::text, \"id\"::text, \"email\", {key} FROM {}",
         q(user)
     ))
     .fetch_all(&mut *conn)
     .await
     .map_err(schema_error)?;
-    if missing.is_empty() {
-        return Ok(());
+    let rows = rows
+        .into_iter()
+        .map(|(ctid, id, email, key)| KeyRow {
+            locator: ctid,
+            id,
+            email,
+            key: key.map(String::into_bytes),
+        })
+        .collect();
+    let changes = plan_email_keys(rows)?;
+    if !has_key {
+        let sql = format!("ALTER TABLE {} ADD COLUMN \"email_key\" TEXT", q(user));
+        exec(conn, &sql).await?;
     }
-    let all: Vec<String> = sqlx::query_scalar(&format!("SELECT \"email\" FROM {}", q(user)))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(schema_error)?;
-    let emails = duplicate_keys(all);
-    if !emails.is_empty() {
-        return Err(MigrateError::DuplicateEmails { emails });
-    }
+    // No unique index while the keys change (so no transient clash); the new one is built
+    // once they are all computed, in the same transaction.
+    let old = plan.tables.user.suffixed(OLD_KEY_INDEX);
+    exec(conn, &format!("DROP INDEX IF EXISTS {}", q(&old))).await?;
     let update = format!(
         "UPDATE {} SET \"email_key\" = $1 WHERE ctid = $2::tid",
         q(user)
     );
-    for (ctid, email) in missing {
+    for (row, key) in changes {
         sqlx::query(&update)
-            .bind(authward_core::user::email_key(&email))
-            .bind(ctid)
+            .bind(key)
+            .bind(row.locator)
             .execute(&mut *conn)
             .await
             .map_err(schema_error)?;

@@ -12,7 +12,10 @@ use time::{
 use authward_core::DbError;
 
 use super::{Backend, sealed::Sealed};
-use crate::migrate::{MigrateError, NEW_SUFFIX, TokenPlan, UserPlan, duplicate_keys, schema_error};
+use crate::migrate::{
+    KEY_INDEX, KeyRow, MigrateError, NEW_SUFFIX, OLD_KEY_INDEX, TokenPlan, UserPlan,
+    plan_email_keys, schema_error,
+};
 
 const STORED: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:6]");
@@ -164,14 +167,7 @@ async fn migrate_users(conn: &mut SqliteConnection, plan: &UserPlan) -> Result<(
     if !table_exists(conn, user).await? {
         exec(conn, &user_table_ddl(plan, user)).await?;
     } else {
-        if !has_column(conn, user, "email_key").await? {
-            exec(
-                conn,
-                &format!("ALTER TABLE {} ADD COLUMN `email_key` TEXT", q(user)),
-            )
-            .await?;
-        }
-        backfill_email_keys(conn, user).await?;
+        sync_email_keys(conn, plan).await?;
         for column in &plan.extra {
             if !has_column(conn, user, column.name).await? {
                 let sql = format!(
@@ -188,7 +184,7 @@ async fn migrate_users(conn: &mut SqliteConnection, plan: &UserPlan) -> Result<(
         conn,
         &format!(
             "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} (`email_key`)",
-            q(&plan.tables.user.suffixed("email_key_idx")),
+            q(&plan.tables.user.suffixed(KEY_INDEX)),
             q(user)
         ),
     )
@@ -196,31 +192,46 @@ async fn migrate_users(conn: &mut SqliteConnection, plan: &UserPlan) -> Result<(
     migrate_oauth(conn, plan).await
 }
 
-/// Fills `email_key` where it is missing, refusing case-insensitive duplicates.
-async fn backfill_email_keys(conn: &mut SqliteConnection, user: &str) -> Result<(), MigrateError> {
-    let missing: Vec<(i64, String)> = sqlx::query_as(&format!(
-        "SELECT rowid, `email` FROM {} WHERE `email_key` IS NULL",
+/// Computes `email_key` under the current rule for every row whose index says otherwise
+/// (added column, FastAPI Users table, keys of an earlier rule). Collisions are reported
+/// before anything changes; the whole step is part of the migration's transaction.
+async fn sync_email_keys(conn: &mut SqliteConnection, plan: &UserPlan) -> Result<(), MigrateError> {
+    let user = plan.tables.user.as_str();
+    if index_exists(conn, &plan.tables.user.suffixed(KEY_INDEX)).await? {
+        return Ok(());
+    }
+    let has_key = has_column(conn, user, "email_key").await?;
+    let key = if has_key { "`email_key`" } else { "NULL" };
+    let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT rowid, CAST(`id` AS TEXT), `email`, {key} FROM {}",
         q(user)
     ))
     .fetch_all(&mut *conn)
     .await
     .map_err(schema_error)?;
-    if missing.is_empty() {
-        return Ok(());
+    let rows = rows
+        .into_iter()
+        .map(|(rowid, id, email, key)| KeyRow {
+            locator: rowid,
+            id,
+            email,
+            key: key.map(String::into_bytes),
+        })
+        .collect();
+    let changes = plan_email_keys(rows)?;
+    if !has_key {
+        let sql = format!("ALTER TABLE {} ADD COLUMN `email_key` TEXT", q(user));
+        exec(conn, &sql).await?;
     }
-    let all: Vec<String> = sqlx::query_scalar(&format!("SELECT `email` FROM {}", q(user)))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(schema_error)?;
-    let emails = duplicate_keys(all);
-    if !emails.is_empty() {
-        return Err(MigrateError::DuplicateEmails { emails });
-    }
+    // No unique index while the keys change (so no transient clash); the new one is built
+    // once they are all computed, in the same transaction.
+    let old = plan.tables.user.suffixed(OLD_KEY_INDEX);
+    exec(conn, &format!("DROP INDEX IF EXISTS {}", q(&old))).await?;
     let update = format!("UPDATE {} SET `email_key` = ?1 WHERE rowid = ?2", q(user));
-    for (rowid, email) in missing {
+    for (row, key) in changes {
         sqlx::query(&update)
-            .bind(authward_core::user::email_key(&email))
-            .bind(rowid)
+            .bind(key)
+            .bind(row.locator)
             .execute(&mut *conn)
             .await
             .map_err(schema_error)?;

@@ -3,12 +3,21 @@
 //! running `migrate()` again is a no-op.
 //!
 //! Adopting a FastAPI Users database:
-//! - `user`: adds `email_key` (the case-folded email, [`authward_core::user::email_key`]),
-//!   fills it for existing rows and makes it unique; every other column, the password hash
-//!   included, is left byte-for-byte as it was. Two existing users whose emails differ only in
-//!   case stop the migration with [`MigrateError::DuplicateEmails`] before anything changed
-//!   (PostgreSQL, SQLite) — resolve them first. On PostgreSQL an `INTEGER`/`SERIAL` id is
-//!   widened to `BIGINT` for `i64` stores.
+//! - `user`: adds `email_key` ([`authward_core::user::email_key`]: NFKC and Unicode case
+//!   folding of the local part, the IDNA ASCII form of the domain), fills it for existing rows
+//!   and makes it unique; every other column, the password hash included, is left
+//!   byte-for-byte as it was. On PostgreSQL an `INTEGER`/`SERIAL` id is widened to `BIGINT` for
+//!   `i64` stores.
+//! - **Key rule upgrades.** The unique index over `email_key` is named after the rule its keys
+//!   were computed with (`<user>_email_key2_idx` for the current rule). When it is missing
+//!   (a table made by an earlier authward, whose keys were Unicode lower-casing only, or a
+//!   FastAPI Users table), every row's key is recomputed from its `email`. Rows whose new keys
+//!   collide (`K@x.io` and `k@x.io`, `user@bücher.de` and `user@xn--bcher-kva.de`) stop the
+//!   migration with [`MigrateError::EmailKeyCollisions`], naming every row concerned, **before
+//!   anything is changed** (on every backend: the rows are read and checked first). Resolve
+//!   them (merge, or rename one address), then migrate again. On PostgreSQL and SQLite the
+//!   recomputation and the index swap are one transaction; on MySQL the keys change in one
+//!   transaction and the index swap follows (a crash in between is finished by the next run).
 //! - `oauth_account`: rebuilt with a unique `(oauth_name, account_id)`, an auto-increment `id`
 //!   (link order) and, on MySQL, binary collation for exact matching; rows are copied.
 //!   Duplicate pairs stop the migration with [`MigrateError::DuplicateOAuthAccounts`].
@@ -51,12 +60,13 @@ pub enum MigrateError {
     /// The database refused a statement or could not be reached.
     #[error("migration failed")]
     Db(#[from] DbError),
-    /// Existing users whose emails are equal ignoring case (FastAPI Users allowed it). Merge
-    /// or rename them, then migrate again.
-    #[error("{} email addresses are used by several users (ignoring case)", emails.len())]
-    DuplicateEmails {
-        /// The case-folded addresses concerned.
-        emails: Vec<String>,
+    /// Existing users whose email keys are equal under the current rule (FastAPI Users allowed
+    /// addresses differing in case; an earlier authward rule did not fold compatibility forms
+    /// or IDNA domains). Nothing was changed. Merge or rename them, then migrate again.
+    #[error("{} email keys are shared by several users: {}", collisions.len(), describe(collisions))]
+    EmailKeyCollisions {
+        /// Every shared key with the rows sharing it.
+        collisions: Vec<EmailKeyCollision>,
     },
     /// The same provider account is linked more than once (FastAPI Users allowed it).
     #[error("{} OAuth accounts are linked more than once", accounts.len())]
@@ -71,32 +81,143 @@ pub(crate) fn schema_error(err: sqlx::Error) -> MigrateError {
     MigrateError::Db(db_error(err, "schema object"))
 }
 
-/// Finds case-folded emails shared by several of `rows` (`(id as text, email)`).
-pub(crate) fn duplicate_keys(emails: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut keys: Vec<String> = emails
-        .into_iter()
-        .map(|e| authward_core::user::email_key(&e))
-        .collect();
-    keys.sort();
-    let mut dups: Vec<String> = keys
-        .windows(2)
-        .filter(|w| w[0] == w[1])
-        .map(|w| w[0].clone())
-        .collect();
-    dups.dedup();
-    dups
+/// Users whose addresses have one [`email_key`](authward_core::user::email_key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailKeyCollision {
+    /// The shared key.
+    pub key: String,
+    /// `(id as text, email as stored)` of every row with that key, ordered by email.
+    pub users: Vec<(String, String)>,
 }
+
+fn describe(collisions: &[EmailKeyCollision]) -> String {
+    collisions
+        .iter()
+        .map(|c| {
+            let users: Vec<String> = c
+                .users
+                .iter()
+                .map(|(id, email)| format!("{id} <{email}>"))
+                .collect();
+            format!("{} ({})", c.key, users.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A user row as the key migration reads it.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyRow<L> {
+    /// Where the row is (a `ctid`, a `rowid`, or the stored key).
+    pub(crate) locator: L,
+    /// The ID, as text (for reports).
+    pub(crate) id: String,
+    /// The email as stored.
+    pub(crate) email: String,
+    /// The key as stored (`None` when the column is missing or empty).
+    pub(crate) key: Option<Vec<u8>>,
+}
+
+/// The rows whose key must change, with their new key; or every collision under the new rule.
+pub(crate) fn plan_email_keys<L>(
+    rows: Vec<KeyRow<L>>,
+) -> Result<Vec<(KeyRow<L>, String)>, MigrateError> {
+    let mut by_key: std::collections::BTreeMap<String, Vec<(String, String)>> =
+        std::collections::BTreeMap::new();
+    let mut changes = Vec::new();
+    for row in rows {
+        let key = authward_core::user::email_key(&row.email);
+        by_key
+            .entry(key.clone())
+            .or_default()
+            .push((row.id.clone(), row.email.clone()));
+        if row.key.as_deref() != Some(key.as_bytes()) {
+            changes.push((row, key));
+        }
+    }
+    let collisions: Vec<EmailKeyCollision> = by_key
+        .into_iter()
+        .filter(|(_, users)| users.len() > 1)
+        .map(|(key, mut users)| {
+            users.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+            EmailKeyCollision { key, users }
+        })
+        .collect();
+    if collisions.is_empty() {
+        Ok(changes)
+    } else {
+        Err(MigrateError::EmailKeyCollisions { collisions })
+    }
+}
+
+/// The suffix of the unique index over keys of the current rule (see the module docs).
+pub(crate) const KEY_INDEX: &str = "email_key2_idx";
+/// The suffix of the unique index over keys of the first rule (Unicode lower-casing).
+pub(crate) const OLD_KEY_INDEX: &str = "email_key_idx";
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn row(id: &str, email: &str, key: Option<&str>) -> KeyRow<()> {
+        KeyRow {
+            locator: (),
+            id: id.into(),
+            email: email.into(),
+            key: key.map(|k| k.as_bytes().to_vec()),
+        }
+    }
+
     #[test]
-    fn duplicates_ignore_unicode_case() {
-        let dups = duplicate_keys(["A@x.io".into(), "a@X.io".into(), "b@x.io".into()]);
-        assert_eq!(dups, ["a@x.io"]);
-        let dups = duplicate_keys(["ÉLODIE@x.fr".into(), "élodie@x.fr".into()]);
-        assert_eq!(dups, ["élodie@x.fr"]);
-        assert!(duplicate_keys(["a@x".into(), "b@x".into()]).is_empty());
+    fn collisions_name_every_row_under_the_new_rule() {
+        let rows = vec![
+            row("1", "A@x.io", Some("a@x.io")),
+            row("2", "user@bücher.de", Some("user@bücher.de")),
+            row("3", "USER@xn--bcher-kva.de", Some("user@xn--bcher-kva.de")),
+            row("4", "\u{212A}@x.io", Some("k@x.io")),
+            row("5", "k@x.io", None),
+            row("6", "b@x.io", Some("b@x.io")),
+        ];
+        match plan_email_keys(rows) {
+            Err(MigrateError::EmailKeyCollisions { collisions }) => {
+                assert_eq!(
+                    collisions,
+                    [
+                        EmailKeyCollision {
+                            key: "k@x.io".into(),
+                            users: vec![
+                                ("5".into(), "k@x.io".into()),
+                                ("4".into(), "\u{212A}@x.io".into())
+                            ],
+                        },
+                        EmailKeyCollision {
+                            key: "user@xn--bcher-kva.de".into(),
+                            users: vec![
+                                ("3".into(), "USER@xn--bcher-kva.de".into()),
+                                ("2".into(), "user@bücher.de".into()),
+                            ],
+                        },
+                    ]
+                );
+                let shown = MigrateError::EmailKeyCollisions { collisions }.to_string();
+                assert!(shown.contains("2 <user@bücher.de>"), "{shown}");
+            }
+            other => panic!("expected collisions, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_changed_keys_are_rewritten() {
+        let rows = vec![
+            row("1", "A@x.io", Some("a@x.io")),
+            row("2", "user@Bücher.de", Some("user@bücher.de")),
+            row("3", "c@x.io", None),
+        ];
+        let changes = plan_email_keys(rows).expect("no collision");
+        let changed: Vec<(&str, &str)> = changes
+            .iter()
+            .map(|(r, k)| (r.id.as_str(), k.as_str()))
+            .collect();
+        assert_eq!(changed, [("2", "user@xn--bcher-kva.de"), ("3", "c@x.io")]);
     }
 }

@@ -312,3 +312,99 @@ where
         Some(UniqueKey::Email)
     );
 }
+
+/// Stores three users under the current key rule; the caller then rewrites their keys (and the
+/// index name) the way an earlier authward stored them (Unicode lower-casing only).
+pub async fn seed_earlier_rule<DB>(pool: sqlx::Pool<DB>) -> [i64; 3]
+where
+    DB: Backend,
+    i64: SqlId<DB>,
+    SqlxUserDatabase<DB, i64>: UserDatabase<User = User<i64>, Extra = ()>,
+{
+    let users = SqlxUserDatabase::<DB, i64>::new(pool).expect("store");
+    users.migrate().await.expect("migrate");
+    let mut ids = [0; 3];
+    for (i, email) in ["user@Bücher.de", "\u{FF21}\u{FF22}@x.io", "plain@x.io"]
+        .into_iter()
+        .enumerate()
+    {
+        ids[i] = users
+            .create(NewUser::new(email, "h"))
+            .await
+            .expect("create")
+            .id;
+    }
+    ids
+}
+
+/// After [`seed_earlier_rule`] and a downgrade of the keys: `migrate()` recomputes them, and
+/// every equivalent form then finds its user and cannot be registered again.
+pub async fn earlier_rule_keys_are_recomputed<DB>(pool: sqlx::Pool<DB>, ids: [i64; 3])
+where
+    DB: Backend,
+    i64: SqlId<DB>,
+    SqlxUserDatabase<DB, i64>: UserDatabase<User = User<i64>, Extra = ()>,
+{
+    let users = SqlxUserDatabase::<DB, i64>::new(pool).expect("store");
+    let found = |email: &'static str| {
+        let users = users.clone();
+        async move {
+            users
+                .get_by_email(email)
+                .await
+                .expect("get_by_email")
+                .map(|u| u.id)
+        }
+    };
+    assert_eq!(
+        found("user@xn--bcher-kva.de").await,
+        None,
+        "before: keys of the earlier rule"
+    );
+    for _ in 0..2 {
+        users.migrate().await.expect("recompute the keys");
+    }
+    assert_eq!(found("USER@xn--bcher-kva.de").await, Some(ids[0]));
+    assert_eq!(found("user@bücher.de").await, Some(ids[0]));
+    assert_eq!(found("ab@x.io").await, Some(ids[1]));
+    assert_eq!(found("plain@x.io").await, Some(ids[2]));
+    match users.create(NewUser::new("Ab@X.io", "h")).await {
+        Err(err @ DbError::AlreadyExists { .. }) => {
+            assert_eq!(err.unique_key(), Some(authward_core::UniqueKey::Email));
+        }
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    let stored = users.get(&ids[1]).await.expect("get").expect("found");
+    assert_eq!(
+        stored.email, "\u{FF21}\u{FF22}@x.io",
+        "the email stays as typed"
+    );
+}
+
+/// Two rows whose keys collide under the current rule stop `migrate()` with
+/// `EmailKeyCollisions` naming both, before anything changed (the caller checks the stored
+/// keys and indexes).
+pub async fn collisions_are_reported<DB>(pool: sqlx::Pool<DB>, ids: [i64; 2])
+where
+    DB: Backend,
+    i64: SqlId<DB>,
+    SqlxUserDatabase<DB, i64>: UserDatabase<User = User<i64>, Extra = ()>,
+{
+    let users = SqlxUserDatabase::<DB, i64>::new(pool).expect("store");
+    match users.migrate().await {
+        Err(authward_sqlx::MigrateError::EmailKeyCollisions { collisions }) => {
+            assert_eq!(collisions.len(), 1, "{collisions:?}");
+            assert_eq!(collisions[0].key, "user@xn--bcher-kva.de");
+            let mut named: Vec<String> = collisions[0]
+                .users
+                .iter()
+                .map(|(id, _)| id.clone())
+                .collect();
+            named.sort();
+            let mut expected = vec![ids[0].to_string(), ids[1].to_string()];
+            expected.sort();
+            assert_eq!(named, expected);
+        }
+        other => panic!("expected EmailKeyCollisions, got {other:?}"),
+    }
+}

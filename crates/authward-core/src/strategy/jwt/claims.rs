@@ -35,17 +35,41 @@ pub(crate) struct RawClaims<'a> {
     #[serde(borrow)]
     pub(crate) aud: Audience<'a>,
     pub(crate) exp: NumericDate,
-    #[serde(default)]
+    // The optional claims are `None` only when absent: a present `null` (or any other type)
+    // is a parse error, never "absent" (`"nbf": null` must not skip the not-before check).
+    #[serde(default, deserialize_with = "present_value")]
     pub(crate) nbf: Option<NumericDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present_value")]
     pub(crate) iat: Option<NumericDate>,
-    #[serde(default, borrow)]
+    /// Not checked (no issuer is configured), but typed like every registered claim.
+    #[serde(default, borrow, deserialize_with = "present_text")]
+    #[allow(dead_code)]
+    pub(crate) iss: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "present_text")]
     pub(crate) jti: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "present_text")]
     pub(crate) fgpt: Option<Cow<'a, str>>,
     /// The revocation generation (authward's own claim).
-    #[serde(default, rename = "gen")]
+    #[serde(default, rename = "gen", deserialize_with = "present_value")]
     pub(crate) generation: Option<u64>,
+}
+
+/// A claim that is present: its value must be a `T` (`null` is refused, unlike serde's
+/// `Option`, which reads `null` as absent). Absence is handled by `#[serde(default)]`.
+fn present_value<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// [`present_value`] for strings, borrowing from the payload when possible.
+fn present_text<'de: 'a, 'a, D>(deserializer: D) -> Result<Option<Cow<'a, str>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    Text::deserialize(deserializer).map(|text| Some(text.0))
 }
 
 /// A string that borrows from the input when it can.
@@ -201,6 +225,32 @@ mod tests {
         ] {
             assert!(claims(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn present_but_null_registered_claims_are_invalid() {
+        let base = r#""sub":"1","aud":"a","exp":1700000000"#;
+        for claim in [
+            "nbf", "iat", "jti", "iss", "fgpt", "gen", "sub", "aud", "exp",
+        ] {
+            let json = format!("{{{base},\"{claim}\":null}}");
+            assert!(claims(&json).is_err(), "{json}");
+        }
+        for (claim, wrong) in [
+            ("nbf", r#""1""#),
+            ("iat", "true"),
+            ("jti", "7"),
+            ("iss", "[]"),
+        ] {
+            let json = format!("{{{base},\"{claim}\":{wrong}}}");
+            assert!(claims(&json).is_err(), "{json}");
+        }
+        let absent_json = format!("{{{base}}}");
+        let absent = claims(&absent_json).unwrap();
+        assert!(absent.nbf.is_none() && absent.iat.is_none() && absent.jti.is_none());
+        let present_json = format!(r#"{{{base},"nbf":1,"iat":2,"jti":"x","iss":"i"}}"#);
+        let present = claims(&present_json).unwrap();
+        assert!(present.nbf.is_some() && present.iat.is_some() && present.jti.is_some());
     }
 
     #[test]

@@ -1,0 +1,602 @@
+//! Defences against attacks from outside: each test fails without the defence it names
+//! (docs/security.md lists them).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use authward_axum::{AuthBackend, Authward, AuthwardConfig, CookieTransport, Transport};
+use authward_core::memory::{MemoryAccessTokenDatabase, MemoryUserDatabase};
+use authward_core::strategy::{DatabaseStrategy, RefreshTokens};
+use authward_core::{UserDatabase as _, UserManager};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::*;
+use serde_json::json;
+use time::Duration;
+use uuid::Uuid;
+
+fn with_header(mut request: Request<Body>, name: &'static str, value: &str) -> Request<Body> {
+    request.headers_mut().insert(name, value.parse().unwrap());
+    request
+}
+
+/// FastAPI reads an empty form field as missing: 422 for each, before any lookup or hash.
+#[tokio::test]
+async fn empty_login_fields_are_422_like_fastapi() {
+    let app = app(Setup::BearerJwt);
+    app.user("bors@camelot.bt").await;
+    for (body, missing) in [
+        ("username=&password=", vec!["username", "password"]),
+        ("username=bors%40camelot.bt&password=", vec!["password"]),
+        ("username=&password=correct+horse+battery", vec!["username"]),
+    ] {
+        let reply = app.call(form("/auth/jwt/login", body)).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let locs: Vec<_> = reply.body["detail"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|issue| {
+                assert_eq!(issue["type"], "missing");
+                issue["loc"][1].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(locs, missing, "{body}");
+    }
+}
+
+/// A cookie backend with refresh tokens, mounted at /auth/cookie.
+fn cookie_app() -> (Router, MemoryUserDatabase<Uuid>) {
+    let users = MemoryUserDatabase::<Uuid>::new();
+    let tokens = MemoryAccessTokenDatabase::<Uuid>::new();
+    let strategy = Arc::new(DatabaseStrategy::new(tokens, Some(Duration::hours(1))));
+    let refresh = RefreshTokens::new(MemoryAccessTokenDatabase::<Uuid>::new(), Duration::days(1));
+    let manager = UserManager::builder(users.clone(), SECRET)
+        .password_helper(fast_passwords())
+        .build()
+        .unwrap();
+    let backend = AuthBackend::new(
+        "cookie",
+        Transport::Cookie(CookieTransport::default()),
+        strategy,
+    )
+    .with_refresh(refresh);
+    let aw = Authward::new(manager, vec![backend], AuthwardConfig::default()).unwrap();
+    let router = Router::new()
+        .nest("/auth", aw.register_router())
+        .nest("/auth/cookie", aw.auth_router("cookie"));
+    (router, users)
+}
+
+fn set_cookies(reply: &Reply) -> Vec<String> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect()
+}
+
+/// Login CSRF: a cross-site form POST to the cookie login (or refresh) would put the
+/// attacker's session into the victim's browser. The CSRF policy applies to both.
+#[tokio::test]
+async fn cookie_login_and_refresh_refuse_cross_site_requests() {
+    let (router, _) = cookie_app();
+    let register = json(
+        "POST",
+        "/auth/register",
+        &json!({"email": "mallory@evil.example", "password": "attacker's password"}),
+    );
+    assert_eq!(send(&router, register).await.status, StatusCode::CREATED);
+    let login = || {
+        form(
+            "/auth/cookie/login",
+            "username=mallory%40evil.example&password=attacker%27s+password",
+        )
+    };
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "null"),
+    ] {
+        let forged = with_header(with_header(login(), name, value), "host", "app.example");
+        let reply = send(&router, forged).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{name}: {value}");
+        assert_eq!(reply.body, json!({"detail": "CSRF_CHECK_FAILED"}));
+        assert!(set_cookies(&reply).is_empty(), "no cookie is set");
+    }
+    let same = with_header(
+        with_header(login(), "origin", "https://app.example"),
+        "host",
+        "app.example",
+    );
+    let reply = send(&router, same).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    let refresh_cookie = set_cookies(&reply)
+        .into_iter()
+        .find(|c| c.starts_with("fastapiusersrefresh="))
+        .unwrap();
+    let refresh_token = refresh_cookie
+        .trim_start_matches("fastapiusersrefresh=")
+        .to_owned();
+    // A non-browser client (no Origin, no Sec-Fetch-Site) logs in as before.
+    assert_eq!(send(&router, login()).await.status, StatusCode::NO_CONTENT);
+
+    // Refresh with the attacker's token in the body, from another site: refused.
+    let forged = with_header(
+        json(
+            "POST",
+            "/auth/cookie/refresh",
+            &json!({"refresh_token": refresh_token}),
+        ),
+        "sec-fetch-site",
+        "cross-site",
+    );
+    let reply = send(&router, forged).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(set_cookies(&reply).is_empty());
+    let own = json(
+        "POST",
+        "/auth/cookie/refresh",
+        &json!({"refresh_token": refresh_token}),
+    );
+    assert_eq!(send(&router, own).await.status, StatusCode::NO_CONTENT);
+}
+
+/// Counts the store calls and hash operations made on a request's path.
+#[derive(Clone, Default)]
+struct Counters {
+    lookups: Arc<std::sync::atomic::AtomicUsize>,
+    hashes: Arc<std::sync::atomic::AtomicUsize>,
+    hooks: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Counters {
+    fn snapshot(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering::SeqCst;
+        (self.lookups.load(SeqCst), self.hashes.load(SeqCst))
+    }
+}
+
+#[derive(Clone)]
+struct CountingUsers {
+    inner: MemoryUserDatabase<Uuid>,
+    counters: Counters,
+}
+
+#[async_trait::async_trait]
+impl authward_core::UserDatabase for CountingUsers {
+    type User = U;
+    type Extra = ();
+    async fn get(&self, id: &Uuid) -> Result<Option<U>, authward_core::DbError> {
+        self.inner.get(id).await
+    }
+    async fn get_by_email(&self, email: &str) -> Result<Option<U>, authward_core::DbError> {
+        self.counters
+            .lookups
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get_by_email(email).await
+    }
+    async fn create(&self, user: authward_core::NewUser) -> Result<U, authward_core::DbError> {
+        self.inner.create(user).await
+    }
+    async fn update(
+        &self,
+        id: &Uuid,
+        patch: authward_core::UserPatch,
+    ) -> Result<U, authward_core::DbError> {
+        self.inner.update(id, patch).await
+    }
+    async fn delete(&self, id: &Uuid) -> Result<(), authward_core::DbError> {
+        self.inner.delete(id).await
+    }
+}
+
+struct CountingHasher {
+    inner: authward_core::Argon2Hasher,
+    counters: Counters,
+}
+
+impl authward_core::PasswordHasher for CountingHasher {
+    fn hash(&self, password: &str) -> Result<String, authward_core::PasswordError> {
+        self.counters
+            .hashes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.hash(password)
+    }
+    fn verify(&self, password: &str, hash: &str) -> authward_core::Verification {
+        self.counters
+            .hashes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.verify(password, hash)
+    }
+}
+
+/// Hooks whose mailer is down: every send fails (and is counted).
+struct BrokenMailer(Counters);
+
+#[async_trait::async_trait]
+impl authward_core::manager::Hooks<U> for BrokenMailer {
+    async fn on_after_forgot_password(
+        &self,
+        _user: &U,
+        _token: &str,
+        _request: Option<&authward_core::manager::RequestInfo>,
+    ) -> Result<(), authward_core::BoxError> {
+        self.0
+            .hooks
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err("SMTP connection refused".into())
+    }
+    async fn on_after_request_verify(
+        &self,
+        _user: &U,
+        _token: &str,
+        _request: Option<&authward_core::manager::RequestInfo>,
+    ) -> Result<(), authward_core::BoxError> {
+        self.0
+            .hooks
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err("SMTP connection refused".into())
+    }
+}
+
+/// With the mailer failing, forgot-password and request-verify-token answer exactly as for an
+/// unknown address (202, `null`), with the same counted work on the request's path; the mail
+/// is attempted (and its failure logged) after the response.
+#[tokio::test]
+async fn a_failing_mailer_is_no_enumeration_oracle() {
+    let counters = Counters::default();
+    let users = CountingUsers {
+        inner: MemoryUserDatabase::<Uuid>::new(),
+        counters: counters.clone(),
+    };
+    let hasher = CountingHasher {
+        inner: authward_core::Argon2Hasher::new(64, 1, 1).unwrap(),
+        counters: counters.clone(),
+    };
+    let manager = UserManager::builder(users.clone(), SECRET)
+        .password_helper(authward_core::PasswordHelper::new(hasher))
+        .hooks(BrokenMailer(counters.clone()))
+        .without_sessions()
+        .build()
+        .unwrap();
+    let backend = AuthBackend::new(
+        "jwt",
+        Transport::Bearer(authward_axum::BearerTransport::new("auth/jwt/login")),
+        Arc::new(authward_core::JwtStrategy::hs256(SECRET, Duration::hours(1)).unwrap()),
+    )
+    .stateless();
+    let aw = Authward::new(manager, vec![backend], AuthwardConfig::default()).unwrap();
+    let router = Router::new()
+        .nest("/auth", aw.reset_password_router())
+        .nest("/auth", aw.verify_router());
+    users
+        .inner
+        .create(authward_core::NewUser::new("elaine@camelot.bt", "x"))
+        .await
+        .unwrap();
+
+    for route in ["/auth/forgot-password", "/auth/request-verify-token"] {
+        let mut seen = Vec::new();
+        for email in ["elaine@camelot.bt", "nobody@camelot.bt"] {
+            let before = counters.snapshot();
+            let reply = send(&router, json("POST", route, &json!({"email": email}))).await;
+            let after = counters.snapshot();
+            seen.push((
+                reply.status,
+                reply.body,
+                after.0 - before.0,
+                after.1 - before.1,
+            ));
+        }
+        assert_eq!(seen[0], seen[1], "{route}: known and unknown answer alike");
+        assert_eq!(seen[0].0, StatusCode::ACCEPTED);
+        assert_eq!(seen[0].1, serde_json::Value::Null);
+        assert_eq!((seen[0].2, seen[0].3), (1, 0), "one lookup, no hash");
+    }
+    // The mails were attempted for the known address only, after the responses.
+    for _ in 0..500 {
+        if counters.hooks.load(std::sync::atomic::Ordering::SeqCst) == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    assert_eq!(counters.hooks.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+mod throttling {
+    use super::*;
+    use authward_axum::{RouteLimits, ThrottleConfig};
+    use authward_core::ManualClock;
+    use authward_core::throttle::{Limit, Lockout, MemoryThrottle};
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+
+    fn throttled_app(
+        config: impl FnOnce(ThrottleConfig) -> ThrottleConfig,
+    ) -> (Router, ManualClock) {
+        let clock = ManualClock::new(time::macros::datetime!(2030-01-01 0:00 UTC));
+        let store = MemoryThrottle::new().with_clock(clock.clone());
+        let users = MemoryUserDatabase::<Uuid>::new();
+        let manager = UserManager::builder(users, SECRET)
+            .password_helper(fast_passwords())
+            .without_sessions()
+            .build()
+            .unwrap();
+        let backend = AuthBackend::new(
+            "jwt",
+            Transport::Bearer(authward_axum::BearerTransport::new("auth/jwt/login")),
+            Arc::new(authward_core::JwtStrategy::hs256(SECRET, Duration::hours(1)).unwrap()),
+        )
+        .stateless();
+        let aw_config = AuthwardConfig {
+            throttle: Some(config(ThrottleConfig::new(store))),
+            ..AuthwardConfig::default()
+        };
+        let aw = Authward::new(manager, vec![backend], aw_config).unwrap();
+        let router = Router::new()
+            .nest("/auth", aw.register_router())
+            .nest("/auth", aw.reset_password_router())
+            .nest("/auth", aw.verify_router())
+            .nest("/auth/jwt", aw.auth_router("jwt"));
+        (router, clock)
+    }
+
+    fn from(peer: &str, mut request: Request<Body>) -> Request<Body> {
+        let peer: SocketAddr = peer.parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
+    }
+
+    fn login(uri: &str, email: &str, password: &str) -> Request<Body> {
+        form(
+            uri,
+            &format!(
+                "username={}&password={}",
+                urlencode(email),
+                urlencode(password)
+            ),
+        )
+    }
+
+    fn only(limit: Limit) -> RouteLimits {
+        RouteLimits {
+            login: Some(limit),
+            register: Some(limit),
+            forgot_password: Some(limit),
+            request_verify: Some(limit),
+            refresh: Some(limit),
+        }
+    }
+
+    fn no_limits() -> RouteLimits {
+        RouteLimits {
+            login: None,
+            register: None,
+            forgot_password: None,
+            request_verify: None,
+            refresh: None,
+        }
+    }
+
+    /// Per client: 3 logins a minute; the 4th is 429 with Retry-After and the JSON detail,
+    /// whatever the email, path variant or forged X-Forwarded-For; another client (IPv6: another
+    /// /64) is not affected; the budget comes back with time.
+    #[tokio::test]
+    async fn clients_are_limited_whatever_they_vary() {
+        let (router, clock) = throttled_app(|c| ThrottleConfig {
+            per_client: only(Limit::new(3, std::time::Duration::from_secs(60))),
+            per_account: no_limits(),
+            ..c
+        });
+        let peer = "[2001:db8:1:2::10]:5000";
+        for i in 0..3 {
+            let reply = send(
+                &router,
+                from(peer, login("/auth/jwt/login", &format!("u{i}@x.io"), "pw")),
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "attempt {i}");
+        }
+        let refused = send(
+            &router,
+            from(peer, login("/auth/jwt/login", "other@x.io", "pw")),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.body, json!({"detail": "Too Many Requests"}));
+        assert_eq!(refused.headers["retry-after"], "20");
+        // Another address of the same /64, a forged X-Forwarded-For, path variants: same bucket
+        // or no route at all.
+        let same_64 = send(
+            &router,
+            from(
+                "[2001:db8:1:2::99]:1",
+                login("/auth/jwt/login", "a@x.io", "pw"),
+            ),
+        )
+        .await;
+        assert_eq!(same_64.status, StatusCode::TOO_MANY_REQUESTS);
+        let mut forged = from(peer, login("/auth/jwt/login", "a@x.io", "pw"));
+        forged
+            .headers_mut()
+            .insert("x-forwarded-for", "198.51.100.1".parse().unwrap());
+        assert_eq!(
+            send(&router, forged).await.status,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        for variant in [
+            "//auth/jwt/login",
+            "/auth/jwt/login/",
+            "/AUTH/JWT/LOGIN",
+            "/auth//jwt/login",
+            "/auth/jwt/./login",
+        ] {
+            let status = send(&router, from(peer, login(variant, "a@x.io", "pw")))
+                .await
+                .status;
+            assert!(
+                status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::NOT_FOUND,
+                "{variant}: {status}"
+            );
+        }
+        let elsewhere = send(
+            &router,
+            from(
+                "[2001:db8:1:3::10]:5000",
+                login("/auth/jwt/login", "a@x.io", "pw"),
+            ),
+        )
+        .await;
+        assert_eq!(elsewhere.status, StatusCode::BAD_REQUEST);
+        clock.advance(Duration::seconds(20));
+        let later = send(
+            &router,
+            from(peer, login("/auth/jwt/login", "a@x.io", "pw")),
+        )
+        .await;
+        assert_eq!(later.status, StatusCode::BAD_REQUEST);
+        // The other routes have their own buckets and answer 429 the same way.
+        for _ in 0..3 {
+            let r = send(
+                &router,
+                from(
+                    peer,
+                    json("POST", "/auth/forgot-password", &json!({"email": "a@x.io"})),
+                ),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::ACCEPTED);
+        }
+        let r = send(
+            &router,
+            from(
+                peer,
+                json("POST", "/auth/forgot-password", &json!({"email": "b@x.io"})),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    /// Per account: consecutive failures delay the account exponentially (never for good),
+    /// for known and unknown emails alike and whatever the case of the address; a success
+    /// resets the count; forgot-password keeps working for the owner meanwhile.
+    #[tokio::test]
+    async fn failed_logins_delay_the_account_and_success_resets() {
+        let (router, clock) = throttled_app(|c| ThrottleConfig {
+            per_client: no_limits(),
+            per_account: no_limits(),
+            lockout: Lockout {
+                free_failures: 2,
+                base_delay: std::time::Duration::from_secs(10),
+                max_delay: std::time::Duration::from_secs(60),
+                forget_after: std::time::Duration::from_secs(3600),
+            },
+            ..c
+        });
+        let register = json(
+            "POST",
+            "/auth/register",
+            &json!({"email": "elaine@camelot.bt", "password": "correct horse"}),
+        );
+        assert_eq!(
+            send(&router, from("192.0.2.1:1", register)).await.status,
+            StatusCode::CREATED
+        );
+        for email in ["elaine@camelot.bt", "nobody@camelot.bt"] {
+            let mut statuses = Vec::new();
+            for i in 0..4 {
+                // Each attempt from another client: the account is what is throttled.
+                let peer = format!("192.0.2.{}:1", 10 + i);
+                let who = if i % 2 == 0 {
+                    email.to_uppercase()
+                } else {
+                    email.to_owned()
+                };
+                let reply = send(
+                    &router,
+                    from(&peer, login("/auth/jwt/login", &who, "wrong")),
+                )
+                .await;
+                statuses.push(reply.status.as_u16());
+            }
+            assert_eq!(statuses, [400, 400, 400, 429], "{email}");
+        }
+        // The owner can still reset the password.
+        let forgot = json(
+            "POST",
+            "/auth/forgot-password",
+            &json!({"email": "elaine@camelot.bt"}),
+        );
+        assert_eq!(
+            send(&router, from("192.0.2.99:1", forgot)).await.status,
+            StatusCode::ACCEPTED
+        );
+        // After the delay a correct login works and resets the count.
+        clock.advance(Duration::seconds(10));
+        let ok = send(
+            &router,
+            from(
+                "192.0.2.1:1",
+                login("/auth/jwt/login", "elaine@camelot.bt", "correct horse"),
+            ),
+        )
+        .await;
+        assert_eq!(ok.status, StatusCode::OK);
+        for _ in 0..2 {
+            let r = send(
+                &router,
+                from(
+                    "192.0.2.1:1",
+                    login("/auth/jwt/login", "elaine@camelot.bt", "wrong"),
+                ),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "the count restarted");
+        }
+        // The delay doubles, and stays bounded.
+        let third = send(
+            &router,
+            from(
+                "192.0.2.1:1",
+                login("/auth/jwt/login", "elaine@camelot.bt", "wrong"),
+            ),
+        )
+        .await;
+        assert_eq!(third.status, StatusCode::BAD_REQUEST);
+        let blocked = send(
+            &router,
+            from(
+                "192.0.2.1:1",
+                login("/auth/jwt/login", "elaine@camelot.bt", "wrong"),
+            ),
+        )
+        .await;
+        assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(blocked.headers["retry-after"], "10");
+        clock.advance(Duration::seconds(10));
+        let fourth = send(
+            &router,
+            from(
+                "192.0.2.1:1",
+                login("/auth/jwt/login", "elaine@camelot.bt", "wrong"),
+            ),
+        )
+        .await;
+        assert_eq!(fourth.status, StatusCode::BAD_REQUEST);
+        let blocked = send(
+            &router,
+            from(
+                "192.0.2.1:1",
+                login("/auth/jwt/login", "elaine@camelot.bt", "wrong"),
+            ),
+        )
+        .await;
+        assert_eq!(blocked.headers["retry-after"], "20");
+    }
+}
