@@ -1,7 +1,9 @@
 //! Mapping SeaORM's errors onto [`DbError`], keeping the original error as the source.
 
 use authward_core::{DbError, UniqueKey};
-use sea_orm::{DbErr, RuntimeErr};
+use sea_orm::DbErr;
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+use sea_orm::RuntimeErr;
 use sqlx::error::{DatabaseError, ErrorKind};
 
 /// A stored value that is not valid for its Rust type (a malformed UUID in a `CHAR(36)`
@@ -25,6 +27,7 @@ impl InvalidStored {
 }
 
 /// The sqlx error inside a SeaORM error, if there is one.
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 fn sqlx_error(err: &DbErr) -> Option<&sqlx::Error> {
     match err {
         DbErr::Conn(RuntimeErr::SqlxError(e))
@@ -32,6 +35,12 @@ fn sqlx_error(err: &DbErr) -> Option<&sqlx::Error> {
         | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e),
         _ => None,
     }
+}
+
+/// Without a backend there is no sqlx error.
+#[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+fn sqlx_error(_err: &DbErr) -> Option<&sqlx::Error> {
+    None
 }
 
 /// The database error inside a SeaORM error, if there is one.
@@ -124,7 +133,10 @@ fn sqlite_busy(_db: &dyn DatabaseError, _code: &str) -> bool {
 mod tests {
     use super::*;
     use sea_orm::ConnAcquireErr;
+    #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+    use sea_orm::RuntimeErr;
 
+    #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
     #[test]
     fn pool_and_io_errors_are_unavailable() {
         let timeout = db_error(
