@@ -13,8 +13,9 @@
 //!
 //! In each group the three functions are measured in alternation (each timed call of one is
 //! followed by untimed calls of the two others), so load from other processes weighs on all
-//! alike; after each group a paired loop times the three round-robin within the same window
-//! and prints the ratios authward / SeaORM and authward / sqlx.
+//! alike. After each group, 7 rounds of 1000 calls each time the three round-robin within the
+//! same window; the medians of the rounds' ratios authward / SeaORM and authward / sqlx are
+//! printed. SQLite uses one pooled connection, shared by the three.
 
 use std::hint::black_box;
 use std::str::FromStr;
@@ -36,8 +37,10 @@ use uuid::Uuid;
 
 const USERS: usize = 1000;
 
-/// Calls per function in the paired ratios printed after each group.
-const PAIRED_CALLS: u32 = 3000;
+/// Calls per function in each round of the paired ratios printed after each group.
+const PAIRED_CALLS: u32 = 1000;
+/// Rounds of the paired ratios (the median is printed).
+const PAIRED_ROUNDS: usize = 7;
 
 /// Times `iters` calls of `measured`, each followed by an untimed call of each of `others`.
 async fn alternating(
@@ -77,40 +80,58 @@ fn trio(
         b.iter_custom(|iters| rt.block_on(alternating(iters, &raw, &authward, &seaorm)))
     });
     group.finish();
-    let (mut a, mut s, mut x) = (StdDuration::ZERO, StdDuration::ZERO, StdDuration::ZERO);
+    // Several rounds, each timing the three round-robin in the same window; the median of
+    // the rounds' ratios is robust to a burst of load during one of them.
+    let mut rounds: Vec<[StdDuration; 3]> = Vec::new();
     rt.block_on(async {
-        for i in 0..PAIRED_CALLS {
-            // The order rotates, so that whatever favours the first (or last) call of a round
-            // favours each function alike.
-            for slot in 0..3 {
-                let start = Instant::now();
-                let total = match (i + slot) % 3 {
-                    0 => {
-                        authward().await;
-                        &mut a
+        for _ in 0..PAIRED_ROUNDS {
+            let mut t = [StdDuration::ZERO; 3];
+            for i in 0..PAIRED_CALLS {
+                // The order rotates, so that whatever favours the first (or last) call of a
+                // round favours each function alike.
+                for slot in 0..3 {
+                    let which = (i as usize + slot) % 3;
+                    let start = Instant::now();
+                    match which {
+                        0 => authward().await,
+                        1 => seaorm().await,
+                        _ => raw().await,
                     }
-                    1 => {
-                        seaorm().await;
-                        &mut s
-                    }
-                    _ => {
-                        raw().await;
-                        &mut x
-                    }
-                };
-                *total += start.elapsed();
+                    t[which] += start.elapsed();
+                }
             }
+            rounds.push(t);
         }
     });
-    let per_call = |d: StdDuration| d.as_secs_f64() * 1e6 / f64::from(PAIRED_CALLS);
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let ratio = |of: usize, to: usize| {
+        median(
+            rounds
+                .iter()
+                .map(|t| t[of].as_secs_f64() / t[to].as_secs_f64())
+                .collect(),
+        )
+    };
+    let per_call = |of: usize| {
+        median(
+            rounds
+                .iter()
+                .map(|t| t[of].as_secs_f64() * 1e6 / f64::from(PAIRED_CALLS))
+                .collect(),
+        )
+    };
     println!(
-        "{name}: authward / seaorm = {:.3}, authward / sqlx = {:.3} over {PAIRED_CALLS} paired \
-         calls (authward {:.1} µs, seaorm {:.1} µs, sqlx {:.1} µs per call)",
-        a.as_secs_f64() / s.as_secs_f64(),
-        a.as_secs_f64() / x.as_secs_f64(),
-        per_call(a),
-        per_call(s),
-        per_call(x),
+        "{name}: authward / seaorm = {:.3}, authward / sqlx = {:.3} (medians of {PAIRED_ROUNDS} \
+         rounds of {PAIRED_CALLS} paired calls; authward {:.1} µs, seaorm {:.1} µs, sqlx {:.1} µs \
+         per call)",
+        ratio(0, 1),
+        ratio(0, 2),
+        per_call(0),
+        per_call(1),
+        per_call(2),
     );
 }
 
@@ -337,8 +358,9 @@ fn sqlite(c: &mut Criterion, rt: &Runtime) {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal);
+        // One connection: the three functions share its worker thread and statement cache.
         let pool = SqlitePoolOptions::new()
-            .max_connections(2)
+            .max_connections(1)
             .connect_with(options)
             .await
             .expect("open");
