@@ -129,4 +129,41 @@ mod schema {
             .expect("a lazy pool connects");
         checks::outage_is_unavailable(db).await;
     }
+
+    /// A server that accepts connections and never answers: without the fail-fast timeouts a
+    /// call would wait for sqlx's 30-second default; with them it is `Unavailable` after ~2 s.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_silent_server_is_unavailable_after_the_fail_fast_timeout() {
+        use authward_core::{DbError, UserDatabase};
+        use authward_sea_orm::SeaOrmUsers;
+        use authward_sea_orm::entities::uuid_id::user;
+        use std::time::{Duration, Instant};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let silent = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let db = authward_sea_orm::connect(format!("postgres://postgres@127.0.0.1:{port}/test"))
+            .await
+            .expect("a lazy pool connects");
+        let users = SeaOrmUsers::<user::Entity>::new(db);
+        let started = Instant::now();
+        match users.get_by_email("a@b.c").await {
+            Err(DbError::Unavailable(_)) => {}
+            other => panic!("expected Unavailable, got {other:?}"),
+        }
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(1500) && took < Duration::from_secs(6),
+            "the call gave up after {took:?}, expected about {:?}",
+            authward_sea_orm::FAIL_FAST_TIMEOUT
+        );
+        silent.abort();
+    }
 }
