@@ -1,0 +1,532 @@
+//! The user store: [`SeaOrmUsers`] and its `UserDatabase` / `OAuthUserDatabase` impls.
+
+use std::marker::PhantomData;
+
+use async_trait::async_trait;
+use authward_core::{
+    AuthUser, DbError, NewOAuthAccount, NewUser, OAuthAccount, OAuthAccountPatch,
+    OAuthUserDatabase, UniqueKey, UserDatabase, UserPatch,
+};
+use sea_orm::IdenStatic;
+use sea_orm::sea_query::{Expr, IntoIden, Query, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, Iterable, QueryFilter, QuerySelect, Select, TransactionTrait, TryIntoModel, Value,
+};
+
+use crate::entity::{SeaOrmOAuthAccount, SeaOrmUser};
+use crate::error::{db_error, db_error_owned};
+use crate::id::{SeaOrmId, opt_text, quote, text};
+
+/// The ID type of user entity `U`.
+pub type UserIdOf<U> = <<U as EntityTrait>::Model as AuthUser>::Id;
+
+/// Users (entity `U`) and their OAuth accounts (entity `O`) through SeaORM.
+///
+/// - `U`: the application's user entity ([`SeaOrmUser`]); its `Model` is the user type;
+/// - `O`: the OAuth account entity ([`SeaOrmOAuthAccount`]), or `()` (the default) for a store
+///   without OAuth (`UserDatabase` only).
+///
+/// Cloning is cheap (the connection pool is shared).
+///
+/// ```no_run
+/// # #[cfg(feature = "sqlite")]
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use authward_core::{NewUser, UserDatabase};
+/// use authward_sea_orm::entities::uuid_id::{oauth_account, user};
+/// use authward_sea_orm::{Migrator, SeaOrmUsers, sea_orm_migration::MigratorTrait};
+///
+/// let db = authward_sea_orm::connect("sqlite:app.db?mode=rwc").await?;
+/// Migrator::<uuid::Uuid>::up(&db, None).await?;
+/// let users = SeaOrmUsers::<user::Entity, oauth_account::Entity>::new(db);
+/// let ada = users.create(NewUser::new("Ada@Example.com", "$argon2id$...")).await?;
+/// assert_eq!(users.get_by_email("ada@example.com").await?, Some(ada));
+/// # Ok(()) }
+/// ```
+pub struct SeaOrmUsers<U, O = ()> {
+    db: DatabaseConnection,
+    _marker: PhantomData<fn() -> (U, O)>,
+}
+
+impl<U, O> Clone for SeaOrmUsers<U, O> {
+    fn clone(&self) -> Self {
+        Self {
+            db: self.db.clone(),
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<U, O> std::fmt::Debug for SeaOrmUsers<U, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeaOrmUsers").finish_non_exhaustive()
+    }
+}
+
+impl<U: SeaOrmUser, O> SeaOrmUsers<U, O> {
+    /// A store over `db`. The tables must exist ([`crate::Migrator`]).
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The connection the store uses.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// A `SELECT` of the user entity that reads on every backend.
+    ///
+    /// Use it instead of `Entity::find()` for queries of your own: the shared schema stores a
+    /// `Uuid` ID as text on SQLite and MySQL, and the email key as `VARBINARY` on MySQL, which
+    /// SeaORM's plain decoding of the entity's field types does not read.
+    pub fn find(&self) -> Select<U> {
+        select_users::<U>(self.db.get_database_backend())
+    }
+
+    /// [`SeaOrmUsers::find`] filtered on the ID (bound as the shared schema stores it).
+    pub fn find_by_id(&self, id: &UserIdOf<U>) -> Select<U> {
+        let backend = self.db.get_database_backend();
+        select_users::<U>(backend).filter(id_is::<U>(id, backend))
+    }
+}
+
+/// `id = <value>`, with the ID bound as stored on `backend`.
+fn id_is<U: SeaOrmUser>(id: &UserIdOf<U>, backend: DbBackend) -> SimpleExpr {
+    Expr::col((U::default().into_iden(), U::COLUMNS.id.into_iden())).eq(id.to_value(backend))
+}
+
+/// Every column of `U`, with the ID and the email key read through expressions where the
+/// backend stores them in another form than SeaORM decodes.
+pub(crate) fn select_users<U: SeaOrmUser>(backend: DbBackend) -> Select<U> {
+    let cols = &U::COLUMNS;
+    let id_name = cols.id.as_str();
+    let key_name = cols.email_key.as_str();
+    let id_expr = UserIdOf::<U>::select_expr(backend, &quote(backend, id_name));
+    if id_expr.is_none() && backend != DbBackend::MySql {
+        return U::find();
+    }
+    let mut select = U::find().select_only();
+    for column in U::Column::iter() {
+        let name = column.as_str();
+        select = if name == id_name && id_expr.is_some() {
+            let expr = UserIdOf::<U>::select_expr(backend, &quote(backend, name));
+            match expr {
+                Some(expr) => select.column_as(expr, name),
+                None => select.column(column),
+            }
+        } else if name == key_name && backend == DbBackend::MySql {
+            let expr = Expr::cust(format!("CAST({} AS CHAR)", quote(backend, name)));
+            select.column_as(expr, name)
+        } else {
+            select.column(column)
+        };
+    }
+    select
+}
+
+/// The application's columns that `model` sets.
+fn set_columns<U: SeaOrmUser>(model: &U::ActiveModel) -> Vec<(U::Column, Value)>
+where
+    U::ActiveModel: ActiveModelTrait<Entity = U>,
+{
+    U::Column::iter()
+        .filter(|c| !U::COLUMNS.contains(c))
+        .filter_map(|c| match model.get(c) {
+            ActiveValue::Set(v) | ActiveValue::Unchanged(v) => Some((c, v)),
+            ActiveValue::NotSet => None,
+        })
+        .collect()
+}
+
+impl<U: SeaOrmUser, O> SeaOrmUsers<U, O>
+where
+    U::ActiveModel: ActiveModelTrait<Entity = U> + TryIntoModel<U::Model> + Send,
+{
+    async fn get_where(&self, filter: SimpleExpr) -> Result<Option<U::Model>, DbError> {
+        self.find()
+            .filter(filter)
+            .one(&self.db)
+            .await
+            .map_err(|e| db_error(e, UniqueKey::UserId))
+    }
+
+    /// Names the rule a unique violation broke while writing `email_key` (`None` when the write
+    /// did not touch the email): the email only when it belongs to another user, a unique
+    /// column of the application's own otherwise.
+    async fn classify_conflict(
+        &self,
+        err: DbError,
+        email_key: Option<&str>,
+        own_id: Option<&UserIdOf<U>>,
+    ) -> DbError {
+        let DbError::AlreadyExists {
+            constraint, source, ..
+        } = err
+        else {
+            return err;
+        };
+        let key_column = U::COLUMNS.email_key;
+        let key_column = key_column.as_str();
+        let what = match (email_key, constraint.as_deref()) {
+            (None, _) => UniqueKey::Other,
+            (Some(_), Some(name)) if name.contains(key_column) || name.contains("email") => {
+                UniqueKey::Email
+            }
+            (Some(_), Some(_)) => UniqueKey::Other,
+            // The driver does not name the constraint (MySQL, SQLite): look.
+            (Some(key), None) => {
+                let owner = self
+                    .get_where(U::COLUMNS.email_key.eq(key.to_owned()))
+                    .await;
+                match owner {
+                    Ok(Some(user)) if Some(user.id()) != own_id => UniqueKey::Email,
+                    Ok(Some(_)) | Ok(None) => UniqueKey::Other,
+                    // Cannot tell: the email is the only unique rule authward adds.
+                    Err(_) => UniqueKey::Email,
+                }
+            }
+        };
+        DbError::AlreadyExists {
+            what,
+            constraint,
+            source,
+        }
+    }
+
+    /// Inserts the row; returns the ID (assigned by the database for `i64`).
+    async fn insert(
+        &self,
+        columns: Vec<(U::Column, Value)>,
+        id: Option<&UserIdOf<U>>,
+    ) -> Result<UserIdOf<U>, DbError> {
+        let backend = self.db.get_database_backend();
+        let id_column = U::COLUMNS.id;
+        let mut insert = Query::insert();
+        insert.into_table(U::default().table_ref());
+        let mut names = Vec::with_capacity(columns.len() + 1);
+        let mut values = Vec::with_capacity(columns.len() + 1);
+        if let Some(id) = id {
+            names.push(id_column.into_iden());
+            values.push(SimpleExpr::Value(id.to_value(backend)));
+        }
+        for (column, value) in columns {
+            names.push(column.into_iden());
+            values.push(SimpleExpr::Value(value));
+        }
+        insert.columns(names);
+        insert.values(values).map_err(DbError::backend)?;
+        let map = |e| db_error(e, UniqueKey::Email);
+        match id {
+            Some(id) => {
+                self.db.execute(backend.build(&insert)).await.map_err(map)?;
+                Ok(id.clone())
+            }
+            None if backend == DbBackend::Postgres => {
+                insert.returning_col(id_column);
+                let row = self
+                    .db
+                    .query_one(backend.build(&insert))
+                    .await
+                    .map_err(map)?;
+                let row = row.ok_or_else(|| DbError::backend(NoRowReturned))?;
+                UserIdOf::<U>::from_row(&row, id_column.as_str(), backend)
+            }
+            None => {
+                // The insert's own result carries the connection's last insert ID.
+                let done = self.db.execute(backend.build(&insert)).await.map_err(map)?;
+                let assigned = i64::try_from(done.last_insert_id()).map_err(DbError::backend)?;
+                let text = assigned.to_string();
+                <UserIdOf<U> as authward_core::UserId>::parse_id(&text).map_err(DbError::backend)
+            }
+        }
+    }
+}
+
+/// An `INSERT ... RETURNING` returned no row.
+#[derive(Debug, thiserror::Error)]
+#[error("the insert returned no row")]
+pub struct NoRowReturned;
+
+#[async_trait]
+impl<U, O> UserDatabase for SeaOrmUsers<U, O>
+where
+    U: SeaOrmUser,
+    U::ActiveModel: ActiveModelTrait<Entity = U> + TryIntoModel<U::Model> + Send + Sync,
+    O: Send + Sync + 'static,
+{
+    type User = U::Model;
+    type Extra = U::Extra;
+
+    async fn get(&self, id: &UserIdOf<U>) -> Result<Option<U::Model>, DbError> {
+        let backend = self.db.get_database_backend();
+        self.get_where(id_is::<U>(id, backend)).await
+    }
+
+    async fn get_by_email(&self, email: &str) -> Result<Option<U::Model>, DbError> {
+        let key = authward_core::user::email_key(email);
+        self.get_where(U::COLUMNS.email_key.eq(key)).await
+    }
+
+    async fn create(&self, user: NewUser<U::Extra>) -> Result<U::Model, DbError> {
+        let cols = &U::COLUMNS;
+        let key = authward_core::user::email_key(&user.email);
+        let mut model = <U::ActiveModel as ActiveModelTrait>::default();
+        U::set_extra(&mut model, user.extra);
+        let mut columns = set_columns::<U>(&model);
+        let own = [
+            (cols.email, Value::from(user.email)),
+            (cols.email_key, Value::from(key.clone())),
+            (cols.hashed_password, Value::from(user.hashed_password)),
+            (cols.is_active, Value::from(user.is_active)),
+            (cols.is_superuser, Value::from(user.is_superuser)),
+            (cols.is_verified, Value::from(user.is_verified)),
+        ];
+        columns.extend(own.iter().cloned());
+        let generated = <UserIdOf<U> as authward_core::UserId>::generate();
+        let id = match self.insert(columns, generated.as_ref()).await {
+            Ok(id) => id,
+            Err(err) => return Err(self.classify_conflict(err, Some(&key), None).await),
+        };
+        // Build the model from what was written; read it back when the application leaves a
+        // column to a database default.
+        let mut complete = model.try_set(cols.id, id.clone().into()).is_ok();
+        for (column, value) in own {
+            complete &= model.try_set(column, value).is_ok();
+        }
+        if complete && let Ok(built) = model.try_into_model() {
+            return Ok(built);
+        }
+        self.get(&id)
+            .await?
+            .ok_or(DbError::NotFound { what: "user" })
+    }
+
+    async fn update(
+        &self,
+        id: &UserIdOf<U>,
+        patch: UserPatch<U::Extra>,
+    ) -> Result<U::Model, DbError> {
+        let cols = &U::COLUMNS;
+        let not_found = DbError::NotFound { what: "user" };
+        let backend = self.db.get_database_backend();
+        let key = patch.email.as_deref().map(authward_core::user::email_key);
+        let mut set: Vec<(U::Column, Value)> = Vec::new();
+        if let (Some(email), Some(key)) = (patch.email, &key) {
+            set.push((cols.email, email.into()));
+            set.push((cols.email_key, key.clone().into()));
+        }
+        if let Some(hash) = patch.hashed_password {
+            set.push((cols.hashed_password, hash.into()));
+        }
+        for (column, flag) in [
+            (cols.is_active, patch.is_active),
+            (cols.is_superuser, patch.is_superuser),
+            (cols.is_verified, patch.is_verified),
+        ] {
+            if let Some(flag) = flag {
+                set.push((column, flag.into()));
+            }
+        }
+        if let Some(extra) = patch.extra {
+            let mut model = <U::ActiveModel as ActiveModelTrait>::default();
+            U::set_extra(&mut model, extra);
+            set.extend(set_columns::<U>(&model));
+        }
+        if set.is_empty() {
+            return self.get(id).await?.ok_or(not_found);
+        }
+        let mut update = Query::update();
+        update
+            .table(U::default().table_ref())
+            .values(
+                set.into_iter()
+                    .map(|(c, v)| (c.into_iden(), SimpleExpr::Value(v))),
+            )
+            .and_where(id_is::<U>(id, backend));
+        let map = |e| db_error(e, UniqueKey::Email);
+        let written: Result<Option<U::Model>, DbError> = async {
+            let tx = self.db.begin().await.map_err(map)?;
+            tx.execute(backend.build(&update)).await.map_err(map)?;
+            let row = select_users::<U>(backend)
+                .filter(id_is::<U>(id, backend))
+                .one(&tx)
+                .await
+                .map_err(map)?;
+            tx.commit().await.map_err(map)?;
+            Ok(row)
+        }
+        .await;
+        match written {
+            Ok(Some(user)) => Ok(user),
+            Ok(None) => Err(not_found),
+            Err(err) => Err(self.classify_conflict(err, key.as_deref(), Some(id)).await),
+        }
+    }
+
+    async fn delete(&self, id: &UserIdOf<U>) -> Result<(), DbError> {
+        // OAuth accounts and tokens go with the user: their foreign keys cascade.
+        let backend = self.db.get_database_backend();
+        let mut delete = Query::delete();
+        delete
+            .from_table(U::default().table_ref())
+            .and_where(id_is::<U>(id, backend));
+        let done = self
+            .db
+            .execute(backend.build(&delete))
+            .await
+            .map_err(|e| db_error(e, UniqueKey::UserId))?;
+        if done.rows_affected() == 0 {
+            return Err(DbError::NotFound { what: "user" });
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<U, O> OAuthUserDatabase for SeaOrmUsers<U, O>
+where
+    U: SeaOrmUser,
+    U::ActiveModel: ActiveModelTrait<Entity = U> + TryIntoModel<U::Model> + Send + Sync,
+    O: SeaOrmOAuthAccount,
+{
+    async fn get_by_oauth_account(
+        &self,
+        oauth_name: &str,
+        account_id: &str,
+    ) -> Result<Option<U::Model>, DbError> {
+        let o = &O::COLUMNS;
+        let table = O::default().into_iden();
+        let owner = Query::select()
+            .column((table.clone(), o.user_id.into_iden()))
+            .from(O::default().table_ref())
+            .and_where(Expr::col((table.clone(), o.oauth_name.into_iden())).eq(oauth_name))
+            .and_where(Expr::col((table, o.account_id.into_iden())).eq(account_id))
+            .to_owned();
+        let filter =
+            Expr::col((U::default().into_iden(), U::COLUMNS.id.into_iden())).in_subquery(owner);
+        self.get_where(filter).await
+    }
+
+    async fn add_oauth_account(
+        &self,
+        user_id: &UserIdOf<U>,
+        account: NewOAuthAccount,
+    ) -> Result<OAuthAccount<UserIdOf<U>>, DbError> {
+        let o = &O::COLUMNS;
+        let backend = self.db.get_database_backend();
+        let mut insert = Query::insert();
+        insert
+            .into_table(O::default().table_ref())
+            .columns([
+                o.user_id,
+                o.oauth_name,
+                o.access_token,
+                o.expires_at,
+                o.refresh_token,
+                o.account_id,
+                o.account_email,
+            ])
+            .values([
+                SimpleExpr::Value(user_id.to_value(backend)),
+                account.oauth_name.as_str().into(),
+                account.access_token.as_str().into(),
+                account.expires_at.into(),
+                account.refresh_token.as_deref().into(),
+                account.account_id.as_str().into(),
+                account.account_email.as_str().into(),
+            ])
+            .map_err(DbError::backend)?;
+        // A missing user is a foreign-key violation, mapped to NotFound("user").
+        self.db
+            .execute(backend.build(&insert))
+            .await
+            .map_err(|e| db_error_owned(e, UniqueKey::OAuthAccount))?;
+        Ok(account.into_account(user_id.clone()))
+    }
+
+    async fn update_oauth_account(
+        &self,
+        user_id: &UserIdOf<U>,
+        oauth_name: &str,
+        account_id: &str,
+        patch: OAuthAccountPatch,
+    ) -> Result<OAuthAccount<UserIdOf<U>>, DbError> {
+        let o = &O::COLUMNS;
+        let backend = self.db.get_database_backend();
+        let mut update = Query::update();
+        update
+            .table(O::default().table_ref())
+            .values([
+                (o.access_token, patch.access_token.as_str().into()),
+                (o.expires_at, patch.expires_at.into()),
+                (o.refresh_token, patch.refresh_token.as_deref().into()),
+                (o.account_email, patch.account_email.as_str().into()),
+            ])
+            .and_where(Expr::col(o.user_id).eq(user_id.to_value(backend)))
+            .and_where(Expr::col(o.oauth_name).eq(oauth_name))
+            .and_where(Expr::col(o.account_id).eq(account_id));
+        let done = self
+            .db
+            .execute(backend.build(&update))
+            .await
+            .map_err(|e| db_error(e, UniqueKey::OAuthAccount))?;
+        if done.rows_affected() == 0 {
+            return Err(DbError::NotFound {
+                what: "oauth account",
+            });
+        }
+        Ok(OAuthAccount {
+            user_id: user_id.clone(),
+            oauth_name: oauth_name.to_owned(),
+            access_token: patch.access_token,
+            expires_at: patch.expires_at,
+            refresh_token: patch.refresh_token,
+            account_id: account_id.to_owned(),
+            account_email: patch.account_email,
+        })
+    }
+
+    async fn oauth_accounts(
+        &self,
+        user_id: &UserIdOf<U>,
+    ) -> Result<Vec<OAuthAccount<UserIdOf<U>>>, DbError> {
+        let o = &O::COLUMNS;
+        let backend = self.db.get_database_backend();
+        let select = Query::select()
+            .columns([
+                o.oauth_name,
+                o.access_token,
+                o.expires_at,
+                o.refresh_token,
+                o.account_id,
+                o.account_email,
+            ])
+            .from(O::default().table_ref())
+            .and_where(Expr::col(o.user_id).eq(user_id.to_value(backend)))
+            .order_by(o.id, sea_orm::Order::Asc)
+            .to_owned();
+        let rows = self
+            .db
+            .query_all(backend.build(&select))
+            .await
+            .map_err(|e| db_error(e, UniqueKey::OAuthAccount))?;
+        rows.iter()
+            .map(|row| {
+                Ok(OAuthAccount {
+                    user_id: user_id.clone(),
+                    oauth_name: text(row, o.oauth_name.as_str())?,
+                    access_token: text(row, o.access_token.as_str())?,
+                    expires_at: row
+                        .try_get("", o.expires_at.as_str())
+                        .map_err(DbError::backend)?,
+                    refresh_token: opt_text(row, o.refresh_token.as_str())?,
+                    account_id: text(row, o.account_id.as_str())?,
+                    account_email: text(row, o.account_email.as_str())?,
+                })
+            })
+            .collect()
+    }
+}
