@@ -1,10 +1,50 @@
 //! The default hasher: argon2id, with legacy bcrypt verification.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::cell::RefCell;
+
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore as _;
+use subtle::ConstantTimeEq as _;
 
 use super::{PasswordError, PasswordHasher, Verification};
+
+thread_local! {
+    /// The argon2 working memory of this thread, reused from one operation to the next: a
+    /// thread that hashes holds at most the largest `m_cost` it has used, instead of
+    /// allocating (and handing to the allocator's per-thread arenas) that much per operation.
+    /// [`release_thread_memory`] gives it back.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Frees this thread's argon2 working memory (the hashing threads call it when idle).
+pub(crate) fn release_thread_memory() {
+    MEMORY.with(|memory| *memory.borrow_mut() = Vec::new());
+}
+
+/// How much argon2 working memory this thread holds, in bytes.
+#[cfg(test)]
+pub(crate) fn thread_memory_bytes() -> usize {
+    MEMORY.with(|memory| memory.borrow().capacity() * Block::SIZE)
+}
+
+/// `argon2.hash_password_into` with this thread's reused working memory.
+fn hash_into(
+    argon2: &Argon2<'_>,
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        let blocks = params.block_count();
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+    })
+}
 
 /// argon2id hashing with configurable parameters; verifies any argon2 PHC string and legacy
 /// bcrypt hashes.
@@ -93,13 +133,31 @@ impl Argon2Hasher {
                 return Verification::Invalid;
             }
         };
-        match Argon2::default().verify_password(password.as_bytes(), &parsed) {
-            Ok(()) => {}
-            Err(argon2::password_hash::Error::Password) => return Verification::Invalid,
+        let version = match parsed.version.map(Version::try_from).transpose() {
+            Ok(version) => version.unwrap_or_default(),
             Err(err) => {
-                tracing::warn!(error = %err, "stored argon2 hash could not be verified");
+                tracing::warn!(error = %err, "stored argon2 hash has an invalid version");
                 return Verification::Invalid;
             }
+        };
+        let (Some(expected), Some(salt)) = (parsed.hash, parsed.salt) else {
+            tracing::warn!("stored argon2 hash has no salt or no output");
+            return Verification::Invalid;
+        };
+        let mut salt_bytes = [0_u8; 64];
+        let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else {
+            tracing::warn!("stored argon2 hash has an invalid salt");
+            return Verification::Invalid;
+        };
+        let mut computed = [0_u8; Output::MAX_LENGTH];
+        let computed = &mut computed[..expected.len()];
+        let argon2 = Argon2::new(algorithm, version, params.clone());
+        if let Err(err) = hash_into(&argon2, &params, password.as_bytes(), salt_bytes, computed) {
+            tracing::warn!(error = %err, "stored argon2 hash could not be verified");
+            return Verification::Invalid;
+        }
+        if !bool::from(computed.ct_eq(expected.as_bytes())) {
+            return Verification::Invalid;
         }
         let current = algorithm == Algorithm::Argon2id
             && parsed.version == Some(Version::V0x13.into())
@@ -131,11 +189,25 @@ impl PasswordHasher for Argon2Hasher {
     fn hash(&self, password: &str) -> Result<String, PasswordError> {
         let mut salt = [0_u8; SALT_LEN];
         rand::rng().fill_bytes(&mut salt);
-        let salt = SaltString::encode_b64(&salt).map_err(|e| PasswordError::Hash(Box::new(e)))?;
-        let hash = self
-            .argon2()
-            .hash_password(password.as_bytes(), &salt)
-            .map_err(|e| PasswordError::Hash(Box::new(e)))?;
+        let encoded =
+            SaltString::encode_b64(&salt).map_err(|e| PasswordError::Hash(Box::new(e)))?;
+        let mut out = [0_u8; Params::DEFAULT_OUTPUT_LEN];
+        hash_into(
+            &self.argon2(),
+            &self.params,
+            password.as_bytes(),
+            &salt,
+            &mut out,
+        )
+        .map_err(|e| PasswordError::Hash(Box::new(e)))?;
+        let hash = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&self.params)
+                .map_err(|e| PasswordError::Hash(Box::new(e)))?,
+            salt: Some(encoded.as_salt()),
+            hash: Some(Output::new(&out).map_err(|e| PasswordError::Hash(Box::new(e)))?),
+        };
         Ok(hash.to_string())
     }
 
@@ -157,7 +229,26 @@ impl PasswordHasher for Argon2Hasher {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use argon2::password_hash::PasswordHasher as _;
+
     use super::*;
+
+    #[test]
+    fn working_memory_is_reused_and_released() {
+        let hasher = Argon2Hasher::new(1024, 1, 1).unwrap();
+        release_thread_memory();
+        let hash = hasher.hash("pw").unwrap();
+        assert_eq!(thread_memory_bytes(), 1024 * 1024, "m_cost KiB, kept");
+        assert_eq!(hasher.verify("pw", &hash), Verification::Valid);
+        assert_eq!(hasher.verify("other", &hash), Verification::Invalid);
+        assert_eq!(thread_memory_bytes(), 1024 * 1024, "reused, not grown");
+        // A hash of larger parameters grows it to that size, no more.
+        let larger = Argon2Hasher::new(2048, 1, 1).unwrap().hash("pw").unwrap();
+        assert_eq!(hasher.verify("pw", &larger), Verification::ValidNeedsRehash);
+        assert_eq!(thread_memory_bytes(), 2048 * 1024);
+        release_thread_memory();
+        assert_eq!(thread_memory_bytes(), 0);
+    }
 
     /// pwdlib 0.3 (FastAPI Users' default) hash of "correct horse battery staple".
     const PWDLIB_ARGON2: &str = "$argon2id$v=19$m=65536,t=3,p=4$NZ0X5lA9LOMR9GOZ5jEmIQ$ZVdXexxFE7IElkKApfi//afmLqmESBg8uI3kQL0vd+Q";

@@ -106,8 +106,15 @@ impl<T: PasswordHasher + ?Sized> PasswordHasher for Arc<T> {
     }
 }
 
-/// Runs a [`PasswordHasher`] on tokio's blocking pool with a bounded number of operations in
-/// flight. Clones share the hasher and the limit.
+/// Runs a [`PasswordHasher`] off the async executor, on dedicated threads (as many as the
+/// concurrency limit), with a bounded number of operations in flight. Clones share the hasher,
+/// the limit and the threads.
+///
+/// Memory: each thread keeps the argon2 working memory of its last operation (`m` KiB) and
+/// gives it back after a few idle seconds, so hashing holds at most
+/// `max_concurrency × m` KiB during a login storm and returns to nothing after it (tokio's
+/// blocking pool, used before, ran each hash on whichever of up to 512 threads was free, each
+/// with an allocator arena of its own that kept what it had held).
 #[derive(Clone)]
 pub struct PasswordHelper {
     hasher: Arc<dyn PasswordHasher>,
@@ -116,7 +123,9 @@ pub struct PasswordHelper {
     dummy_hash: Arc<OnceCell<String>>,
     /// Hash classes the store may still hold besides the current one, with their dummies.
     legacy: Arc<Vec<(HashClass, OnceCell<String>)>>,
-    pool: Option<Arc<HashPool>>,
+    /// Started on first use (or at once by `with_low_priority_threads`).
+    pool: Arc<OnceCell<Arc<HashPool>>>,
+    niceness: i32,
 }
 
 impl fmt::Debug for PasswordHelper {
@@ -154,7 +163,8 @@ impl PasswordHelper {
             limit,
             dummy_hash: Arc::new(OnceCell::new()),
             legacy: Arc::new(Vec::new()),
-            pool: None,
+            pool: Arc::new(OnceCell::new()),
+            niceness: 0,
         }
     }
 
@@ -165,17 +175,14 @@ impl PasswordHelper {
         let limit = limit.max(1);
         self.limit = limit;
         self.permits = Arc::new(Semaphore::new(limit));
-        if let Some(pool) = &self.pool
-            && let Ok(resized) = HashPool::start(limit, pool.niceness())
-        {
-            self.pool = Some(Arc::new(resized));
-        }
+        self.pool = Arc::new(OnceCell::new());
         self
     }
 
-    /// Runs hashing on dedicated threads (as many as [`PasswordHelper::max_concurrency`])
-    /// whose CPU priority is lowered by `niceness` (1..=19, Linux; ignored elsewhere), instead of
-    /// tokio's blocking pool.
+    /// Lowers the CPU priority of the hashing threads (as many as
+    /// [`PasswordHelper::max_concurrency`]) by `niceness` (1..=19, Linux; ignored elsewhere),
+    /// and starts them now. Set the concurrency first: changing it afterwards starts new
+    /// threads at normal priority.
     ///
     /// When the CPU is contended, requests that need no hashing (every authenticated request)
     /// then win, and logins queue behind them; when it is idle, hashes run at full speed. This
@@ -185,10 +192,9 @@ impl PasswordHelper {
     /// # Errors
     /// When the operating system refuses to start a thread.
     pub fn with_low_priority_threads(mut self, niceness: i32) -> std::io::Result<Self> {
-        self.pool = Some(Arc::new(HashPool::start(
-            self.limit,
-            niceness.clamp(0, 19),
-        )?));
+        self.niceness = niceness.clamp(0, 19);
+        let pool = Arc::new(HashPool::start(self.limit, self.niceness)?);
+        self.pool = Arc::new(OnceCell::new_with(Some(pool)));
         Ok(self)
     }
 
@@ -212,29 +218,28 @@ impl PasswordHelper {
             .await
             .map_err(|e| PasswordError::Task(Box::new(e)))?;
         let hasher = Arc::clone(&self.hasher);
-        if let Some(pool) = &self.pool {
-            let (done, result) = tokio::sync::oneshot::channel();
-            let queued = pool.execute(Box::new(move || {
-                let out = job(hasher.as_ref());
-                drop(permit);
-                let _ = done.send(out);
-            }));
-            if !queued {
-                return Err(PasswordError::Task(
-                    "the hashing threads have stopped".into(),
-                ));
-            }
-            return result.await.map_err(|e| PasswordError::Task(Box::new(e)));
-        }
-        // The permit moves into the blocking task, so it is held until the work is done even
-        // if the caller's future is dropped half-way.
-        tokio::task::spawn_blocking(move || {
+        let pool = self
+            .pool
+            .get_or_try_init(|| async {
+                HashPool::start(self.limit, self.niceness)
+                    .map(Arc::new)
+                    .map_err(|e| PasswordError::Task(Box::new(e)))
+            })
+            .await?;
+        let (done, result) = tokio::sync::oneshot::channel();
+        // The permit moves into the job, so it is held until the work is done even if the
+        // caller's future is dropped half-way.
+        let queued = pool.execute(Box::new(move || {
             let out = job(hasher.as_ref());
             drop(permit);
-            out
-        })
-        .await
-        .map_err(|e| PasswordError::Task(Box::new(e)))
+            let _ = done.send(out);
+        }));
+        if !queued {
+            return Err(PasswordError::Task(
+                "the hashing threads have stopped".into(),
+            ));
+        }
+        result.await.map_err(|e| PasswordError::Task(Box::new(e)))
     }
 
     /// Hashes a password with the current algorithm and parameters.

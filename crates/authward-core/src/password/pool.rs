@@ -6,15 +6,18 @@
 //! when the CPU is contended the cheap authenticated requests win and logins queue; when it is
 //! idle, hashes run at full speed.
 
-use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
+/// How long a hashing thread keeps its argon2 working memory after its last job.
+pub(crate) const IDLE_RELEASE: Duration = Duration::from_secs(5);
+
 /// A fixed set of named threads taking jobs from one queue. The threads end when the last
-/// handle is dropped.
+/// handle is dropped. A thread idle for [`IDLE_RELEASE`] gives its argon2 working memory back,
+/// so after a login storm the process returns to its idle size.
 pub(crate) struct HashPool {
-    sender: Mutex<Sender<Job>>,
+    sender: flume::Sender<Job>,
     niceness: i32,
     threads: usize,
 }
@@ -31,46 +34,44 @@ impl std::fmt::Debug for HashPool {
 impl HashPool {
     /// Starts `threads` threads (at least one) at `niceness` (0 = unchanged, 19 = lowest).
     pub(crate) fn start(threads: usize, niceness: i32) -> std::io::Result<Self> {
-        let (sender, receiver) = mpsc::channel::<Job>();
-        let receiver = Arc::new(Mutex::new(receiver));
+        Self::start_with_idle(threads, niceness, IDLE_RELEASE)
+    }
+
+    /// [`HashPool::start`] with another idle time before a thread releases its memory.
+    pub(crate) fn start_with_idle(
+        threads: usize,
+        niceness: i32,
+        idle: Duration,
+    ) -> std::io::Result<Self> {
+        let (sender, receiver) = flume::unbounded::<Job>();
         let threads = threads.max(1);
         for index in 0..threads {
-            let receiver = Arc::clone(&receiver);
+            let receiver = receiver.clone();
             std::thread::Builder::new()
                 .name(format!("authward-hash-{index}"))
                 .spawn(move || {
                     lower_priority(niceness);
                     loop {
-                        let job = {
-                            let queue = receiver.lock().unwrap_or_else(|p| p.into_inner());
-                            queue.recv()
-                        };
-                        match job {
+                        match receiver.recv_timeout(idle) {
                             Ok(job) => job(),
-                            Err(_) => break,
+                            Err(flume::RecvTimeoutError::Timeout) => {
+                                super::argon2::release_thread_memory();
+                            }
+                            Err(flume::RecvTimeoutError::Disconnected) => break,
                         }
                     }
                 })?;
         }
         Ok(Self {
-            sender: Mutex::new(sender),
+            sender,
             niceness,
             threads,
         })
     }
 
-    /// The niceness the threads run at.
-    pub(crate) fn niceness(&self) -> i32 {
-        self.niceness
-    }
-
     /// Queues a job; `false` when the pool's threads are gone.
     pub(crate) fn execute(&self, job: Job) -> bool {
-        self.sender
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .send(job)
-            .is_ok()
+        self.sender.send(job).is_ok()
     }
 }
 
@@ -96,6 +97,8 @@ fn lower_priority(niceness: i32) {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use std::sync::mpsc;
+
     use super::*;
 
     #[test]
@@ -109,6 +112,28 @@ mod tests {
         let mut got: Vec<i32> = rx.iter().take(10).collect();
         got.sort_unstable();
         assert_eq!(got, (0..10).map(|i| i * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_idle_thread_gives_its_argon2_memory_back() {
+        use crate::password::PasswordHasher as _;
+        let pool = HashPool::start_with_idle(1, 0, Duration::from_millis(50)).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let after_hash = tx.clone();
+        pool.execute(Box::new(move || {
+            let hasher = crate::password::Argon2Hasher::new(1024, 1, 1).unwrap();
+            hasher.hash("pw").unwrap();
+            after_hash
+                .send(crate::password::argon2::thread_memory_bytes())
+                .unwrap();
+        }));
+        assert_eq!(rx.recv().unwrap(), 1024 * 1024, "kept between jobs");
+        std::thread::sleep(Duration::from_millis(200));
+        pool.execute(Box::new(move || {
+            tx.send(crate::password::argon2::thread_memory_bytes())
+                .unwrap();
+        }));
+        assert_eq!(rx.recv().unwrap(), 0, "released once idle");
     }
 
     #[cfg(target_os = "linux")]
