@@ -167,3 +167,153 @@ async fn a_load_racing_an_update_does_not_cache_the_stale_user() {
         }
     }
 }
+
+/// Records what it is asked to announce; fails when told to.
+#[derive(Clone, Default)]
+struct Recorder {
+    sent: std::sync::Arc<std::sync::Mutex<Vec<i64>>>,
+    fail: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl authward_core::cache::InvalidationPublisher<i64> for Recorder {
+    async fn publish(&self, id: &i64) -> Result<(), authward_core::BoxError> {
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err("the bus is down".into());
+        }
+        self.sent.lock().unwrap().push(*id);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn every_write_through_the_cache_is_announced() {
+    use authward_core::{NewOAuthAccount, OAuthAccountPatch, OAuthUserDatabase};
+    let recorder = Recorder::default();
+    let cached =
+        CachedUserDatabase::new(MemoryUserDatabase::<i64>::new()).with_publisher(recorder.clone());
+    let user = cached.create(NewUser::new("a@b.co", "h")).await.unwrap();
+    assert!(
+        recorder.sent.lock().unwrap().is_empty(),
+        "a new user is in no cache yet"
+    );
+    let patch = UserPatch {
+        is_active: Some(false),
+        ..UserPatch::default()
+    };
+    cached.update(&user.id, patch).await.unwrap();
+    cached
+        .add_oauth_account(
+            &user.id,
+            NewOAuthAccount {
+                oauth_name: "p".into(),
+                access_token: "t".into(),
+                expires_at: None,
+                refresh_token: None,
+                account_id: "1".into(),
+                account_email: "a@b.co".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let patch = OAuthAccountPatch {
+        access_token: "t2".into(),
+        expires_at: None,
+        refresh_token: None,
+        account_email: "a@b.co".into(),
+    };
+    cached
+        .update_oauth_account(&user.id, "p", "1", patch)
+        .await
+        .unwrap();
+    cached.delete(&user.id).await.unwrap();
+    assert_eq!(*recorder.sent.lock().unwrap(), vec![user.id; 4]);
+    // A failed write is announced too (a timed-out write may have been applied).
+    let missing = cached.update(&(user.id + 100), UserPatch::default()).await;
+    assert!(missing.is_err());
+    assert_eq!(recorder.sent.lock().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn a_failed_announcement_leaves_the_write_and_the_local_eviction_in_place() {
+    let recorder = Recorder::default();
+    recorder
+        .fail
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let cached = CachedUserDatabase::new(MemoryUserDatabase::<i64>::new())
+        .with_ttl(Duration::hours(1))
+        .with_publisher(recorder);
+    let user = cached.create(NewUser::new("a@b.co", "h")).await.unwrap();
+    cached.get(&user.id).await.unwrap();
+    let patch = UserPatch {
+        is_active: Some(false),
+        ..UserPatch::default()
+    };
+    let updated = cached.update(&user.id, patch).await.unwrap();
+    assert!(!updated.is_active);
+    assert!(!cached.get(&user.id).await.unwrap().unwrap().is_active);
+}
+
+#[tokio::test]
+async fn a_handle_evicts_and_empties_the_cache_it_came_from() {
+    let inner = MemoryUserDatabase::<i64>::new();
+    let cached = CachedUserDatabase::new(inner.clone()).with_ttl(Duration::hours(1));
+    let handle = cached.handle();
+    let a = inner.create(NewUser::new("a@b.co", "h")).await.unwrap();
+    let b = inner.create(NewUser::new("b@b.co", "h")).await.unwrap();
+    cached.get(&a.id).await.unwrap();
+    cached.get(&b.id).await.unwrap();
+    let off = UserPatch {
+        is_active: Some(false),
+        ..UserPatch::default()
+    };
+    inner.update(&a.id, off.clone()).await.unwrap();
+    inner.update(&b.id, off).await.unwrap();
+    assert!(
+        cached.get(&a.id).await.unwrap().unwrap().is_active,
+        "cached"
+    );
+    handle.invalidate(&a.id);
+    assert!(!cached.get(&a.id).await.unwrap().unwrap().is_active);
+    assert!(
+        cached.get(&b.id).await.unwrap().unwrap().is_active,
+        "only a was evicted"
+    );
+    handle.invalidate_all();
+    assert!(!cached.get(&b.id).await.unwrap().unwrap().is_active);
+}
+
+#[tokio::test]
+async fn a_suspended_cache_reads_the_store_every_time_until_resumed() {
+    let inner = MemoryUserDatabase::<i64>::new();
+    let cached = CachedUserDatabase::new(inner.clone()).with_ttl(Duration::hours(1));
+    let handle = cached.handle();
+    let user = inner.create(NewUser::new("a@b.co", "h")).await.unwrap();
+    cached.get(&user.id).await.unwrap();
+    handle.suspend();
+    assert!(handle.is_suspended());
+    for active in [false, true, false] {
+        let patch = UserPatch {
+            is_active: Some(active),
+            ..UserPatch::default()
+        };
+        inner.update(&user.id, patch).await.unwrap();
+        assert_eq!(
+            cached.get(&user.id).await.unwrap().unwrap().is_active,
+            active,
+            "suspended: read from the store"
+        );
+    }
+    handle.resume();
+    assert!(!handle.is_suspended());
+    assert!(!cached.get(&user.id).await.unwrap().unwrap().is_active);
+    let on = UserPatch {
+        is_active: Some(true),
+        ..UserPatch::default()
+    };
+    inner.update(&user.id, on).await.unwrap();
+    assert!(
+        !cached.get(&user.id).await.unwrap().unwrap().is_active,
+        "resumed: cached again"
+    );
+}

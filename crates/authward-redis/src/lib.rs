@@ -43,6 +43,11 @@
 //! (`authward_axum::ThrottleConfig`) in Redis, so several servers share one budget: one Lua
 //! script and one key per call (atomic, one round trip, cluster-safe).
 //!
+//! ## Several servers, one user cache each
+//!
+//! The [`invalidation`] module keeps the in-process user caches of several servers current
+//! over Redis pub/sub: a write on one server evicts the user from every other server's cache.
+//!
 //! ## Errors
 //!
 //! A refused, dropped or timed-out connection, or a cluster that is down, is
@@ -70,6 +75,7 @@
 mod connect;
 mod error;
 mod health;
+pub mod invalidation;
 mod keys;
 mod options;
 mod record;

@@ -24,6 +24,22 @@
 //! of full clears) is the one it saw before reading the store. [`CachedUserDatabase::invalidate`]
 //! evicts the same way, for invalidations that come from elsewhere (another server's writes
 //! announced over a message bus).
+//!
+//! # Several processes
+//!
+//! With an [`InvalidationPublisher`] ([`CachedUserDatabase::with_publisher`]) every write
+//! through the cache is also announced, after the store answered, to the other processes; each
+//! of them feeds what it hears into its own cache through a [`CacheHandle`]
+//! ([`CachedUserDatabase::handle`]). `authward-redis` ships both ends over Redis pub/sub. The
+//! handle can also [`suspend`](CacheHandle::suspend) the cache while the process cannot hear
+//! announcements (its subscription is down), so that it serves nothing it might have missed an
+//! eviction for. What remains is an announcement lost on its way out (the publisher could not
+//! reach the bus): the write stands, the failure is logged, and the other processes see the
+//! change when their entry expires, after at most `ttl`. `ttl` therefore stays the bound
+//! when things fail, and the propagation delay is the bound when they do not.
+
+mod handle;
+mod publish;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,17 +53,55 @@ use crate::error::DbError;
 use crate::oauth::{NewOAuthAccount, OAuthAccount, OAuthAccountPatch};
 use crate::user::{NewUser, UserPatch};
 
+pub use handle::CacheHandle;
+pub use publish::InvalidationPublisher;
+
 /// One key of the cache: its generation (0 until first evicted) and its value, if cached.
 struct Slot<U> {
     generation: u64,
     value: Option<(U, OffsetDateTime)>,
 }
 
-/// The cached users by ID, the generation counter, and how many times the map was emptied.
+/// The cached users by ID, the generation counter, how many times the map was emptied, and
+/// whether caching is suspended.
 struct Entries<DB: UserDatabase> {
     slots: HashMap<IdOf<DB>, Slot<DB::User>>,
     counter: u64,
     clears: u64,
+    suspended: bool,
+}
+
+impl<DB: UserDatabase> Entries<DB> {
+    fn new() -> Self {
+        Self {
+            slots: HashMap::new(),
+            counter: 0,
+            clears: 0,
+            suspended: false,
+        }
+    }
+
+    /// Empties the map; loads under way store nothing.
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.clears += 1;
+    }
+
+    /// Gives `id` a new generation without a value (emptying the map first when it is full).
+    fn evict(&mut self, id: &IdOf<DB>, capacity: usize) {
+        self.counter += 1;
+        let generation = self.counter;
+        if self.slots.len() >= capacity.max(1) && !self.slots.contains_key(id) {
+            self.clear();
+        }
+        self.slots.insert(
+            id.clone(),
+            Slot {
+                generation,
+                value: None,
+            },
+        );
+    }
 }
 
 /// What a load saw before reading the store.
@@ -65,6 +119,7 @@ pub struct CachedUserDatabase<DB: UserDatabase> {
     ttl: Duration,
     capacity: usize,
     clock: Arc<dyn Clock>,
+    publisher: Option<Arc<dyn InvalidationPublisher<IdOf<DB>>>>,
 }
 
 impl<DB: UserDatabase + Clone> Clone for CachedUserDatabase<DB> {
@@ -75,6 +130,7 @@ impl<DB: UserDatabase + Clone> Clone for CachedUserDatabase<DB> {
             ttl: self.ttl,
             capacity: self.capacity,
             clock: Arc::clone(&self.clock),
+            publisher: self.publisher.clone(),
         }
     }
 }
@@ -84,6 +140,7 @@ impl<DB: UserDatabase> std::fmt::Debug for CachedUserDatabase<DB> {
         f.debug_struct("CachedUserDatabase")
             .field("ttl", &self.ttl)
             .field("capacity", &self.capacity)
+            .field("publishes", &self.publisher.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -93,14 +150,11 @@ impl<DB: UserDatabase> CachedUserDatabase<DB> {
     pub fn new(db: DB) -> Self {
         Self {
             db,
-            entries: Arc::new(Mutex::new(Entries {
-                slots: HashMap::new(),
-                counter: 0,
-                clears: 0,
-            })),
+            entries: Arc::new(Mutex::new(Entries::new())),
             ttl: Duration::seconds(1),
             capacity: 10_000,
             clock: Arc::new(SystemClock),
+            publisher: None,
         }
     }
 
@@ -122,41 +176,64 @@ impl<DB: UserDatabase> CachedUserDatabase<DB> {
         self
     }
 
+    /// Announces every write made through the cache (user updates and deletions, OAuth
+    /// account changes) to the other processes, once the store has answered. See the module
+    /// docs for what happens when an announcement fails.
+    pub fn with_publisher(mut self, publisher: impl InvalidationPublisher<IdOf<DB>>) -> Self {
+        self.publisher = Some(Arc::new(publisher));
+        self
+    }
+
     /// The wrapped store.
     pub fn inner(&self) -> &DB {
         &self.db
     }
 
+    /// A handle that evicts from, empties, suspends and resumes this cache (and its clones)
+    /// without being a store itself: what a subscriber to other processes' announcements
+    /// holds. Make it after [`CachedUserDatabase::with_capacity`].
+    pub fn handle(&self) -> CacheHandle<IdOf<DB>>
+    where
+        DB: 'static,
+    {
+        CacheHandle::new(Arc::clone(&self.entries) as _, self.capacity)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries<DB>> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.entries)
     }
 
     /// Forgets the user `id`: the next load reads the store, and a load already under way
     /// does not store what it read. Writes through the cache call it; call it for writes made
     /// elsewhere that this process learns about.
     pub fn invalidate(&self, id: &IdOf<DB>) {
-        let mut entries = self.lock();
-        entries.counter += 1;
-        let generation = entries.counter;
-        if entries.slots.len() >= self.capacity.max(1) && !entries.slots.contains_key(id) {
-            entries.slots.clear();
-            entries.clears += 1;
-        }
-        entries.slots.insert(
-            id.clone(),
-            Slot {
-                generation,
-                value: None,
-            },
-        );
+        self.lock().evict(id, self.capacity);
     }
 
     /// Forgets every user (loads under way store nothing).
     pub fn invalidate_all(&self) {
-        let mut entries = self.lock();
-        entries.slots.clear();
-        entries.clears += 1;
+        self.lock().clear();
     }
+
+    /// Evicts `id` here, and tells the other processes to.
+    async fn announce(&self, id: &IdOf<DB>) {
+        self.invalidate(id);
+        if let Some(publisher) = &self.publisher
+            && let Err(err) = publisher.publish(id).await
+        {
+            tracing::error!(
+                error = %err,
+                user_id = %id,
+                "announcing a user change to the other processes failed; they see it when their cached copy expires"
+            );
+        }
+    }
+}
+
+/// Locks the entries, recovering them from a poisoned lock (every update leaves them
+/// consistent).
+fn lock<T>(entries: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    entries.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[async_trait]
@@ -179,6 +256,8 @@ impl<DB: UserDatabase> UserDatabase for CachedUserDatabase<DB> {
                 clears: entries.clears,
             }
         };
+        // (A suspended cache holds no values, so the lookup above found nothing; the check
+        // below keeps it from storing what is read now.)
         let user = self.db.get(id).await?;
         if let Some(user) = &user
             && self.ttl.is_positive()
@@ -189,13 +268,13 @@ impl<DB: UserDatabase> UserDatabase for CachedUserDatabase<DB> {
                 generation: entries.slots.get(id).map_or(0, |s| s.generation),
                 clears: entries.clears,
             };
-            // Evicted (or emptied) while the store was read: what was read may be stale.
-            if current != ticket {
+            // Evicted (or emptied, or suspended) while the store was read: what was read may be
+            // stale.
+            if current != ticket || entries.suspended {
                 return Ok(Some(user.clone()));
             }
             if entries.slots.len() >= self.capacity && !entries.slots.contains_key(id) {
-                entries.slots.clear();
-                entries.clears += 1;
+                entries.clear();
             }
             entries.slots.insert(
                 id.clone(),
@@ -223,14 +302,15 @@ impl<DB: UserDatabase> UserDatabase for CachedUserDatabase<DB> {
     ) -> Result<DB::User, DbError> {
         self.invalidate(id);
         let result = self.db.update(id, patch).await;
-        self.invalidate(id);
+        // Also on failure: a timed-out write may have been applied.
+        self.announce(id).await;
         result
     }
 
     async fn delete(&self, id: &IdOf<DB>) -> Result<(), DbError> {
         self.invalidate(id);
         let result = self.db.delete(id).await;
-        self.invalidate(id);
+        self.announce(id).await;
         result
     }
 }
@@ -250,7 +330,11 @@ impl<DB: OAuthUserDatabase> OAuthUserDatabase for CachedUserDatabase<DB> {
         user_id: &IdOf<DB>,
         account: NewOAuthAccount,
     ) -> Result<OAuthAccount<IdOf<DB>>, DbError> {
-        self.db.add_oauth_account(user_id, account).await
+        // A user type may carry its OAuth accounts.
+        self.invalidate(user_id);
+        let result = self.db.add_oauth_account(user_id, account).await;
+        self.announce(user_id).await;
+        result
     }
 
     async fn update_oauth_account(
@@ -260,9 +344,13 @@ impl<DB: OAuthUserDatabase> OAuthUserDatabase for CachedUserDatabase<DB> {
         account_id: &str,
         patch: OAuthAccountPatch,
     ) -> Result<OAuthAccount<IdOf<DB>>, DbError> {
-        self.db
+        self.invalidate(user_id);
+        let result = self
+            .db
             .update_oauth_account(user_id, oauth_name, account_id, patch)
-            .await
+            .await;
+        self.announce(user_id).await;
+        result
     }
 
     async fn oauth_accounts(
