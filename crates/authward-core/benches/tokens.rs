@@ -7,6 +7,10 @@
 //! - `jwt/{HS256,ES256}/read`: read + validate a token (size, header, key by `kid`, signature,
 //!   typed claims, time checks) and load the user from the in-memory user store, fingerprint
 //!   included: everything a request pays.
+//! - `asymmetric/{RS256,ES256,EdDSA}/{read,raw-verify}`: `read` is the strategy's whole read
+//!   (as above); `raw-verify` is the verification alone, by the RustCrypto crate underneath,
+//!   of the same token's signature over its signing input with a key parsed beforehand: the
+//!   floor no JWT library can go below.
 //! - `database/read`: read a database token over the in-memory token and user stores.
 //! - `refresh/rotate`: exchange a refresh token (read, atomic delete, tombstone, next token).
 //!
@@ -144,6 +148,88 @@ fn on_cpu(c: &mut Criterion) {
     group.finish();
 }
 
+/// Splits a compact JWT into its signing input and its decoded signature.
+fn signed_parts(token: &str) -> (Vec<u8>, Vec<u8>) {
+    use base64::Engine as _;
+    let (input, signature) = token.rsplit_once('.').expect("three parts");
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature)
+        .expect("base64url signature");
+    (input.as_bytes().to_vec(), signature)
+}
+
+fn asymmetric(c: &mut Criterion) {
+    use signature::Verifier as _;
+    let (users, user) = setup();
+    let pem = |name: &str| String::from_utf8(fixture(name)).expect("PEM is text");
+    type Raw = Box<dyn Fn(&[u8], &[u8]) -> bool>;
+    let rsa_key = {
+        use rsa::pkcs8::DecodePublicKey as _;
+        rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(
+            rsa::RsaPublicKey::from_public_key_pem(&pem("rsa_public.pem")).expect("RSA key"),
+        )
+    };
+    let es_key = {
+        use p256::pkcs8::DecodePublicKey as _;
+        p256::ecdsa::VerifyingKey::from_public_key_pem(&pem("ec256_public.pem")).expect("P-256 key")
+    };
+    let ed_key = {
+        use ed25519_dalek::pkcs8::DecodePublicKey as _;
+        ed25519_dalek::VerifyingKey::from_public_key_pem(&pem("ed25519_public.pem"))
+            .expect("Ed25519 key")
+    };
+    let cases: [(&str, JwtAlgorithm, &str, &str, Raw); 3] = [
+        (
+            "RS256",
+            JwtAlgorithm::RS256,
+            "rsa_private.pem",
+            "rsa_public.pem",
+            Box::new(move |m, s| {
+                rsa::pkcs1v15::Signature::try_from(s).is_ok_and(|s| rsa_key.verify(m, &s).is_ok())
+            }),
+        ),
+        (
+            "ES256",
+            JwtAlgorithm::ES256,
+            "ec256_private.pem",
+            "ec256_public.pem",
+            Box::new(move |m, s| {
+                p256::ecdsa::Signature::from_slice(s).is_ok_and(|s| es_key.verify(m, &s).is_ok())
+            }),
+        ),
+        (
+            "EdDSA",
+            JwtAlgorithm::EdDSA,
+            "ed25519_private.pem",
+            "ed25519_public.pem",
+            Box::new(move |m, s| {
+                ed25519_dalek::Signature::from_slice(s).is_ok_and(|s| ed_key.verify(m, &s).is_ok())
+            }),
+        ),
+    ];
+    let mut group = c.benchmark_group("asymmetric");
+    for (name, algorithm, private, public, raw) in cases {
+        let key = JwtKey::from_pem_pair(algorithm, fixture(private), fixture(public))
+            .expect("key")
+            .with_kid("bench");
+        let strategy = JwtStrategy::<Id>::builder(key, Duration::hours(1))
+            .fingerprint_secret(SECRET)
+            .build()
+            .expect("strategy");
+        let token = run(strategy.write_token(&user)).expect("token");
+        assert!(run(strategy.read_token(&token, &users)).expect("read").is_some());
+        let (input, signature) = signed_parts(&token);
+        assert!(raw(&input, &signature), "{name}: the raw verify accepts the token");
+        group.bench_function(format!("{name}/read"), |b| {
+            b.iter(|| run(strategy.read_token(black_box(&token), &users)))
+        });
+        group.bench_function(format!("{name}/raw-verify"), |b| {
+            b.iter(|| raw(black_box(&input), black_box(&signature)))
+        });
+    }
+    group.finish();
+}
+
 fn database(c: &mut Criterion) {
     let (users, user) = setup();
     let strategy = DatabaseStrategy::new(
@@ -180,6 +266,6 @@ fn refresh(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(StdDuration::from_secs(4));
-    targets = jwt, on_cpu, database, refresh
+    targets = jwt, asymmetric, on_cpu, database, refresh
 }
 criterion_main!(benches);
