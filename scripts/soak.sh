@@ -37,8 +37,10 @@ as_pg "$PGBIN/initdb" -D "$work/data" -A trust -U postgres --no-sync >/dev/null
 as_pg "$PGBIN/pg_ctl" -D "$work/data" -o "$pg_opts" -l "$work/pg.log" -w start >/dev/null
 psql -h 127.0.0.1 -p "$PGPORT" -U postgres -qc 'CREATE DATABASE soak'
 
+# Throttling off: every client comes from 127.0.0.1, and this run is about outages, not about
+# the rate limits (tests/throttle*.rs cover those).
 AUTHWARD_BIND="127.0.0.1:$APPPORT" DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/soak" \
-  AUTHWARD_STRATEGY=database AUTHWARD_REFRESH_LIFETIME=86400 \
+  AUTHWARD_THROTTLE=off AUTHWARD_STRATEGY=database AUTHWARD_REFRESH_LIFETIME=86400 \
   AUTHWARD_SECRET="soak-test-secret-soak-test-secret-0123456789" \
   AUTHWARD_HASH_CONCURRENCY=1 RUST_LOG=error "$BIN" >"$work/server.log" 2>&1 &
 server=$!
