@@ -217,9 +217,16 @@ fn asymmetric(c: &mut Criterion) {
             .build()
             .expect("strategy");
         let token = run(strategy.write_token(&user)).expect("token");
-        assert!(run(strategy.read_token(&token, &users)).expect("read").is_some());
+        assert!(
+            run(strategy.read_token(&token, &users))
+                .expect("read")
+                .is_some()
+        );
         let (input, signature) = signed_parts(&token);
-        assert!(raw(&input, &signature), "{name}: the raw verify accepts the token");
+        assert!(
+            raw(&input, &signature),
+            "{name}: the raw verify accepts the token"
+        );
         group.bench_function(format!("{name}/read"), |b| {
             b.iter(|| run(strategy.read_token(black_box(&token), &users)))
         });
