@@ -89,7 +89,7 @@ def main():
             dest = os.path.normpath(os.path.join(os.path.dirname(path), file_part)) if file_part else path
             where = f"{os.path.join(SRC_ARG, rel)}:{number}: {target}"
             if not (dest == SRC or dest.startswith(SRC + os.sep)):
-                broken.append(f"{where} (leaves docs/src: the rendered book cannot follow it)")
+                broken.append(f"{where} (outside the book's source tree: the rendered book cannot follow it)")
                 continue
             if not os.path.exists(dest):
                 broken.append(f"{where} (no such file)")
