@@ -3,7 +3,8 @@
 a file inside docs/src, and every #anchor names a heading of its target page (mdBook's ids:
 lower case, letters, digits, '-' and '_' kept, spaces made '-', the rest dropped, repeated
 headings numbered -1, -2, ...). External links (scheme:) are not checked. Exit status 1 and
-one line per broken link when any is broken.
+one line per broken link when any is broken; a page missing from SUMMARY.md counts as
+broken (mdBook renders only what SUMMARY.md lists).
 
     python3 scripts/book/check_links.py [docs/src]
 """
@@ -99,6 +100,15 @@ def main():
                     continue
                 if anchor not in pages[dest][1]:
                     broken.append(f"{where} (no heading with id '{anchor}' in {os.path.relpath(dest, SRC)})")
+    summary = os.path.join(SRC, "SUMMARY.md")
+    if summary in pages:
+        listed = {
+            os.path.normpath(os.path.join(SRC, target.partition("#")[0]))
+            for _, target in pages[summary][0]
+        }
+        for path in sorted(pages):
+            if path != summary and path not in listed:
+                broken.append(f"{os.path.join(SRC_ARG, os.path.relpath(path, SRC))}: not in SUMMARY.md (mdBook would not render it)")
     for line in broken:
         print(line)
     total = sum(len(links) for links, _ in pages.values())
