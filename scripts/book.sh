@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the guide (docs/, mdBook) into docs/book and fails on a broken internal link or on
-# any warning or error mdBook prints.
+# Builds the guide (docs/, mdBook) into docs/book and fails on a broken internal link (in the
+# Markdown before the build, scripts/book/check_links.py, and in the HTML after it,
+# scripts/book/check_html.py), on a page missing from SUMMARY.md, or on any warning or error
+# mdBook prints. External links are not checked (that would need the network).
 #
 #   bash scripts/book.sh            build and check
 #   bash scripts/book.sh serve      the same, then `mdbook serve` on 127.0.0.1:3000
@@ -35,6 +37,8 @@ if grep -Eq '(^|[[:space:]])(WARN|ERROR)([[:space:]]|$)' "$build_log"; then
   log "mdbook printed warnings or errors (above): failing"
   exit 1
 fi
+log "checking the links of the rendered book"
+python3 scripts/book/check_html.py docs/book
 log "book built: docs/book/index.html"
 
 if [ "${1:-}" = serve ]; then
