@@ -1,0 +1,1 @@
+//! Book chapters compiled as doc tests (filled in by the guide).
