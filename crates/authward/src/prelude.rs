@@ -10,9 +10,7 @@ pub use authward_core::strategy::{
     DatabaseStrategy, JwtKey, JwtRevocationStore, JwtStrategy, RefreshTokens,
 };
 #[doc(no_inline)]
-pub use authward_core::{
-    AccessTokenDatabase, BoxError, FailFast, User, UserDatabase, UserManager,
-};
+pub use authward_core::{AccessTokenDatabase, BoxError, FailFast, User, UserDatabase, UserManager};
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
