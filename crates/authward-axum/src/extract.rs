@@ -114,27 +114,32 @@ trait ResolveUser<U>: Send + Sync {
 #[async_trait]
 impl<DB: HttpUserDb> ResolveUser<DB::User> for Inner<DB> {
     async fn resolve(&self, parts: &Parts) -> Result<Option<Found<DB::User>>, ApiError> {
-        for (index, backend) in self.backends.iter().enumerate() {
-            let Some(token) = backend.transport.token(parts) else {
-                continue;
-            };
-            let user = backend
-                .strategy
-                .read_token(&token, self.manager.db())
-                .await
-                .map_err(|e| errors_map::strategy(&e))?;
-            if let Some(user) = user {
-                if backend.transport.is_cookie() {
-                    self.csrf.check(parts)?;
-                }
-                return Ok(Some(Found {
-                    user,
-                    token,
-                    backend: index,
-                }));
-            }
+        // Each backend's transport finds its token; the core's `Authenticator` decides.
+        let tokens: Vec<(&str, String)> = self
+            .backends
+            .iter()
+            .filter_map(|b| b.transport.token(parts).map(|t| (b.name.as_str(), t)))
+            .collect();
+        let candidates = tokens.iter().map(|(name, token)| (*name, token.as_str()));
+        let Some(found) = self
+            .authenticator
+            .authenticate(candidates, self.manager.db())
+            .await
+            .map_err(|e| errors_map::strategy(&e))?
+        else {
+            return Ok(None);
+        };
+        let Some(backend) = self.backends.iter().position(|b| b.name == found.backend) else {
+            return Ok(None);
+        };
+        if self.backends[backend].transport.is_cookie() {
+            self.csrf.check(parts)?;
         }
-        Ok(None)
+        Ok(Some(Found {
+            user: found.user,
+            token: found.token,
+            backend,
+        }))
     }
 
     fn challenge(&self) -> &'static str {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use authward_core::manager::RequestInfo;
 use authward_core::schema::UserSchema;
+use authward_core::strategy::{Authenticator, DuplicateBackendName};
 use authward_core::{UserDatabase, UserManager};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -38,6 +39,9 @@ pub struct Authward<DB: HttpUserDb> {
 pub(crate) struct Inner<DB: HttpUserDb> {
     pub(crate) manager: UserManager<DB>,
     pub(crate) backends: Vec<AuthBackend<DB::User>>,
+    /// The same backends' strategies, by name: the one rule that picks the request's user
+    /// (first backend with a user wins; a storage failure counts only if none has one).
+    pub(crate) authenticator: Authenticator<DB::User>,
     pub(crate) csrf: CsrfPolicy,
     pub(crate) body_limit: BodyLimit,
     pub(crate) requires_verification: bool,
@@ -84,8 +88,8 @@ pub struct AuthwardConfig {
 #[non_exhaustive]
 pub enum BuildError {
     /// Two backends share a name.
-    #[error("two authentication backends are named {0:?}")]
-    DuplicateBackend(String),
+    #[error(transparent)]
+    DuplicateBackend(#[from] DuplicateBackendName),
     /// A backend's strategy cannot end a token, so its `/logout` would answer 204 for nothing.
     #[error(
         "authentication backend {0:?}: its strategy cannot end a token (a JWT strategy without \
@@ -111,10 +115,10 @@ impl<DB: HttpUserDb> Authward<DB> {
         backends: Vec<AuthBackend<DB::User>>,
         config: AuthwardConfig,
     ) -> Result<Self, BuildError> {
-        for (i, backend) in backends.iter().enumerate() {
-            if backends[..i].iter().any(|b| b.name == backend.name) {
-                return Err(BuildError::DuplicateBackend(backend.name.clone()));
-            }
+        let mut authenticator = Authenticator::new();
+        for backend in &backends {
+            authenticator =
+                authenticator.with_backend(backend.name.clone(), Arc::clone(&backend.strategy))?;
             if !backend.stateless && !backend.strategy.revocation().logout {
                 return Err(BuildError::CannotRevoke(backend.name.clone()));
             }
@@ -134,6 +138,7 @@ impl<DB: HttpUserDb> Authward<DB> {
             inner: Arc::new(Inner {
                 manager,
                 backends,
+                authenticator,
                 csrf: config.csrf,
                 body_limit: config.body_limit,
                 requires_verification: config.requires_verification,

@@ -59,7 +59,7 @@ pub struct Config {
     /// requests.
     pub hash_concurrency: usize,
     /// `AUTHWARD_HASH_NICE`: how much lower the password-hashing threads' CPU priority is
-    /// (0–19, default 10; 0 keeps hashing on tokio's blocking pool at normal priority).
+    /// (0–19, default 10; 0 keeps the hashing threads at normal priority).
     pub hash_niceness: i32,
     /// `AUTHWARD_THROTTLE`: `memory` (default; one server), `redis` (`AUTHWARD_REDIS_URL`,
     /// shared by several servers) or `off`.
@@ -71,6 +71,10 @@ pub struct Config {
     /// 12), `pwdlib-argon2` or `bcrypt12`: adopted hash classes the database may still hold,
     /// so that logins of every class cost the same.
     pub legacy_hashes: Vec<authward_core::HashClass>,
+    /// `AUTHWARD_CACHE_INVALIDATION`: `none` (default; one server) or `redis`: user-cache
+    /// invalidations shared with the other servers over Redis pub/sub (see `invalidation.rs`).
+    /// Holds the bus's nodes, empty when off.
+    pub invalidation_nodes: Vec<String>,
 }
 
 /// Where the throttling budgets live.
@@ -155,13 +159,32 @@ impl Config {
             })
             .transpose()?
             .unwrap_or(3600);
+        let redis_url =
+            var("AUTHWARD_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379/".into());
+        let invalidation_nodes = match var("AUTHWARD_CACHE_INVALIDATION")
+            .as_deref()
+            .unwrap_or("none")
+        {
+            "none" => Vec::new(),
+            "redis" => var("AUTHWARD_CACHE_INVALIDATION_URLS")
+                .unwrap_or_else(|| redis_url.clone())
+                .split(',')
+                .map(|url| url.trim().to_owned())
+                .filter(|url| !url.is_empty())
+                .collect(),
+            other => {
+                return Err(format!(
+                    "AUTHWARD_CACHE_INVALIDATION: expected none or redis, got {other:?}"
+                ));
+            }
+        };
         Ok(Self {
             bind,
+            invalidation_nodes,
             database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://authward.db".into()),
             secret,
             strategy,
-            redis_url: var("AUTHWARD_REDIS_URL")
-                .unwrap_or_else(|| "redis://127.0.0.1:6379/".into()),
+            redis_url,
             jwt_revocations,
             mailbox: var("AUTHWARD_DEV_MAILBOX"),
             token_lifetime,

@@ -14,6 +14,8 @@
 //! `AUTHWARD_TOKEN_LIFETIME` (seconds), `AUTHWARD_REFRESH_LIFETIME` (seconds; refresh tokens
 //! when set), `AUTHWARD_DB_MAX_CONNECTIONS`, `AUTHWARD_USER_CACHE_MS`
 //! (how long a loaded user is served from memory, default 1000, `0` = off),
+//! `AUTHWARD_CACHE_INVALIDATION` (`none`, the default, or `redis`: several servers on one
+//! database evict each other's cached users over Redis pub/sub, see `src/invalidation.rs`),
 //! `AUTHWARD_HASH_CONCURRENCY` (password hashes at once; default cores − 1, at least 1),
 //! `AUTHWARD_HASH_NICE` (lower CPU priority of the hashing threads, 0–19, default 10),
 //! `AUTHWARD_THROTTLE` (`memory`, the default, `redis` or `off`), `AUTHWARD_TRUSTED_PROXIES`
@@ -30,6 +32,7 @@
 //! `cargo run -p quickstart -- create-superuser EMAIL PASSWORD` creates an administrator.
 
 mod config;
+mod invalidation;
 mod mailer;
 mod mongo;
 mod oauth;
@@ -145,6 +148,8 @@ where
     let mut readiness = Readiness::new().check("database", store.clone());
     let users = CachedUserDatabase::new(store.clone())
         .with_ttl(Duration::milliseconds(config.user_cache_ms));
+    // Kept until the server stops: dropping the listener suspends the cache.
+    let (users, _invalidations) = invalidation::connect(&config.invalidation_nodes, users).await?;
     let tokens = SqlxAccessTokenDatabase::<DB, Uuid>::new(pool.clone());
     tokens.migrate().await?;
     let tokens = FailFast::new(tokens);

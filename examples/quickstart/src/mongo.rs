@@ -50,6 +50,9 @@ async fn serve(
     store.bootstrap().await?;
     let users = CachedUserDatabase::new(FailFast::new(store))
         .with_ttl(Duration::milliseconds(config.user_cache_ms));
+    // Kept until the server stops: dropping the listener suspends the cache.
+    let (users, _invalidations) =
+        crate::invalidation::connect(&config.invalidation_nodes, users).await?;
     let lifetime = Duration::seconds(config.token_lifetime);
     let tokens = MongoAccessTokenDatabase::<ObjectId>::new(db).with_lifetime(Some(lifetime));
     tokens.bootstrap().await?;
