@@ -114,7 +114,9 @@
 //! declares ([`UserSchema`](authward_core::schema::UserSchema)): nothing a request did not
 //! declare is written. Extractors ([`CurrentUser`], [`VerifiedUser`], [`Superuser`],
 //! [`MaybeUser`]) work in the application's own routes whose state is the `Authward` (or
-//! provides an [`AuthResolver`] through `FromRef`). [`readiness`] serves `/ready`.
+//! provides an [`AuthResolver`] through `FromRef`). [`readiness`] serves `/ready`. Wrong
+//! methods answer FastAPI's JSON 405; [`fallback::json_fallbacks`] gives the whole application
+//! its JSON 404 and 405.
 
 pub mod backend;
 pub mod body;
@@ -122,6 +124,7 @@ pub mod csrf;
 pub mod error;
 mod errors_map;
 pub mod extract;
+pub mod fallback;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod readiness;

@@ -136,13 +136,15 @@ impl Readiness {
 
     /// `GET /ready`.
     pub fn router(self) -> Router {
-        Router::new().route(
-            "/ready",
-            get(move || {
-                let ready = self.clone();
-                async move { respond(&ready.report().await) }
-            }),
-        )
+        Router::new()
+            .route(
+                "/ready",
+                get(move || {
+                    let ready = self.clone();
+                    async move { respond(&ready.report().await) }
+                }),
+            )
+            .method_not_allowed_fallback(crate::fallback::method_not_allowed)
     }
 }
 

@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use authward_core::user::email_key;
-use authward_core::{DbError, NewUser, UniqueKey, User, UserDatabase, UserId, UserPatch};
+use authward::user::email_key;
+use authward::{DbError, NewUser, UniqueKey, User, UserDatabase, UserId, UserPatch};
 use tokio::sync::RwLock;
 
 #[derive(Debug)]

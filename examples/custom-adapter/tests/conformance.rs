@@ -1,6 +1,6 @@
 //! The custom store passes the same conformance suite as authward's own adapters.
 
-use authward_testkit::{Profile, user_database_tests};
+use authward::testkit::{Profile, user_database_tests};
 use custom_adapter::SortedStore;
 
 user_database_tests!(

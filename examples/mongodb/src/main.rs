@@ -16,12 +16,12 @@
 
 use std::sync::Arc;
 
-use authward_axum::{AuthBackend, Authward, AuthwardConfig, BearerTransport, Transport};
-use authward_core::schema::UserFields;
-use authward_core::strategy::DatabaseStrategy;
-use authward_core::{BoxError, User, UserManager};
-use authward_mongodb::bson::oid::ObjectId;
-use authward_mongodb::{MongoAccessTokenDatabase, MongoUserDatabase};
+use authward::axum::{AuthBackend, Authward, AuthwardConfig, BearerTransport, Transport};
+use authward::mongodb::bson::oid::ObjectId;
+use authward::mongodb::{MongoAccessTokenDatabase, MongoUserDatabase};
+use authward::schema::UserFields;
+use authward::strategy::DatabaseStrategy;
+use authward::{BoxError, User, UserManager};
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use time::Duration;
@@ -76,7 +76,7 @@ async fn main() -> Result<(), BoxError> {
     let bind = env("AUTHWARD_BIND", "127.0.0.1:8000");
 
     // Fail-fast defaults: 2 s to find a server, 2 s to connect, and a ping now.
-    let client = authward_mongodb::connect(&url).await?;
+    let client = authward::mongodb::connect(&url).await?;
     let db = client.database(&env("MONGODB_DATABASE", "app"));
     let users = MongoUserDatabase::<AppUser>::new(&db);
     users.bootstrap().await?;

@@ -19,13 +19,13 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use authward_axum::{
+use authward::axum::{
     AuthBackend, Authward, AuthwardConfig, CookieTransport, CsrfPolicy, Transport,
 };
-use authward_core::{BoxError, UserManager};
-use authward_redis::RedisStrategy;
-use authward_sqlx::sqlx::postgres::PgPoolOptions;
-use authward_sqlx::{SqlxAccessTokenDatabase, SqlxUserDatabase};
+use authward::redis::RedisStrategy;
+use authward::sqlx::sqlx::postgres::PgPoolOptions;
+use authward::sqlx::{SqlxAccessTokenDatabase, SqlxUserDatabase};
+use authward::{BoxError, UserManager};
 use axum::Router;
 use time::Duration;
 use uuid::Uuid;

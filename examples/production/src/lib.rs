@@ -17,16 +17,16 @@
 
 use std::sync::Arc;
 
-use authward_axum::readiness::Readiness;
-use authward_axum::{
+use authward::axum::readiness::Readiness;
+use authward::axum::{
     AuthBackend, Authward, AuthwardConfig, BearerTransport, Transport, VerifiedUser,
 };
-use authward_core::schema::UserFields;
-use authward_core::strategy::{JwtKey, JwtRevocationStore, JwtStrategy, RefreshTokens};
-use authward_core::{BoxError, FailFast, User, UserManager};
-use authward_redis::{RedisAccessTokenDatabase, RedisTokenOptions};
-use authward_sqlx::sqlx::{PgPool, Postgres, Row};
-use authward_sqlx::{ExtraColumn, ExtraColumns, SqlQuery, SqlxUserDatabase};
+use authward::redis::{RedisAccessTokenDatabase, RedisTokenOptions};
+use authward::schema::UserFields;
+use authward::sqlx::sqlx::{PgPool, Postgres, Row};
+use authward::sqlx::{ExtraColumn, ExtraColumns, SqlQuery, SqlxUserDatabase};
+use authward::strategy::{JwtKey, JwtRevocationStore, JwtStrategy, RefreshTokens};
+use authward::{BoxError, FailFast, User, UserManager};
 use axum::Router;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
@@ -101,8 +101,8 @@ impl ExtraColumns<Postgres> for ProfileColumns {
     }
 
     fn decode(
-        row: &authward_sqlx::sqlx::postgres::PgRow,
-    ) -> Result<Profile, authward_sqlx::sqlx::Error> {
+        row: &authward::sqlx::sqlx::postgres::PgRow,
+    ) -> Result<Profile, authward::sqlx::sqlx::Error> {
         Ok(Profile {
             display_name: row.try_get("display_name")?,
             plan: row.try_get("plan")?,

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 use std::time::Duration as StdDuration;
 
-use authward_core::BoxError;
+use authward::BoxError;
 use production::{Settings, app};
 use time::Duration;
 
@@ -22,7 +22,7 @@ async fn run() -> Result<(), BoxError> {
         access_lifetime: Duration::minutes(15),
         refresh_lifetime: Duration::days(30),
     };
-    let pool = authward_sqlx::fail_fast_pool_options::<authward_sqlx::sqlx::Postgres>()
+    let pool = authward::sqlx::fail_fast_pool_options::<authward::sqlx::sqlx::Postgres>()
         .max_connections(16)
         .acquire_timeout(StdDuration::from_secs(2))
         .connect(&env("DATABASE_URL")?)

@@ -5,7 +5,7 @@
 
 use std::str::FromStr;
 
-use authward_sqlx::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use authward::sqlx::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -54,8 +54,8 @@ async fn call(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_production_app_end_to_end() {
     let (Some(postgres), Some(redis)) = (
-        authward_testkit::service_url("AUTHWARD_TEST_POSTGRES_URL"),
-        authward_testkit::service_url("AUTHWARD_TEST_REDIS_URL"),
+        authward::testkit::service_url("AUTHWARD_TEST_POSTGRES_URL"),
+        authward::testkit::service_url("AUTHWARD_TEST_REDIS_URL"),
     ) else {
         return;
     };
@@ -67,7 +67,7 @@ async fn the_production_app_end_to_end() {
         .connect_with(base.clone())
         .await
         .unwrap();
-    authward_sqlx::sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+    authward::sqlx::sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
         .execute(&admin)
         .await
         .unwrap();
@@ -192,7 +192,7 @@ async fn the_production_app_end_to_end() {
         (StatusCode::OK, json!({"postgres": "ok", "redis": "ok"}))
     );
 
-    authward_sqlx::sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+    authward::sqlx::sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
         .execute(&admin)
         .await
         .unwrap();

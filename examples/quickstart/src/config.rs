@@ -52,7 +52,7 @@ pub struct Config {
     /// `AUTHWARD_DB_MAX_CONNECTIONS`: the pool size, default 4 (SQLite) / 16 (PostgreSQL).
     pub max_connections: Option<u32>,
     /// `AUTHWARD_USER_CACHE_MS`: how long a loaded user is served from memory, default 1000;
-    /// `0` turns the cache off (see `authward_core::cache` for the trade-off).
+    /// `0` turns the cache off (see `authward::cache` for the trade-off).
     pub user_cache_ms: i64,
     /// `AUTHWARD_HASH_CONCURRENCY`: password hashes computed at once. Default: one less than
     /// the number of cores (at least one), so a login storm always leaves a core to the other
@@ -70,7 +70,7 @@ pub struct Config {
     /// `AUTHWARD_LEGACY_HASHES`: `none` (default), `fastapi-users` (pwdlib argon2 and bcrypt
     /// 12), `pwdlib-argon2` or `bcrypt12`: adopted hash classes the database may still hold,
     /// so that logins of every class cost the same.
-    pub legacy_hashes: Vec<authward_core::HashClass>,
+    pub legacy_hashes: Vec<authward::HashClass>,
     /// `AUTHWARD_CACHE_INVALIDATION`: `none` (default; one server) or `redis`: user-cache
     /// invalidations shared with the other servers over Redis pub/sub (see `invalidation.rs`).
     /// Holds the bus's nodes, empty when off.
@@ -242,9 +242,9 @@ impl Config {
                 .unwrap_or_default(),
             legacy_hashes: match var("AUTHWARD_LEGACY_HASHES").as_deref().unwrap_or("none") {
                 "none" => Vec::new(),
-                "fastapi-users" => authward_core::HashClass::FASTAPI_USERS.to_vec(),
-                "pwdlib-argon2" => vec![authward_core::HashClass::PWDLIB_ARGON2],
-                "bcrypt12" => vec![authward_core::HashClass::BCRYPT_12],
+                "fastapi-users" => authward::HashClass::FASTAPI_USERS.to_vec(),
+                "pwdlib-argon2" => vec![authward::HashClass::PWDLIB_ARGON2],
+                "bcrypt12" => vec![authward::HashClass::BCRYPT_12],
                 other => {
                     return Err(format!(
                         "AUTHWARD_LEGACY_HASHES: expected none, fastapi-users, pwdlib-argon2 or \

@@ -12,12 +12,12 @@
 //! means a Redis Cluster, which forwards pub/sub messages between its nodes), by default
 //! `AUTHWARD_REDIS_URL`.
 
-use authward_core::cache::CachedUserDatabase;
-use authward_core::{BoxError, UserDatabase};
-use authward_redis::invalidation::{
+use authward::cache::CachedUserDatabase;
+use authward::redis::invalidation::{
     InvalidationListener, RedisInvalidation, RedisInvalidationPublisher,
 };
-use authward_redis::redis::cluster::ClusterClient;
+use authward::redis::redis::cluster::ClusterClient;
+use authward::{BoxError, UserDatabase};
 
 /// Announces `users`' writes on the bus and subscribes its cache to the other servers'
 /// announcements, when the bus is configured (`nodes` is not empty). Keep the listener for as

@@ -7,8 +7,8 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use authward_core::manager::{Hooks, RequestInfo};
-use authward_core::{AuthUser, BoxError};
+use authward::manager::{Hooks, RequestInfo};
+use authward::{AuthUser, BoxError};
 
 /// The hooks of the quickstart: they "send" messages to a file.
 #[derive(Debug)]

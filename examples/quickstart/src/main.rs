@@ -22,6 +22,9 @@
 //! (networks whose `X-Forwarded-For` is believed), `AUTHWARD_LEGACY_HASHES` (`none`,
 //! `fastapi-users`, `pwdlib-argon2`, `bcrypt12`: adopted hash classes still in the database).
 //!
+//! `GET /openapi.json` is the OpenAPI document and `GET /docs` browses it (see `src/docs.rs`);
+//! unknown paths and wrong methods answer FastAPI's JSON 404 and 405.
+//!
 //! `GET /ready` answers 200 when every store answers, 503 naming the one that does not.
 //! Every store call is bounded to 2 s and fails at once while its store is known to be down.
 //! OAuth login: declare providers with `AUTHWARD_OAUTH_<NAME>_CLIENT_ID` / `_CLIENT_SECRET`
@@ -32,6 +35,7 @@
 //! `cargo run -p quickstart -- create-superuser EMAIL PASSWORD` creates an administrator.
 
 mod config;
+mod docs;
 mod invalidation;
 mod mailer;
 mod mongo;
@@ -41,25 +45,25 @@ use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use authward_axum::openapi::Mounts;
-use authward_axum::readiness::Readiness;
-use authward_axum::{
+use authward::FailFast;
+use authward::axum::openapi::Mounts;
+use authward::axum::readiness::Readiness;
+use authward::axum::{
     AuthBackend, Authward, AuthwardConfig, BearerTransport, ThrottleConfig, Transport,
 };
-use authward_core::FailFast;
-use authward_core::cache::CachedUserDatabase;
-use authward_core::strategy::{
+use authward::cache::CachedUserDatabase;
+use authward::redis::{RedisAccessTokenDatabase, RedisThrottle, RedisTokenOptions};
+use authward::sqlx::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use authward::sqlx::sqlx::{Pool, Postgres, Sqlite};
+use authward::sqlx::{Backend, SqlxAccessTokenDatabase, SqlxUserDatabase, TableNames};
+use authward::strategy::{
     DatabaseStrategy, JwtKey, JwtRevocationStore, JwtStrategy, RefreshTokens, Strategy,
 };
-use authward_core::throttle::MemoryThrottle;
-use authward_core::{
+use authward::throttle::MemoryThrottle;
+use authward::{
     AccessTokenDatabase, BoxError, OAuthUserDatabase, PasswordHelper, Ping, User, UserDatabase,
     UserManager,
 };
-use authward_redis::{RedisAccessTokenDatabase, RedisThrottle, RedisTokenOptions};
-use authward_sqlx::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use authward_sqlx::sqlx::{Pool, Postgres, Sqlite};
-use authward_sqlx::{Backend, SqlxAccessTokenDatabase, SqlxUserDatabase, TableNames};
 use axum::Router;
 use axum::routing::get;
 use config::{Config, RevocationsKind, StrategyKind, ThrottleKind};
@@ -97,7 +101,7 @@ async fn run() -> Result<(), BoxError> {
     }
     if config.database_url.starts_with("postgres") {
         // Fail fast when PostgreSQL is down: 2 s to get a connection, not sqlx's 30 s.
-        let pool = authward_sqlx::fail_fast_pool_options::<Postgres>()
+        let pool = authward::sqlx::fail_fast_pool_options::<Postgres>()
             .max_connections(config.max_connections.unwrap_or(16))
             .connect(&config.database_url)
             .await?;
@@ -108,7 +112,7 @@ async fn run() -> Result<(), BoxError> {
             .journal_mode(SqliteJournalMode::Wal)
             // A write waits at most this long for another writer's lock, then fails (503).
             .busy_timeout(std::time::Duration::from_millis(1500));
-        let pool = authward_sqlx::fail_fast_pool_options::<Sqlite>()
+        let pool = authward::sqlx::fail_fast_pool_options::<Sqlite>()
             .max_connections(config.max_connections.unwrap_or(4))
             .connect_with(options)
             .await?;
@@ -138,7 +142,7 @@ where
     SqlxUserDatabase<DB, Uuid>:
         UserDatabase<User = AppUser, Extra = ()> + OAuthUserDatabase + Ping + Clone + 'static,
     SqlxAccessTokenDatabase<DB, Uuid>: AccessTokenDatabase<Uuid> + Ping + Clone + 'static,
-    Uuid: authward_sqlx::SqlId<DB>,
+    Uuid: authward::sqlx::SqlId<DB>,
 {
     let store = SqlxUserDatabase::<DB, Uuid>::new(pool.clone())?;
     store.migrate().await?;
@@ -252,10 +256,10 @@ where
         ThrottleKind::Off => None,
         ThrottleKind::Memory => Some(ThrottleConfig::new(MemoryThrottle::new())),
         ThrottleKind::Redis => {
-            let client = authward_redis::redis::Client::open(config.redis_url.as_str())?;
-            let conn = authward_redis::redis::aio::ConnectionManager::new_with_config(
+            let client = authward::redis::redis::Client::open(config.redis_url.as_str())?;
+            let conn = authward::redis::redis::aio::ConnectionManager::new_with_config(
                 client,
-                authward_redis::manager_config(),
+                authward::redis::manager_config(),
             )
             .await?;
             Some(ThrottleConfig::new(RedisThrottle::new(conn)))
@@ -284,7 +288,10 @@ where
         .nest("/auth", aw.verify_router())
         .nest("/users", aw.users_router())
         .merge(oauth_routes)
-        .merge(authward_axum::openapi::json_router(&doc));
+        .merge(authward::axum::openapi::json_router(&doc))
+        .merge(docs::router());
+    // FastAPI's JSON 404 and 405 for every route above.
+    let app = authward::axum::fallback::json_fallbacks(app);
 
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(

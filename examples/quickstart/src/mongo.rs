@@ -8,16 +8,14 @@
 
 use std::sync::Arc;
 
-use authward_axum::openapi::Mounts;
-use authward_axum::{AuthBackend, Authward, AuthwardConfig, BearerTransport, Transport};
-use authward_core::cache::CachedUserDatabase;
-use authward_core::strategy::{
-    DatabaseStrategy, JwtKey, JwtRevocationStore, JwtStrategy, Strategy,
-};
-use authward_core::{BoxError, FailFast, PasswordHelper, User, UserManager};
-use authward_mongodb::bson::oid::ObjectId;
-use authward_mongodb::{MongoAccessTokenDatabase, MongoUserDatabase};
-use authward_redis::{RedisAccessTokenDatabase, RedisTokenOptions};
+use authward::axum::openapi::Mounts;
+use authward::axum::{AuthBackend, Authward, AuthwardConfig, BearerTransport, Transport};
+use authward::cache::CachedUserDatabase;
+use authward::mongodb::bson::oid::ObjectId;
+use authward::mongodb::{MongoAccessTokenDatabase, MongoUserDatabase};
+use authward::redis::{RedisAccessTokenDatabase, RedisTokenOptions};
+use authward::strategy::{DatabaseStrategy, JwtKey, JwtRevocationStore, JwtStrategy, Strategy};
+use authward::{BoxError, FailFast, PasswordHelper, User, UserManager};
 use axum::Router;
 use axum::routing::get;
 use time::Duration;
@@ -29,7 +27,7 @@ type MongoUser = User<ObjectId>;
 
 /// Serves the quickstart (or runs its subcommand) on MongoDB.
 pub async fn run(config: Config, args: Vec<String>) -> Result<(), BoxError> {
-    let options = authward_mongodb::ConnectOptions::new().app_name("authward-quickstart");
+    let options = authward::mongodb::ConnectOptions::new().app_name("authward-quickstart");
     let client = options.connect(&config.database_url).await?;
     let name = options
         .client_options(&config.database_url)
@@ -43,7 +41,7 @@ pub async fn run(config: Config, args: Vec<String>) -> Result<(), BoxError> {
 
 async fn serve(
     config: &Config,
-    db: &authward_mongodb::mongodb::Database,
+    db: &authward::mongodb::mongodb::Database,
     args: Vec<String>,
 ) -> Result<(), BoxError> {
     let store = MongoUserDatabase::<MongoUser>::new(db);
@@ -138,7 +136,9 @@ async fn serve(
         .nest("/auth", aw.reset_password_router())
         .nest("/auth", aw.verify_router())
         .nest("/users", aw.users_router())
-        .merge(aw.openapi_router(Mounts::fastapi_users_default(["jwt"])));
+        .merge(aw.openapi_router(Mounts::fastapi_users_default(["jwt"])))
+        .merge(crate::docs::router());
+    let app = authward::axum::fallback::json_fallbacks(app);
 
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(

@@ -21,12 +21,12 @@
 
 use std::sync::Arc;
 
-use authward_axum::Authward;
-use authward_core::BoxError;
-use authward_core::manager::UserManagerBuilder;
-use authward_core::oauth::ProviderTokenCipher;
-use authward_oauth::openapi::OAuthMount;
-use authward_oauth::{
+use authward::BoxError;
+use authward::axum::Authward;
+use authward::manager::UserManagerBuilder;
+use authward::oauth::ProviderTokenCipher;
+use authward::oauth::openapi::OAuthMount;
+use authward::oauth::{
     AssociateOptions, GitHubProvider, LoginOptions, OAuth, OAuthProvider, OAuthUserDb, OidcProvider,
 };
 use axum::Router;
@@ -105,7 +105,7 @@ fn declared(public_url: &str) -> Result<Vec<Declared>, BoxError> {
 }
 
 /// Gives the manager the provider token key, when `AUTHWARD_OAUTH_TOKEN_KEY` is set.
-pub fn with_token_key<DB: authward_core::UserDatabase>(
+pub fn with_token_key<DB: authward::UserDatabase>(
     builder: UserManagerBuilder<DB>,
 ) -> Result<UserManagerBuilder<DB>, BoxError> {
     Ok(match var("AUTHWARD_OAUTH_TOKEN_KEY") {

@@ -171,7 +171,7 @@ fn seen_after(port: u16, since: Instant, check: impl Fn(u16) -> bool) -> Duratio
 /// Runs the scenario with the bus on `bus_urls` (one URL, or a cluster's nodes) and the
 /// nodes' subscriptions spread over those URLs.
 fn changes_reach_every_node(bus_urls: &[String], label: &str) {
-    let Some(postgres) = authward_testkit::service_url("AUTHWARD_TEST_POSTGRES_URL") else {
+    let Some(postgres) = authward::testkit::service_url("AUTHWARD_TEST_POSTGRES_URL") else {
         return;
     };
     let db = fresh_database(&postgres);
@@ -276,7 +276,7 @@ fn changes_reach_every_node(bus_urls: &[String], label: &str) {
 
 #[test]
 fn a_change_on_one_node_reaches_the_others_over_redis() {
-    let Some(redis) = authward_testkit::service_url("AUTHWARD_TEST_REDIS_URL") else {
+    let Some(redis) = authward::testkit::service_url("AUTHWARD_TEST_REDIS_URL") else {
         return;
     };
     changes_reach_every_node(&[redis], "redis");
@@ -284,7 +284,7 @@ fn a_change_on_one_node_reaches_the_others_over_redis() {
 
 #[test]
 fn a_change_on_one_node_reaches_the_others_over_a_redis_cluster() {
-    let Some(urls) = authward_testkit::service_url("AUTHWARD_TEST_REDIS_CLUSTER_URLS") else {
+    let Some(urls) = authward::testkit::service_url("AUTHWARD_TEST_REDIS_CLUSTER_URLS") else {
         return;
     };
     let nodes: Vec<String> = urls.split(',').map(str::to_owned).collect();

@@ -45,7 +45,7 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String, Value)
 
 #[test]
 fn providers_come_from_the_environment() {
-    let Some(issuer) = authward_testkit::service_url("AUTHWARD_TEST_OIDC_ISSUER") else {
+    let Some(issuer) = authward::testkit::service_url("AUTHWARD_TEST_OIDC_ISSUER") else {
         return;
     };
     let issuer = issuer.trim_end_matches('/').to_owned();

@@ -264,7 +264,7 @@ fn the_default_jwt_strategy_logs_out_and_logs_out_everywhere() {
 
 #[test]
 fn jwt_revocations_can_live_in_redis() {
-    let Some(redis) = authward_testkit::service_url("AUTHWARD_TEST_REDIS_URL") else {
+    let Some(redis) = authward::testkit::service_url("AUTHWARD_TEST_REDIS_URL") else {
         return;
     };
     let dir = scratch("jwt-redis");
@@ -289,7 +289,7 @@ fn the_database_strategy_is_chosen_by_environment() {
 
 #[test]
 fn the_redis_strategy_is_chosen_by_environment() {
-    let Some(redis) = authward_testkit::service_url("AUTHWARD_TEST_REDIS_URL") else {
+    let Some(redis) = authward::testkit::service_url("AUTHWARD_TEST_REDIS_URL") else {
         return;
     };
     let dir = scratch("redis");
@@ -306,7 +306,7 @@ fn the_redis_strategy_is_chosen_by_environment() {
 
 #[test]
 fn postgresql_is_chosen_by_environment() {
-    let Some(postgres) = authward_testkit::service_url("AUTHWARD_TEST_POSTGRES_URL") else {
+    let Some(postgres) = authward::testkit::service_url("AUTHWARD_TEST_POSTGRES_URL") else {
         return;
     };
     let dir = scratch("postgres");

@@ -8,7 +8,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use authward_mongodb::bson::{Document, doc};
+use authward::mongodb::bson::{Document, doc};
 use serde_json::Value;
 
 struct Server(Child);
@@ -129,7 +129,7 @@ fn round_trip(port: u16, email: &str) {
 
 #[test]
 fn mongodb_is_chosen_by_environment() {
-    let Some(url) = authward_testkit::service_url("AUTHWARD_TEST_MONGODB_URL") else {
+    let Some(url) = authward::testkit::service_url("AUTHWARD_TEST_MONGODB_URL") else {
         return;
     };
     let name = format!("aw_qs_{}", std::process::id());
@@ -143,7 +143,7 @@ fn mongodb_is_chosen_by_environment() {
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let client = authward_mongodb::connect(&url).await.unwrap();
+        let client = authward::mongodb::connect(&url).await.unwrap();
         let db = client.database(&name);
         let users = db
             .collection::<Document>("User")

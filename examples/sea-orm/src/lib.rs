@@ -9,7 +9,7 @@
 //! - `POST /auth/request-verify-token`, `POST /auth/verify`;
 //! - `GET|PATCH /users/me`, `GET|PATCH|DELETE /users/{id}`.
 //!
-//! The schema is authward's ([`authward_sea_orm::migration::AuthTables`]) followed by the
+//! The schema is authward's ([`authward::sea_orm::migration::AuthTables`]) followed by the
 //! application's own migration adding its columns ([`migration`]).
 
 pub mod migration;
@@ -17,13 +17,13 @@ pub mod user;
 
 use std::sync::Arc;
 
-use authward_axum::{AuthBackend, Authward, AuthwardConfig, BearerTransport, Transport};
-use authward_core::strategy::{JwtKey, JwtRevocationStore, JwtStrategy};
-use authward_core::{BoxError, PasswordHelper, UserManager};
-use authward_sea_orm::entities::uuid_id::oauth_account;
-use authward_sea_orm::sea_orm::DatabaseConnection;
-use authward_sea_orm::sea_orm_migration::MigratorTrait;
-use authward_sea_orm::{SeaOrmAccessTokens, SeaOrmUsers};
+use authward::axum::{AuthBackend, Authward, AuthwardConfig, BearerTransport, Transport};
+use authward::sea_orm::entities::uuid_id::oauth_account;
+use authward::sea_orm::sea_orm::DatabaseConnection;
+use authward::sea_orm::sea_orm_migration::MigratorTrait;
+use authward::sea_orm::{SeaOrmAccessTokens, SeaOrmUsers};
+use authward::strategy::{JwtKey, JwtRevocationStore, JwtStrategy};
+use authward::{BoxError, PasswordHelper, UserManager};
 use axum::Router;
 use time::Duration;
 use uuid::Uuid;

@@ -4,7 +4,7 @@
 //! `AUTHWARD_SECRET` (at least 32 bytes; a random one with a warning when unset),
 //! `AUTHWARD_BIND` (default `127.0.0.1:8000`).
 
-use authward_core::{BoxError, PasswordHelper};
+use authward::{BoxError, PasswordHelper};
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
@@ -18,7 +18,7 @@ async fn main() -> Result<(), BoxError> {
         }
     };
     let bind = std::env::var("AUTHWARD_BIND").unwrap_or_else(|_| "127.0.0.1:8000".into());
-    let db = authward_sea_orm::connect(url).await?;
+    let db = authward::sea_orm::connect(url).await?;
     let app = sea_orm_example::app(db, &secret, PasswordHelper::default()).await?;
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     println!("listening on http://{bind}");

@@ -1,9 +1,9 @@
 //! The schema: authward's tables, a token table for JWT revocations, then the application's
 //! own columns.
 
-use authward_sea_orm::migration::{AuthTables, TableNames, TokenTable};
-use authward_sea_orm::sea_orm::{ConnectionTrait, DbBackend};
-use authward_sea_orm::sea_orm_migration::prelude::*;
+use authward::sea_orm::migration::{AuthTables, TableNames, TokenTable};
+use authward::sea_orm::sea_orm::{ConnectionTrait, DbBackend};
+use authward::sea_orm::sea_orm_migration::prelude::*;
 use uuid::Uuid;
 
 /// The application's migrator.
@@ -76,5 +76,5 @@ pub mod jwt_revocation {
 
     impl ActiveModelBehavior for ActiveModel {}
 
-    authward_sea_orm::impl_access_token_entity!();
+    authward::sea_orm::impl_access_token_entity!();
 }

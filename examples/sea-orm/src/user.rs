@@ -1,7 +1,7 @@
 //! The application's user entity: FastAPI Users' columns plus `display_name` and `plan`, and
 //! the JSON shapes clients see.
 
-use authward_core::schema::UserSchema;
+use authward::schema::UserSchema;
 use sea_orm::Set;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -46,7 +46,7 @@ pub struct Profile {
     pub plan: String,
 }
 
-authward_sea_orm::impl_user_entity!(extra = Profile, |model, profile| {
+authward::sea_orm::impl_user_entity!(extra = Profile, |model, profile| {
     model.display_name = Set(profile.display_name);
     model.plan = Set(profile.plan);
 });

@@ -1,7 +1,7 @@
 //! The example through its router, in process: registration with the application's fields,
 //! login, `/users/me`, `PATCH /users/me` and a superuser's `PATCH /users/{id}`, on SQLite.
 
-use authward_core::{Argon2Hasher, PasswordHelper, UserDatabase, UserPatch};
+use authward::{Argon2Hasher, PasswordHelper, UserDatabase, UserPatch};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -17,7 +17,7 @@ async fn app() -> (Router, sea_orm_example::Users) {
         uuid::Uuid::new_v4()
     ));
     let url = format!("sqlite:{}?mode=rwc", path.display());
-    let db = authward_sea_orm::connect(url).await.expect("connect");
+    let db = authward::sea_orm::connect(url).await.expect("connect");
     let passwords = PasswordHelper::new(Argon2Hasher::new(64, 1, 1).expect("params"));
     let router = sea_orm_example::app(db.clone(), SECRET, passwords)
         .await
@@ -152,8 +152,7 @@ async fn register_login_me_and_patch_with_custom_fields() {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let root_id =
-        authward_core::UserId::parse_id(body["id"].as_str().expect("id")).expect("a uuid");
+    let root_id = authward::UserId::parse_id(body["id"].as_str().expect("id")).expect("a uuid");
     users
         .update(
             &root_id,

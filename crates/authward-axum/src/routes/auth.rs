@@ -118,6 +118,7 @@ impl<DB: HttpUserDb> Authward<DB> {
             );
         }
         router
+            .method_not_allowed_fallback(crate::fallback::method_not_allowed)
             .layer(axum::Extension(self.inner.body_limit))
             .with_state(self.clone())
     }

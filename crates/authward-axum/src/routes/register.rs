@@ -23,6 +23,7 @@ impl<DB: HttpUserDb> Authward<DB> {
     pub fn register_router(&self) -> Router {
         Router::new()
             .route("/register", post(register::<DB>))
+            .method_not_allowed_fallback(crate::fallback::method_not_allowed)
             .layer(axum::Extension(self.inner.body_limit))
             .with_state(self.clone())
     }

@@ -56,6 +56,7 @@ impl<DB: HttpUserDb> Authward<DB> {
         Router::new()
             .route("/forgot-password", post(forgot_password::<DB>))
             .route("/reset-password", post(reset_password::<DB>))
+            .method_not_allowed_fallback(crate::fallback::method_not_allowed)
             .layer(axum::Extension(self.inner.body_limit))
             .with_state(self.clone())
     }

@@ -45,6 +45,7 @@ impl<DB: HttpUserDb> Authward<DB> {
                     .patch(patch_user::<DB>)
                     .delete(delete_user::<DB>),
             )
+            .method_not_allowed_fallback(crate::fallback::method_not_allowed)
             .layer(axum::Extension(self.inner.body_limit))
             .with_state(self.clone())
     }

@@ -28,6 +28,7 @@ impl<DB: HttpUserDb> Authward<DB> {
         Router::new()
             .route("/request-verify-token", post(request_verify::<DB>))
             .route("/verify", post(verify::<DB>))
+            .method_not_allowed_fallback(crate::fallback::method_not_allowed)
             .layer(axum::Extension(self.inner.body_limit))
             .with_state(self.clone())
     }
