@@ -19,7 +19,6 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
 use crate::error::ApiError;
-use crate::errors_map;
 use crate::state::{Authward, HttpUserDb, Inner};
 
 /// A user found from a request, with the token and the backend that found it. Its
@@ -121,8 +120,7 @@ impl<DB: HttpUserDb> ResolveUser<DB::User> for Inner<DB> {
             let user = backend
                 .strategy
                 .read_token(&token, self.manager.db())
-                .await
-                .map_err(|e| errors_map::strategy(&e))?;
+                .await?;
             if let Some(user) = user {
                 if backend.transport.is_cookie() {
                     self.csrf.check(parts)?;

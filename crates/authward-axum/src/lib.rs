@@ -120,7 +120,6 @@ pub mod backend;
 pub mod body;
 pub mod csrf;
 pub mod error;
-mod errors_map;
 pub mod extract;
 #[cfg(feature = "openapi")]
 pub mod openapi;
