@@ -4,8 +4,8 @@
 use sqlx::{Encode, Executor, IntoArguments, Type};
 
 use super::{
-    KEY_INDEX, KeyRow, Migrate, MigrateError, OLD_KEY_INDEX, UserPlan, plan_email_keys,
-    schema_error,
+    KEY_INDEX, KeyRow, Migrate, MigrateError, OLD_KEY_INDEX, TransactionalBackfill, UserPlan,
+    plan_email_keys, schema_error,
 };
 use crate::config::ExtraColumn;
 
@@ -82,6 +82,22 @@ where
         self.found(DB::COLUMN_EXISTS, &[table, column]).await
     }
 
+    /// Creates table `name` afresh with `create` (dropping a leftover of an interrupted run).
+    pub(crate) async fn recreate(&mut self, name: &str, create: &str) -> Result<(), MigrateError> {
+        self.exec(&format!("DROP TABLE IF EXISTS {}", self.q(name)))
+            .await?;
+        self.exec(create).await
+    }
+
+    /// Replaces `table` with the rebuilt `new` (inside the migration's transaction, on the
+    /// backends with transactional DDL).
+    #[cfg_attr(not(any(feature = "postgres", feature = "sqlite")), allow(dead_code))]
+    pub(crate) async fn replace(&mut self, table: &str, new: &str) -> Result<(), MigrateError> {
+        self.exec(&format!("DROP TABLE {}", self.q(table))).await?;
+        let sql = format!("ALTER TABLE {} RENAME TO {}", self.q(new), self.q(table));
+        self.exec(&sql).await
+    }
+
     /// Adds every declared custom column that `table` lacks.
     pub(crate) async fn add_missing_columns(
         &mut self,
@@ -107,9 +123,11 @@ where
     /// transactional DDL (PostgreSQL, SQLite): collisions are reported before anything
     /// changes, and the whole step is part of the migration's transaction.
     ///
-    /// Rows are found again by [`Migrate::ROW_LOCATOR`], read and matched as text.
+    /// Rows are found again by [`TransactionalBackfill::ROW_LOCATOR`], read and matched as text.
+    #[cfg_attr(not(any(feature = "postgres", feature = "sqlite")), allow(dead_code))]
     pub(crate) async fn backfill_email_keys(&mut self, plan: &UserPlan) -> Result<(), MigrateError>
     where
+        DB: TransactionalBackfill,
         for<'r> (String, String, String, Option<String>): sqlx::FromRow<'r, DB::Row>,
     {
         let user = plan.tables.user.as_str();

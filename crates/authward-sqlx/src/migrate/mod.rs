@@ -75,23 +75,6 @@ pub trait Migrate: Dialect {
     /// Written after the column list of `CREATE TABLE` (with its leading space), or empty.
     #[doc(hidden)]
     const TABLE_OPTIONS: &'static str;
-    /// A text `NULL`, standing for a missing `email_key` column.
-    #[doc(hidden)]
-    const NULL_TEXT: &'static str;
-    /// The user ID, as text.
-    #[doc(hidden)]
-    const ID_AS_TEXT: &'static str;
-    /// Where a user row is, as text (for the key backfill of transactional backends).
-    #[doc(hidden)]
-    const ROW_LOCATOR: &'static str;
-    /// Matches [`Migrate::ROW_LOCATOR`] against the placeholder written in place of `{}`.
-    #[doc(hidden)]
-    const ROW_MATCH: &'static str;
-    /// `ALTER TABLE` clause making the column in place of `{}` `NOT NULL` after the backfill,
-    /// where the backend can.
-    #[doc(hidden)]
-    const SET_NOT_NULL: Option<&'static str>;
-
     /// Creates or adopts the user and OAuth account tables.
     #[doc(hidden)]
     fn migrate_users<'a>(
@@ -105,6 +88,24 @@ pub trait Migrate: Dialect {
         pool: &'a Pool<Self>,
         plan: &'a TokenPlan,
     ) -> BoxFuture<'a, Result<(), MigrateError>>;
+}
+
+/// What the email key backfill of a backend with transactional DDL (PostgreSQL, SQLite) writes
+/// differently; see [`ddl::Ddl::backfill_email_keys`]. MySQL has a backfill of its own.
+#[cfg_attr(not(any(feature = "postgres", feature = "sqlite")), allow(dead_code))]
+pub(crate) trait TransactionalBackfill: Migrate {
+    /// A text `NULL`, standing for a missing `email_key` column.
+    const NULL_TEXT: &'static str;
+    /// The user ID, as text.
+    const ID_AS_TEXT: &'static str;
+    /// Where a user row is, as text.
+    const ROW_LOCATOR: &'static str;
+    /// Matches [`TransactionalBackfill::ROW_LOCATOR`] against the placeholder written in
+    /// place of `{}`.
+    const ROW_MATCH: &'static str;
+    /// `ALTER TABLE` clause making the column in place of `{}` `NOT NULL` after the backfill,
+    /// where the backend can.
+    const SET_NOT_NULL: Option<&'static str>;
 }
 
 /// Suffix of the table an adoption builds before swapping it in.

@@ -33,12 +33,6 @@ impl Migrate for MySql {
     const TRUE: &'static str = "TRUE";
     const FALSE: &'static str = "FALSE";
     const TABLE_OPTIONS: &'static str = TABLE_OPTIONS;
-    const NULL_TEXT: &'static str = "NULL";
-    const ID_AS_TEXT: &'static str = "CAST(`id` AS CHAR)";
-    // Unused: keys are backfilled by `sync_email_keys`, rows found by their key or email.
-    const ROW_LOCATOR: &'static str = "";
-    const ROW_MATCH: &'static str = "";
-    const SET_NOT_NULL: Option<&'static str> = None;
 
     fn migrate_users<'a>(
         pool: &'a Pool<Self>,
@@ -267,9 +261,7 @@ async fn migrate_oauth(ddl: &mut My<'_>, plan: &UserPlan) -> Result<(), MigrateE
     }
     let new = plan.tables.oauth_account.suffixed(NEW_SUFFIX);
     let old = plan.tables.oauth_account.suffixed("fastapi_users");
-    ddl.exec(&format!("DROP TABLE IF EXISTS {}", q(&new)))
-        .await?;
-    ddl.exec(&oauth_table_ddl(plan, &new)).await?;
+    ddl.recreate(&new, &oauth_table_ddl(plan, &new)).await?;
     let cols = oauth_copied_columns::<MySql>();
     let copy = format!(
         "INSERT INTO {} ({cols}) SELECT {cols} FROM {} ORDER BY `id`",
@@ -277,15 +269,7 @@ async fn migrate_oauth(ddl: &mut My<'_>, plan: &UserPlan) -> Result<(), MigrateE
         q(oauth)
     );
     ddl.exec(&copy).await?;
-    let swap = format!(
-        "RENAME TABLE {} TO {}, {} TO {}",
-        q(oauth),
-        q(&old),
-        q(&new),
-        q(oauth)
-    );
-    ddl.exec(&swap).await?;
-    ddl.exec(&format!("DROP TABLE {}", q(&old))).await
+    swap_in(ddl, oauth, &new, &old).await
 }
 
 fn token_table_ddl(plan: &TokenPlan, name: &str) -> String {
@@ -319,9 +303,7 @@ async fn migrate_tokens(ddl: &mut My<'_>, plan: &TokenPlan) -> Result<(), Migrat
     // FastAPI Users' plaintext tokens: keep each one's SHA-256 digest instead.
     let new = plan.tables.accesstoken.suffixed(NEW_SUFFIX);
     let old = plan.tables.accesstoken.suffixed("fastapi_users");
-    ddl.exec(&format!("DROP TABLE IF EXISTS {}", q(&new)))
-        .await?;
-    ddl.exec(&token_table_ddl(plan, &new)).await?;
+    ddl.recreate(&new, &token_table_ddl(plan, &new)).await?;
     let copy = format!(
         "INSERT INTO {} (`digest`, `user_id`, `created_at`, `family`, `used`) \
          SELECT UNHEX(SHA2(`token`, 256)), `user_id`, `created_at`, NULL, FALSE FROM {}",
@@ -329,13 +311,19 @@ async fn migrate_tokens(ddl: &mut My<'_>, plan: &TokenPlan) -> Result<(), Migrat
         q(table)
     );
     ddl.exec(&copy).await?;
+    swap_in(ddl, table, &new, &old).await
+}
+
+/// Puts the rebuilt `new` in place of `table` with one atomic `RENAME TABLE` (the original
+/// passing through `old`), then drops the original.
+async fn swap_in(ddl: &mut My<'_>, table: &str, new: &str, old: &str) -> Result<(), MigrateError> {
     let swap = format!(
         "RENAME TABLE {} TO {}, {} TO {}",
         q(table),
-        q(&old),
-        q(&new),
+        q(old),
+        q(new),
         q(table)
     );
     ddl.exec(&swap).await?;
-    ddl.exec(&format!("DROP TABLE {}", q(&old))).await
+    ddl.exec(&format!("DROP TABLE {}", q(old))).await
 }

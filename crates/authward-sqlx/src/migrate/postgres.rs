@@ -5,7 +5,10 @@ use futures::future::BoxFuture;
 use sqlx::{PgConnection, Pool, Postgres};
 
 use super::ddl::{Ddl, oauth_copied_columns, user_table_ddl};
-use super::{KEY_INDEX, Migrate, MigrateError, NEW_SUFFIX, TokenPlan, UserPlan, schema_error};
+use super::{
+    KEY_INDEX, Migrate, MigrateError, NEW_SUFFIX, TokenPlan, TransactionalBackfill, UserPlan,
+    schema_error,
+};
 use crate::dialect::Dialect;
 
 /// Tables and indexes are looked up in the first schema of the `search_path`.
@@ -24,11 +27,6 @@ impl Migrate for Postgres {
     const TRUE: &'static str = "TRUE";
     const FALSE: &'static str = "FALSE";
     const TABLE_OPTIONS: &'static str = "";
-    const NULL_TEXT: &'static str = "NULL::text";
-    const ID_AS_TEXT: &'static str = "\"id\"::text";
-    const ROW_LOCATOR: &'static str = "ctid::text";
-    const ROW_MATCH: &'static str = "ctid = {}::tid";
-    const SET_NOT_NULL: Option<&'static str> = Some("ALTER COLUMN {} SET NOT NULL");
 
     fn migrate_users<'a>(
         pool: &'a Pool<Self>,
@@ -55,6 +53,14 @@ impl Migrate for Postgres {
             tx.commit().await.map_err(schema_error)
         })
     }
+}
+
+impl TransactionalBackfill for Postgres {
+    const NULL_TEXT: &'static str = "NULL::text";
+    const ID_AS_TEXT: &'static str = "\"id\"::text";
+    const ROW_LOCATOR: &'static str = "ctid::text";
+    const ROW_MATCH: &'static str = "ctid = {}::tid";
+    const SET_NOT_NULL: Option<&'static str> = Some("ALTER COLUMN {} SET NOT NULL");
 }
 
 type Pg<'c> = Ddl<'c, Postgres>;
@@ -145,9 +151,7 @@ async fn migrate_oauth(ddl: &mut Pg<'_>, plan: &UserPlan) -> Result<(), MigrateE
             return Err(MigrateError::DuplicateOAuthAccounts { accounts: dups });
         }
         let new = plan.tables.oauth_account.suffixed(NEW_SUFFIX);
-        ddl.exec(&format!("DROP TABLE IF EXISTS {}", q(&new)))
-            .await?;
-        ddl.exec(&oauth_table_ddl(plan, &new)).await?;
+        ddl.recreate(&new, &oauth_table_ddl(plan, &new)).await?;
         let cols = oauth_copied_columns::<Postgres>();
         let copy = format!(
             "INSERT INTO {} ({cols}) SELECT {cols} FROM {} ORDER BY ctid",
@@ -155,9 +159,7 @@ async fn migrate_oauth(ddl: &mut Pg<'_>, plan: &UserPlan) -> Result<(), MigrateE
             q(oauth)
         );
         ddl.exec(&copy).await?;
-        ddl.exec(&format!("DROP TABLE {}", q(oauth))).await?;
-        let sql = format!("ALTER TABLE {} RENAME TO {}", q(&new), q(oauth));
-        ddl.exec(&sql).await?;
+        ddl.replace(oauth, &new).await?;
     } else if !exists {
         ddl.exec(&oauth_table_ddl(plan, oauth)).await?;
     }
@@ -196,9 +198,7 @@ async fn migrate_tokens(ddl: &mut Pg<'_>, plan: &TokenPlan) -> Result<(), Migrat
     } else if ddl.has_column(table, "token").await? && !ddl.has_column(table, "digest").await? {
         // FastAPI Users' plaintext tokens: keep each one's SHA-256 digest instead.
         let new = plan.tables.accesstoken.suffixed(NEW_SUFFIX);
-        ddl.exec(&format!("DROP TABLE IF EXISTS {}", q(&new)))
-            .await?;
-        ddl.exec(&token_table_ddl(plan, &new)).await?;
+        ddl.recreate(&new, &token_table_ddl(plan, &new)).await?;
         let copy = format!(
             "INSERT INTO {} (\"digest\", \"user_id\", \"created_at\", \"family\", \"used\") \
              SELECT sha256(convert_to(\"token\", 'UTF8')), \"user_id\", \"created_at\", \
@@ -207,9 +207,7 @@ async fn migrate_tokens(ddl: &mut Pg<'_>, plan: &TokenPlan) -> Result<(), Migrat
             q(table)
         );
         ddl.exec(&copy).await?;
-        ddl.exec(&format!("DROP TABLE {}", q(table))).await?;
-        let sql = format!("ALTER TABLE {} RENAME TO {}", q(&new), q(table));
-        ddl.exec(&sql).await?;
+        ddl.replace(table, &new).await?;
     }
     let sql = format!(
         "CREATE INDEX IF NOT EXISTS {} ON {} (\"user_id\", \"created_at\")",

@@ -4,7 +4,10 @@ use futures::future::BoxFuture;
 use sqlx::{Pool, Sqlite};
 
 use super::ddl::{Ddl, oauth_copied_columns, user_table_ddl};
-use super::{KEY_INDEX, Migrate, MigrateError, NEW_SUFFIX, TokenPlan, UserPlan, schema_error};
+use super::{
+    KEY_INDEX, Migrate, MigrateError, NEW_SUFFIX, TokenPlan, TransactionalBackfill, UserPlan,
+    schema_error,
+};
 use crate::dialect::Dialect;
 
 impl Migrate for Sqlite {
@@ -19,11 +22,6 @@ impl Migrate for Sqlite {
     const TRUE: &'static str = "1";
     const FALSE: &'static str = "0";
     const TABLE_OPTIONS: &'static str = "";
-    const NULL_TEXT: &'static str = "NULL";
-    const ID_AS_TEXT: &'static str = "CAST(`id` AS TEXT)";
-    const ROW_LOCATOR: &'static str = "CAST(rowid AS TEXT)";
-    const ROW_MATCH: &'static str = "rowid = CAST({} AS INTEGER)";
-    const SET_NOT_NULL: Option<&'static str> = None;
 
     fn migrate_users<'a>(
         pool: &'a Pool<Self>,
@@ -46,6 +44,14 @@ impl Migrate for Sqlite {
             tx.commit().await.map_err(schema_error)
         })
     }
+}
+
+impl TransactionalBackfill for Sqlite {
+    const NULL_TEXT: &'static str = "NULL";
+    const ID_AS_TEXT: &'static str = "CAST(`id` AS TEXT)";
+    const ROW_LOCATOR: &'static str = "CAST(rowid AS TEXT)";
+    const ROW_MATCH: &'static str = "rowid = CAST({} AS INTEGER)";
+    const SET_NOT_NULL: Option<&'static str> = None;
 }
 
 type Lite<'c> = Ddl<'c, Sqlite>;
@@ -105,9 +111,7 @@ async fn migrate_oauth(ddl: &mut Lite<'_>, plan: &UserPlan) -> Result<(), Migrat
             return Err(MigrateError::DuplicateOAuthAccounts { accounts: dups });
         }
         let new = plan.tables.oauth_account.suffixed(NEW_SUFFIX);
-        ddl.exec(&format!("DROP TABLE IF EXISTS {}", q(&new)))
-            .await?;
-        ddl.exec(&oauth_table_ddl(plan, &new)).await?;
+        ddl.recreate(&new, &oauth_table_ddl(plan, &new)).await?;
         let cols = oauth_copied_columns::<Sqlite>();
         ddl.exec(&format!(
             "INSERT INTO {} ({cols}) SELECT {cols} FROM {} ORDER BY rowid",
@@ -115,9 +119,7 @@ async fn migrate_oauth(ddl: &mut Lite<'_>, plan: &UserPlan) -> Result<(), Migrat
             q(oauth)
         ))
         .await?;
-        ddl.exec(&format!("DROP TABLE {}", q(oauth))).await?;
-        ddl.exec(&format!("ALTER TABLE {} RENAME TO {}", q(&new), q(oauth)))
-            .await?;
+        ddl.replace(oauth, &new).await?;
     } else if !ddl.table_exists(oauth).await? {
         ddl.exec(&oauth_table_ddl(plan, oauth)).await?;
     }
@@ -154,9 +156,7 @@ async fn migrate_tokens(ddl: &mut Lite<'_>, plan: &TokenPlan) -> Result<(), Migr
         // FastAPI Users' plaintext tokens: store each one's digest instead (SQLite has no
         // SHA-256 of its own, so each token is hashed here).
         let new = plan.tables.accesstoken.suffixed(NEW_SUFFIX);
-        ddl.exec(&format!("DROP TABLE IF EXISTS {}", q(&new)))
-            .await?;
-        ddl.exec(&token_table_ddl(plan, &new)).await?;
+        ddl.recreate(&new, &token_table_ddl(plan, &new)).await?;
         let tokens: Vec<String> = sqlx::query_scalar(&format!("SELECT `token` FROM {}", q(table)))
             .fetch_all(&mut *ddl.conn)
             .await
@@ -176,9 +176,7 @@ async fn migrate_tokens(ddl: &mut Lite<'_>, plan: &TokenPlan) -> Result<(), Migr
                 .await
                 .map_err(schema_error)?;
         }
-        ddl.exec(&format!("DROP TABLE {}", q(table))).await?;
-        ddl.exec(&format!("ALTER TABLE {} RENAME TO {}", q(&new), q(table)))
-            .await?;
+        ddl.replace(table, &new).await?;
     }
     ddl.exec(&format!(
         "CREATE INDEX IF NOT EXISTS {} ON {} (`user_id`, `created_at`); \
