@@ -98,6 +98,28 @@ where
         self.exec(&sql).await
     }
 
+    /// Whether `table` is FastAPI Users' token table (plaintext `token`, no `digest`).
+    pub(crate) async fn has_plaintext_tokens(&mut self, table: &str) -> Result<bool, MigrateError> {
+        Ok(self.has_column(table, "token").await? && !self.has_column(table, "digest").await?)
+    }
+
+    /// Stops an adoption when a provider account is linked more than once; `sql` lists each
+    /// such `(oauth_name, account_id)` pair once.
+    pub(crate) async fn refuse_duplicate_accounts(&mut self, sql: &str) -> Result<(), MigrateError>
+    where
+        for<'r> (String, String): sqlx::FromRow<'r, DB::Row>,
+    {
+        let dups: Vec<(String, String)> = sqlx::query_as(sql)
+            .fetch_all(&mut *self.conn)
+            .await
+            .map_err(schema_error)?;
+        if dups.is_empty() {
+            Ok(())
+        } else {
+            Err(MigrateError::DuplicateOAuthAccounts { accounts: dups })
+        }
+    }
+
     /// Adds every declared custom column that `table` lacks.
     pub(crate) async fn add_missing_columns(
         &mut self,

@@ -248,17 +248,12 @@ async fn migrate_oauth(ddl: &mut My<'_>, plan: &UserPlan) -> Result<(), MigrateE
         return Ok(());
     }
     // A table from FastAPI Users: rebuild it in authward's layout.
-    let dups: Vec<(String, String)> = sqlx::query_as(&format!(
+    let dups = format!(
         "SELECT MIN(`oauth_name`), MIN(`account_id`) FROM {} \
          GROUP BY BINARY `oauth_name`, BINARY `account_id` HAVING COUNT(*) > 1",
         q(oauth)
-    ))
-    .fetch_all(&mut *ddl.conn)
-    .await
-    .map_err(schema_error)?;
-    if !dups.is_empty() {
-        return Err(MigrateError::DuplicateOAuthAccounts { accounts: dups });
-    }
+    );
+    ddl.refuse_duplicate_accounts(&dups).await?;
     let new = plan.tables.oauth_account.suffixed(NEW_SUFFIX);
     let old = plan.tables.oauth_account.suffixed("fastapi_users");
     ddl.recreate(&new, &oauth_table_ddl(plan, &new)).await?;
@@ -297,7 +292,7 @@ async fn migrate_tokens(ddl: &mut My<'_>, plan: &TokenPlan) -> Result<(), Migrat
     if !ddl.table_exists(table).await? {
         return ddl.exec(&token_table_ddl(plan, table)).await;
     }
-    if !ddl.has_column(table, "token").await? || ddl.has_column(table, "digest").await? {
+    if !ddl.has_plaintext_tokens(table).await? {
         return Ok(());
     }
     // FastAPI Users' plaintext tokens: keep each one's SHA-256 digest instead.

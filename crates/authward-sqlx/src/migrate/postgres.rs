@@ -139,17 +139,12 @@ async fn migrate_oauth(ddl: &mut Pg<'_>, plan: &UserPlan) -> Result<(), MigrateE
     let exists = ddl.table_exists(oauth).await?;
     if exists && !ddl.index_exists(oauth, &account_key).await? {
         // A table from FastAPI Users: rebuild it in authward's layout.
-        let dups: Vec<(String, String)> = sqlx::query_as(&format!(
+        let dups = format!(
             "SELECT \"oauth_name\", \"account_id\" FROM {} \
              GROUP BY \"oauth_name\", \"account_id\" HAVING COUNT(*) > 1",
             q(oauth)
-        ))
-        .fetch_all(&mut *ddl.conn)
-        .await
-        .map_err(schema_error)?;
-        if !dups.is_empty() {
-            return Err(MigrateError::DuplicateOAuthAccounts { accounts: dups });
-        }
+        );
+        ddl.refuse_duplicate_accounts(&dups).await?;
         let new = plan.tables.oauth_account.suffixed(NEW_SUFFIX);
         ddl.recreate(&new, &oauth_table_ddl(plan, &new)).await?;
         let cols = oauth_copied_columns::<Postgres>();
@@ -195,7 +190,7 @@ async fn migrate_tokens(ddl: &mut Pg<'_>, plan: &TokenPlan) -> Result<(), Migrat
     let table = plan.tables.accesstoken.as_str();
     if !ddl.table_exists(table).await? {
         ddl.exec(&token_table_ddl(plan, table)).await?;
-    } else if ddl.has_column(table, "token").await? && !ddl.has_column(table, "digest").await? {
+    } else if ddl.has_plaintext_tokens(table).await? {
         // FastAPI Users' plaintext tokens: keep each one's SHA-256 digest instead.
         let new = plan.tables.accesstoken.suffixed(NEW_SUFFIX);
         ddl.recreate(&new, &token_table_ddl(plan, &new)).await?;
