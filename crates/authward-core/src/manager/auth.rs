@@ -1,23 +1,27 @@
 //! Login: checking an email and password, upgrading legacy hashes, the after-login hook.
 
-use super::*;
+use super::{ManagerError, RequestInfo, UserManager, hook_failed};
+use crate::db::UserDatabase;
+use crate::password::Verification;
+use crate::user::{AuthUser, UserPatch};
 
 impl<DB: UserDatabase> UserManager<DB> {
     /// Checks an email and password; `Ok(None)` for bad credentials.
     ///
-    /// - An unknown email still runs one password verification (against a dummy hash made
-    ///   with the current parameters), so response time does not reveal which emails exist;
-    ///   with [legacy hash classes](PasswordHelper::with_legacy_hash_classes) declared, every
-    ///   login verifies one hash of each class (the user's own and dummies), so an adopted,
-    ///   not yet upgraded hash is no more expensive than an unknown email.
+    /// - An unknown email still runs one password verification (against a dummy hash made with the
+    ///   current parameters), so response time does not reveal which emails exist; with [legacy
+    ///   hash classes](crate::password::PasswordHelper::with_legacy_hash_classes) declared, every
+    ///   login verifies one hash of each class (the user's own and dummies), so an adopted, not yet
+    ///   upgraded hash is no more expensive than an unknown email.
     /// - A password longer than the policy's maximum is refused before any lookup or hashing.
     /// - A correct password whose stored hash is legacy (bcrypt, older argon2 parameters) is
     ///   re-hashed and saved; the updated user is returned. If saving fails, the login still
     ///   succeeds and the failure is logged.
-    /// - Like FastAPI Users, inactive users are returned too: the caller decides (the login
-    ///   route answers `LOGIN_BAD_CREDENTIALS` for them).
+    /// - Like FastAPI Users, inactive users are returned too: the caller decides (the login route
+    ///   answers `LOGIN_BAD_CREDENTIALS` for them).
     ///
-    /// [`Hooks::on_after_login`] is not called here (see [`UserManager::after_login`]).
+    /// [`Hooks::on_after_login`](super::Hooks::on_after_login) is not called here (see
+    /// [`UserManager::after_login`]).
     pub async fn authenticate(
         &self,
         email: &str,
@@ -65,8 +69,8 @@ impl<DB: UserDatabase> UserManager<DB> {
         }
     }
 
-    /// Calls [`Hooks::on_after_login`]; the HTTP layer calls it once the login response is
-    /// ready.
+    /// Calls [`Hooks::on_after_login`](super::Hooks::on_after_login); the HTTP layer calls it once
+    /// the login response is ready.
     pub async fn after_login(
         &self,
         user: &DB::User,

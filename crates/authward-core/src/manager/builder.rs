@@ -1,6 +1,22 @@
 //! [`UserManagerBuilder`]: how a [`UserManager`] is configured and built.
 
-use super::*;
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::{Arc, Mutex, RwLock};
+
+use time::Duration;
+
+use super::verify_reset_tokens::{RESET_AUDIENCE, TokenCodec, VERIFY_AUDIENCE};
+use super::{
+    ConfigError, DEFAULT_TOKEN_LIFETIME, Hooks, Inner, MIN_SECRET_BYTES, NoHooks, Revoker,
+    UserManager,
+};
+use crate::clock::{Clock, SystemClock};
+use crate::db::{IdOf, UserDatabase};
+use crate::oauth::ProviderTokenCipher;
+use crate::password::PasswordHelper;
+use crate::policy::PasswordPolicy;
+use crate::strategy::SessionRevoker;
 
 /// Builds a [`UserManager`]; see [`UserManager::builder`].
 pub struct UserManagerBuilder<DB: UserDatabase> {
@@ -98,7 +114,8 @@ impl<DB: UserDatabase> UserManagerBuilder<DB> {
 
     /// Declares that users of this manager have no sessions to revoke (a batch job, a test):
     /// password changes, resets, deactivations and deletions then proceed with no revoker
-    /// registered. Without it they fail with [`ManagerError::NoSessionRevoker`], so that a
+    /// registered. Without it they fail with
+    /// [`ManagerError::NoSessionRevoker`](super::ManagerError::NoSessionRevoker), so that a
     /// forgotten revoker can never leave sessions alive silently.
     pub fn without_sessions(mut self) -> Self {
         self.without_sessions = true;

@@ -70,16 +70,14 @@ pub use self::hooks::{Hooks, NoHooks, RequestInfo, UserChanges};
 pub use self::types::{OAuthLoginOptions, UserCreate, UserUpdate};
 use self::verify_reset_tokens::TokenCodec;
 pub use self::verify_reset_tokens::{RESET_AUDIENCE, VERIFY_AUDIENCE};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::db::{IdOf, UserDatabase};
-use crate::email::validate_email;
 use crate::error::{BoxError, DbError, UniqueKey};
 use crate::id::UserId;
 use crate::oauth::ProviderTokenCipher;
-use crate::password::{PasswordHelper, Verification};
+use crate::password::PasswordHelper;
 use crate::policy::PasswordPolicy;
-use crate::strategy::{RevokeReason, SessionRevoker, StrategyError};
-use crate::user::{AuthUser, NewUser, UserPatch, email_key};
+use crate::strategy::{SessionRevoker, StrategyError};
 
 /// A shared revoker of sessions of users of the store `DB`.
 type Revoker<DB> = Arc<dyn SessionRevoker<IdOf<DB>>>;
@@ -94,7 +92,7 @@ pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::seconds(3600);
 /// The user manager. Cheap to clone (clones share everything).
 ///
 /// `DB` is the user store; the user type is `DB::User` and the ID type its
-/// [`AuthUser::Id`] ([`IdOf<DB>`](crate::db::IdOf)).
+/// [`AuthUser::Id`](crate::user::AuthUser::Id) ([`IdOf<DB>`](crate::db::IdOf)).
 pub struct UserManager<DB: UserDatabase> {
     inner: Arc<Inner<DB>>,
 }

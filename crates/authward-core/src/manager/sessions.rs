@@ -1,12 +1,18 @@
 //! Session revocation: the registered [`SessionRevoker`]s, and writes that revoke every
 //! session of a user.
 
-use super::*;
+use std::sync::Arc;
+
+use super::{ManagerError, Revoker, UserManager, revocation_error, user_write_error};
+use crate::db::{IdOf, UserDatabase};
+use crate::strategy::{RevokeReason, SessionRevoker};
+use crate::user::UserPatch;
 
 impl<DB: UserDatabase> UserManager<DB> {
-    /// Registers a revoker (see [`UserManagerBuilder::revoker`]) on a built manager, for every
-    /// clone of it. The axum integration calls it for each authentication backend. Registering
-    /// the same `Arc` twice keeps one.
+    /// Registers a revoker (see
+    /// [`UserManagerBuilder::revoker`](super::UserManagerBuilder::revoker)) on a built manager, for
+    /// every clone of it. The axum integration calls it for each authentication backend.
+    /// Registering the same `Arc` twice keeps one.
     pub fn add_revoker(&self, revoker: Arc<dyn SessionRevoker<IdOf<DB>>>) {
         let mut revokers = self
             .inner
@@ -58,7 +64,7 @@ impl<DB: UserDatabase> UserManager<DB> {
     ///
     /// Every revoker is tried even if one fails; the first failure is returned.
     /// [`ManagerError::NoSessionRevoker`] when none is registered (unless the manager was
-    /// built [`without_sessions`](UserManagerBuilder::without_sessions)): an answer of
+    /// built [`without_sessions`](super::UserManagerBuilder::without_sessions)): an answer of
     /// "done" would be a lie.
     pub async fn revoke_all_sessions(&self, user_id: &IdOf<DB>) -> Result<(), ManagerError> {
         self.revoke(user_id, RevokeReason::LogoutAll).await

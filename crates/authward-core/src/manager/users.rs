@@ -1,6 +1,13 @@
 //! User CRUD: get, create (registration and superusers), update and delete.
 
-use super::*;
+use super::{
+    ManagerError, RequestInfo, UserChanges, UserCreate, UserManager, UserUpdate, hook_failed,
+    user_write_error,
+};
+use crate::db::{IdOf, UserDatabase};
+use crate::email::validate_email;
+use crate::strategy::RevokeReason;
+use crate::user::{AuthUser, NewUser, UserPatch, email_key};
 
 impl<DB: UserDatabase> UserManager<DB> {
     /// The user with this ID, or [`ManagerError::UserNotExists`].
@@ -28,7 +35,7 @@ impl<DB: UserDatabase> UserManager<DB> {
     /// the client are ignored; without it (an administrator) they are applied. Errors:
     /// [`ManagerError::InvalidEmail`], [`ManagerError::InvalidPassword`],
     /// [`ManagerError::UserAlreadyExists`] (also when a concurrent registration wins the race).
-    /// Calls [`Hooks::on_after_register`].
+    /// Calls [`Hooks::on_after_register`](super::Hooks::on_after_register).
     pub async fn create(
         &self,
         user: UserCreate<DB::Extra>,
@@ -90,17 +97,17 @@ impl<DB: UserDatabase> UserManager<DB> {
 
     /// Updates a user and returns the stored result.
     ///
-    /// - `email`: validated; when it names a different address (ignoring case) it must be
-    ///   free ([`ManagerError::UserAlreadyExists`]) and `is_verified` is reset; a case-only
-    ///   change of one's own address is stored as typed and keeps `is_verified`.
-    /// - `password`: checked against the policy (with the new email, if any), hashed, and
-    ///   every session of the user is revoked (before the write, and once more after it).
-    /// - With `safe` (`PATCH /users/me`) the flags are ignored; without it (an administrator)
-    ///   they are applied, an explicit `is_verified` winning over the email reset.
-    ///   Deactivating an active user revokes every session too, so reactivating it brings no
-    ///   old token back.
+    /// - `email`: validated; when it names a different address (ignoring case) it must be free
+    ///   ([`ManagerError::UserAlreadyExists`]) and `is_verified` is reset; a case-only change of
+    ///   one's own address is stored as typed and keeps `is_verified`.
+    /// - `password`: checked against the policy (with the new email, if any), hashed, and every
+    ///   session of the user is revoked (before the write, and once more after it).
+    /// - With `safe` (`PATCH /users/me`) the flags are ignored; without it (an administrator) they
+    ///   are applied, an explicit `is_verified` winning over the email reset. Deactivating an
+    ///   active user revokes every session too, so reactivating it brings no old token back.
     ///
-    /// Calls [`Hooks::on_after_update`] with the fields that changed.
+    /// Calls [`Hooks::on_after_update`](super::Hooks::on_after_update) with the fields that
+    /// changed.
     pub async fn update(
         &self,
         update: UserUpdate<DB::Extra>,
@@ -167,9 +174,10 @@ impl<DB: UserDatabase> UserManager<DB> {
         Ok(updated)
     }
 
-    /// Deletes a user: [`Hooks::on_before_delete`] (an error cancels), revocation of every
-    /// session (an error cancels too), the store's delete ([`ManagerError::UserNotExists`] if
-    /// already gone), then [`Hooks::on_after_delete`].
+    /// Deletes a user: [`Hooks::on_before_delete`](super::Hooks::on_before_delete) (an error
+    /// cancels), revocation of every session (an error cancels too), the store's delete
+    /// ([`ManagerError::UserNotExists`] if already gone), then
+    /// [`Hooks::on_after_delete`](super::Hooks::on_after_delete).
     pub async fn delete(
         &self,
         user: &DB::User,

@@ -1,6 +1,13 @@
 //! The token flows: email verification (request, verify) and password reset (forgot, reset).
 
-use super::*;
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use super::{ManagerError, RequestInfo, UserManager, hook_failed, user_write_error};
+use crate::db::{IdOf, UserDatabase};
+use crate::id::UserId;
+use crate::strategy::RevokeReason;
+use crate::user::{AuthUser, UserPatch};
 
 /// Removes a user ID from the in-flight reset set when dropped.
 struct ResetGuard<'a, ID: UserId> {
@@ -18,11 +25,12 @@ impl<ID: UserId> Drop for ResetGuard<'_, ID> {
 }
 
 impl<DB: UserDatabase> UserManager<DB> {
-    /// Makes a verification token (`{sub, email, aud: "fastapi-users:verify", exp}`, HS256)
-    /// and hands it to [`Hooks::on_after_request_verify`]; also returns it.
+    /// Makes a verification token (`{sub, email, aud: "fastapi-users:verify", exp}`, HS256) and
+    /// hands it to [`Hooks::on_after_request_verify`](super::Hooks::on_after_request_verify); also
+    /// returns it.
     ///
-    /// [`ManagerError::UserInactive`] or [`ManagerError::UserAlreadyVerified`] otherwise (the
-    /// route swallows both to avoid revealing anything).
+    /// [`ManagerError::UserInactive`] or [`ManagerError::UserAlreadyVerified`] otherwise (the route
+    /// swallows both to avoid revealing anything).
     pub async fn request_verify(
         &self,
         user: &DB::User,
@@ -49,9 +57,10 @@ impl<DB: UserDatabase> UserManager<DB> {
 
     /// Verifies the user a verification token was made for, and returns it.
     ///
-    /// The user is found by the token's `email` claim, so a token dies when the email changes;
-    /// the `sub` claim must name the same user. Errors: [`ManagerError::InvalidVerifyToken`],
-    /// [`ManagerError::UserAlreadyVerified`]. Calls [`Hooks::on_after_verify`].
+    /// The user is found by the token's `email` claim, so a token dies when the email changes; the
+    /// `sub` claim must name the same user. Errors: [`ManagerError::InvalidVerifyToken`],
+    /// [`ManagerError::UserAlreadyVerified`]. Calls
+    /// [`Hooks::on_after_verify`](super::Hooks::on_after_verify).
     pub async fn verify(
         &self,
         token: &str,
@@ -94,7 +103,9 @@ impl<DB: UserDatabase> UserManager<DB> {
     }
 
     /// Makes a reset-password token (`{sub, password_fgpt, aud: "fastapi-users:reset", exp}`,
-    /// HS256) and hands it to [`Hooks::on_after_forgot_password`]; also returns it.
+    /// HS256) and hands it to
+    /// [`Hooks::on_after_forgot_password`](super::Hooks::on_after_forgot_password); also returns
+    /// it.
     ///
     /// [`ManagerError::UserInactive`] for an inactive user (the route swallows it).
     pub async fn forgot_password(
@@ -119,16 +130,17 @@ impl<DB: UserDatabase> UserManager<DB> {
         Ok(token)
     }
 
-    /// Sets a new password with a reset token, revokes every session of the user, and returns
-    /// the updated user.
+    /// Sets a new password with a reset token, revokes every session of the user, and returns the
+    /// updated user.
     ///
-    /// The token works once: its fingerprint covers the password hash (which the reset
-    /// replaces) and the email. Sessions are revoked before the password is stored and once
-    /// more after (a login with the old password in between cannot survive); when the first
-    /// revocation fails nothing is changed. Errors: [`ManagerError::InvalidResetPasswordToken`]
-    /// (bad, expired, reused, or used concurrently), [`ManagerError::UserNotExists`],
-    /// [`ManagerError::UserInactive`], [`ManagerError::InvalidPassword`], the revocation errors
-    /// of [`UserManager::revoke_all_sessions`]. Calls [`Hooks::on_after_reset_password`].
+    /// The token works once: its fingerprint covers the password hash (which the reset replaces)
+    /// and the email. Sessions are revoked before the password is stored and once more after (a
+    /// login with the old password in between cannot survive); when the first revocation fails
+    /// nothing is changed. Errors: [`ManagerError::InvalidResetPasswordToken`] (bad, expired,
+    /// reused, or used concurrently), [`ManagerError::UserNotExists`],
+    /// [`ManagerError::UserInactive`], [`ManagerError::InvalidPassword`], the revocation errors of
+    /// [`UserManager::revoke_all_sessions`]. Calls
+    /// [`Hooks::on_after_reset_password`](super::Hooks::on_after_reset_password).
     pub async fn reset_password(
         &self,
         token: &str,
