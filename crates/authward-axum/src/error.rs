@@ -1,9 +1,15 @@
 //! Error responses in FastAPI Users' shapes: `{"detail": "<CODE>"}`,
 //! `{"detail": {"code": ..., "reason": ...}}` for invalid passwords, and FastAPI's 422 body
 //! `{"detail": [{"type", "loc", "msg", "input"}]}` for malformed requests.
+//!
+//! The one path from core errors to responses: `From<DbError>`, `From<StrategyError>` and
+//! `From<ManagerError>` for [`ApiError`] (so routes use `?`), then [`IntoResponse`]. Routes
+//! map the manager errors that have a route-specific FastAPI Users code themselves first.
 
 use std::borrow::Cow;
 
+use authward_core::strategy::StrategyError;
+use authward_core::{DbError, ManagerError};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -122,12 +128,14 @@ impl ValidationIssue {
 }
 
 /// Every error an authward route answers with.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApiError {
     /// 400 `{"detail": "<CODE>"}`.
+    #[error("bad request: {}", .0.as_str())]
     BadRequest(ErrorCode),
     /// 400 `{"detail": {"code": "<CODE>", "reason": "<reason>"}}`.
+    #[error("invalid password ({}): {reason}", code.as_str())]
     InvalidPassword {
         /// Which route's invalid-password code.
         code: ErrorCode,
@@ -135,30 +143,39 @@ pub enum ApiError {
         reason: String,
     },
     /// 401 `{"detail": "Unauthorized"}` with a `WWW-Authenticate` challenge.
+    #[error("unauthorized")]
     Unauthorized {
         /// The `WWW-Authenticate` header value, e.g. `Bearer`.
         challenge: Option<&'static str>,
     },
     /// 403 `{"detail": "Forbidden"}`.
+    #[error("forbidden")]
     Forbidden,
     /// 404 `{"detail": "Not Found"}`.
+    #[error("not found")]
     NotFound,
     /// 403 `{"detail": "CSRF_CHECK_FAILED"}`: a cookie-authenticated, state-changing request
     /// came from another site.
+    #[error("CSRF check failed")]
     CsrfCheckFailed,
     /// 413 `{"detail": "Request body too large"}`.
+    #[error("request body too large")]
     PayloadTooLarge,
     /// 422 FastAPI validation body.
+    #[error("invalid request ({} issues)", .0.len())]
     Validation(Vec<ValidationIssue>),
     /// 429 `{"detail": "Too Many Requests"}` with `Retry-After`: a client or an account is
     /// over its budget ([`crate::throttle`]).
+    #[error("too many requests (retry after {retry_after_secs} s)")]
     TooManyRequests {
         /// Seconds until a request would be allowed (the `Retry-After` header).
         retry_after_secs: u64,
     },
     /// 503 `{"detail": "Service Unavailable"}`: the store could not be reached.
+    #[error("service unavailable")]
     Unavailable,
     /// 500 `{"detail": "Internal Server Error"}` (the cause is logged, never sent).
+    #[error("internal server error")]
     Internal,
 }
 
@@ -196,6 +213,64 @@ impl ApiError {
             Self::Internal => json!("Internal Server Error"),
         };
         json!({ "detail": detail })
+    }
+}
+
+/// A storage error: 503 when the store is unreachable, 500 otherwise (logged).
+impl From<&DbError> for ApiError {
+    fn from(err: &DbError) -> Self {
+        if err.is_unavailable() {
+            tracing::warn!(error = %err, "store unavailable");
+            Self::Unavailable
+        } else {
+            tracing::error!(error = ?err, "store error");
+            Self::Internal
+        }
+    }
+}
+
+/// See `From<&DbError>`.
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        Self::from(&err)
+    }
+}
+
+/// A strategy error outside the "no user" cases (which routes answer before).
+impl From<StrategyError> for ApiError {
+    fn from(err: StrategyError) -> Self {
+        match err {
+            StrategyError::Db(e) => Self::from(&e),
+            other => {
+                tracing::error!(error = ?other, "token strategy error");
+                Self::Internal
+            }
+        }
+    }
+}
+
+/// A manager error without a route-specific code: a taken unique column of the application's
+/// own (an email collision is `UserAlreadyExists`, mapped by each route), storage, an invalid
+/// email as a 422, anything else a logged 500.
+impl From<ManagerError> for ApiError {
+    fn from(err: ManagerError) -> Self {
+        match err {
+            ManagerError::Db(e @ DbError::AlreadyExists { .. }) => {
+                tracing::info!(error = %e, "unique value already taken");
+                Self::BadRequest(ErrorCode::FieldAlreadyExists)
+            }
+            ManagerError::Db(e) => Self::from(&e),
+            ManagerError::InvalidEmail { reason } => Self::Validation(vec![ValidationIssue::new(
+                "value_error",
+                vec![json!("body"), json!("email")],
+                format!("value is not a valid email address: {reason}"),
+                Value::Null,
+            )]),
+            other => {
+                tracing::error!(error = ?other, "user manager error");
+                Self::Internal
+            }
+        }
     }
 }
 

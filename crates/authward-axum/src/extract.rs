@@ -19,7 +19,6 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
 use crate::error::ApiError;
-use crate::errors_map;
 use crate::state::{Authward, HttpUserDb, Inner};
 
 /// A user found from a request, with the token and the backend that found it. Its
@@ -124,8 +123,7 @@ impl<DB: HttpUserDb> ResolveUser<DB::User> for Inner<DB> {
         let Some(found) = self
             .authenticator
             .authenticate(candidates, self.manager.db())
-            .await
-            .map_err(|e| errors_map::strategy(&e))?
+            .await?
         else {
             return Ok(None);
         };

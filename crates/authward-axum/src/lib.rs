@@ -122,7 +122,6 @@ pub mod backend;
 pub mod body;
 pub mod csrf;
 pub mod error;
-mod errors_map;
 pub mod extract;
 pub mod fallback;
 #[cfg(feature = "openapi")]

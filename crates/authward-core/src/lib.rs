@@ -34,7 +34,9 @@ pub mod password;
 pub mod policy;
 pub mod schema;
 pub mod strategy;
+// The file says what it holds; the public path stays `authward_core::token`.
 pub mod throttle;
+#[path = "stored_token.rs"]
 pub mod token;
 pub mod user;
 

@@ -123,6 +123,7 @@ mod entity;
 mod error;
 mod id;
 pub mod migration;
+mod oauth;
 mod time;
 mod tokens;
 mod users;

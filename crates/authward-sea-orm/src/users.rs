@@ -1,12 +1,9 @@
-//! The user store: [`SeaOrmUsers`] and its `UserDatabase` / `OAuthUserDatabase` impls.
+//! The user store: [`SeaOrmUsers`] and its `UserDatabase` impl (OAuth accounts: `oauth.rs`).
 
 use std::marker::PhantomData;
 
 use async_trait::async_trait;
-use authward_core::{
-    AuthUser, DbError, NewOAuthAccount, NewUser, OAuthAccount, OAuthAccountPatch,
-    OAuthUserDatabase, UniqueKey, UserDatabase, UserPatch,
-};
+use authward_core::{AuthUser, DbError, NewUser, UniqueKey, UserDatabase, UserPatch};
 use sea_orm::IdenStatic;
 use sea_orm::sea_query::{Expr, IntoIden, Query, SimpleExpr};
 use sea_orm::{
@@ -14,9 +11,9 @@ use sea_orm::{
     EntityTrait, Iterable, QueryFilter, QuerySelect, Select, TransactionTrait, TryIntoModel, Value,
 };
 
-use crate::entity::{SeaOrmOAuthAccount, SeaOrmUser};
-use crate::error::{db_error, db_error_owned};
-use crate::id::{SeaOrmId, opt_text, quote, text};
+use crate::entity::SeaOrmUser;
+use crate::error::db_error;
+use crate::id::{SeaOrmId, quote};
 
 /// The ID type of user entity `U`.
 pub type UserIdOf<U> = <<U as EntityTrait>::Model as AuthUser>::Id;
@@ -24,7 +21,7 @@ pub type UserIdOf<U> = <<U as EntityTrait>::Model as AuthUser>::Id;
 /// Users (entity `U`) and their OAuth accounts (entity `O`) through SeaORM.
 ///
 /// - `U`: the application's user entity ([`SeaOrmUser`]); its `Model` is the user type;
-/// - `O`: the OAuth account entity ([`SeaOrmOAuthAccount`]), or `()` (the default) for a store
+/// - `O`: the OAuth account entity ([`SeaOrmOAuthAccount`](crate::SeaOrmOAuthAccount)), or `()` (the default) for a store
 ///   without OAuth (`UserDatabase` only).
 ///
 /// Cloning is cheap (the connection pool is shared).
@@ -44,7 +41,7 @@ pub type UserIdOf<U> = <<U as EntityTrait>::Model as AuthUser>::Id;
 /// # Ok(()) }
 /// ```
 pub struct SeaOrmUsers<U, O = ()> {
-    db: DatabaseConnection,
+    pub(crate) db: DatabaseConnection,
     _marker: PhantomData<fn() -> (U, O)>,
 }
 
@@ -145,7 +142,7 @@ impl<U: SeaOrmUser, O> SeaOrmUsers<U, O>
 where
     U::ActiveModel: ActiveModelTrait<Entity = U> + TryIntoModel<U::Model> + Send,
 {
-    async fn get_where(&self, filter: SimpleExpr) -> Result<Option<U::Model>, DbError> {
+    pub(crate) async fn get_where(&self, filter: SimpleExpr) -> Result<Option<U::Model>, DbError> {
         self.find()
             .filter(filter)
             .one(&self.db)
@@ -382,151 +379,5 @@ where
             return Err(DbError::NotFound { what: "user" });
         }
         Ok(())
-    }
-}
-
-#[async_trait]
-impl<U, O> OAuthUserDatabase for SeaOrmUsers<U, O>
-where
-    U: SeaOrmUser,
-    U::ActiveModel: ActiveModelTrait<Entity = U> + TryIntoModel<U::Model> + Send + Sync,
-    O: SeaOrmOAuthAccount,
-{
-    async fn get_by_oauth_account(
-        &self,
-        oauth_name: &str,
-        account_id: &str,
-    ) -> Result<Option<U::Model>, DbError> {
-        let o = &O::COLUMNS;
-        let table = O::default().into_iden();
-        let owner = Query::select()
-            .column((table.clone(), o.user_id.into_iden()))
-            .from(O::default().table_ref())
-            .and_where(Expr::col((table.clone(), o.oauth_name.into_iden())).eq(oauth_name))
-            .and_where(Expr::col((table, o.account_id.into_iden())).eq(account_id))
-            .to_owned();
-        let filter =
-            Expr::col((U::default().into_iden(), U::COLUMNS.id.into_iden())).in_subquery(owner);
-        self.get_where(filter).await
-    }
-
-    async fn add_oauth_account(
-        &self,
-        user_id: &UserIdOf<U>,
-        account: NewOAuthAccount,
-    ) -> Result<OAuthAccount<UserIdOf<U>>, DbError> {
-        let o = &O::COLUMNS;
-        let backend = self.db.get_database_backend();
-        let mut insert = Query::insert();
-        insert
-            .into_table(O::default().table_ref())
-            .columns([
-                o.user_id,
-                o.oauth_name,
-                o.access_token,
-                o.expires_at,
-                o.refresh_token,
-                o.account_id,
-                o.account_email,
-            ])
-            .values([
-                SimpleExpr::Value(user_id.to_value(backend)),
-                account.oauth_name.as_str().into(),
-                account.access_token.as_str().into(),
-                account.expires_at.into(),
-                account.refresh_token.as_deref().into(),
-                account.account_id.as_str().into(),
-                account.account_email.as_str().into(),
-            ])
-            .map_err(DbError::backend)?;
-        // A missing user is a foreign-key violation, mapped to NotFound("user").
-        self.db
-            .execute(backend.build(&insert))
-            .await
-            .map_err(|e| db_error_owned(e, UniqueKey::OAuthAccount))?;
-        Ok(account.into_account(user_id.clone()))
-    }
-
-    async fn update_oauth_account(
-        &self,
-        user_id: &UserIdOf<U>,
-        oauth_name: &str,
-        account_id: &str,
-        patch: OAuthAccountPatch,
-    ) -> Result<OAuthAccount<UserIdOf<U>>, DbError> {
-        let o = &O::COLUMNS;
-        let backend = self.db.get_database_backend();
-        let mut update = Query::update();
-        update
-            .table(O::default().table_ref())
-            .values([
-                (o.access_token, patch.access_token.as_str().into()),
-                (o.expires_at, patch.expires_at.into()),
-                (o.refresh_token, patch.refresh_token.as_deref().into()),
-                (o.account_email, patch.account_email.as_str().into()),
-            ])
-            .and_where(Expr::col(o.user_id).eq(user_id.to_value(backend)))
-            .and_where(Expr::col(o.oauth_name).eq(oauth_name))
-            .and_where(Expr::col(o.account_id).eq(account_id));
-        let done = self
-            .db
-            .execute(backend.build(&update))
-            .await
-            .map_err(|e| db_error(e, UniqueKey::OAuthAccount))?;
-        if done.rows_affected() == 0 {
-            return Err(DbError::NotFound {
-                what: "oauth account",
-            });
-        }
-        Ok(OAuthAccount {
-            user_id: user_id.clone(),
-            oauth_name: oauth_name.to_owned(),
-            access_token: patch.access_token,
-            expires_at: patch.expires_at,
-            refresh_token: patch.refresh_token,
-            account_id: account_id.to_owned(),
-            account_email: patch.account_email,
-        })
-    }
-
-    async fn oauth_accounts(
-        &self,
-        user_id: &UserIdOf<U>,
-    ) -> Result<Vec<OAuthAccount<UserIdOf<U>>>, DbError> {
-        let o = &O::COLUMNS;
-        let backend = self.db.get_database_backend();
-        let select = Query::select()
-            .columns([
-                o.oauth_name,
-                o.access_token,
-                o.expires_at,
-                o.refresh_token,
-                o.account_id,
-                o.account_email,
-            ])
-            .from(O::default().table_ref())
-            .and_where(Expr::col(o.user_id).eq(user_id.to_value(backend)))
-            .order_by(o.id, sea_orm::Order::Asc)
-            .to_owned();
-        let rows = self
-            .db
-            .query_all(backend.build(&select))
-            .await
-            .map_err(|e| db_error(e, UniqueKey::OAuthAccount))?;
-        rows.iter()
-            .map(|row| {
-                Ok(OAuthAccount {
-                    user_id: user_id.clone(),
-                    oauth_name: text(row, o.oauth_name.as_str())?,
-                    access_token: text(row, o.access_token.as_str())?,
-                    expires_at: row
-                        .try_get("", o.expires_at.as_str())
-                        .map_err(DbError::backend)?,
-                    refresh_token: opt_text(row, o.refresh_token.as_str())?,
-                    account_id: text(row, o.account_id.as_str())?,
-                    account_email: text(row, o.account_email.as_str())?,
-                })
-            })
-            .collect()
     }
 }

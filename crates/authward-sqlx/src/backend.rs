@@ -1,82 +1,17 @@
-//! What differs between PostgreSQL, MySQL/MariaDB and SQLite: quoting, placeholders, whether
-//! `RETURNING` is available, how timestamps are stored, and the migrations.
+//! [`Backend`]: a database authward-sqlx supports, its SQL [`Dialect`] and its schema
+//! [`Migrate`]ions together.
 
-#[cfg(feature = "mysql")]
-mod mysql;
-#[cfg(feature = "mysql")]
-pub use mysql::BinaryCollatedText;
-#[cfg(feature = "postgres")]
-mod postgres;
-#[cfg(feature = "sqlite")]
-mod sqlite;
-
-use futures::future::BoxFuture;
-use sqlx::{Decode, Encode, Pool, Type};
-use time::OffsetDateTime;
-
-use authward_core::DbError;
-
-use crate::migrate::{MigrateError, TokenPlan, UserPlan};
+use crate::dialect::Dialect;
+use crate::migrate::Migrate;
 
 /// A query being built for backend `DB` (what [`crate::ExtraColumns::bind`] receives).
 pub type SqlQuery<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>;
 
-pub(crate) mod sealed {
-    pub trait Sealed {}
-}
-
 /// A database authward-sqlx supports: [`sqlx::Postgres`] (feature `postgres`),
 /// [`sqlx::MySql`] (feature `mysql`, MySQL and MariaDB) and [`sqlx::Sqlite`] (feature `sqlite`).
 ///
-/// Sealed: the SQL dialect details live here and are not meant to be implemented elsewhere.
-pub trait Backend: sqlx::Database + sealed::Sealed {
-    /// How a timestamp travels to and from the database.
-    #[doc(hidden)]
-    type Time: for<'q> Encode<'q, Self>
-        + Type<Self>
-        + for<'r> Decode<'r, Self>
-        + Send
-        + Sync
-        + 'static;
+/// Sealed (through [`Dialect`]): implemented by every type that has both the query dialect and
+/// the migrations, which only this crate provides.
+pub trait Backend: Dialect + Migrate {}
 
-    /// How text compared byte-for-byte (OAuth names and account IDs) is read back.
-    #[doc(hidden)]
-    type ExactText: for<'r> Decode<'r, Self> + Type<Self> + Into<String> + Send + Unpin + 'static;
-
-    /// `INSERT ... RETURNING` is available.
-    #[doc(hidden)]
-    const INSERT_RETURNING: bool;
-    /// `UPDATE ... RETURNING` is available.
-    #[doc(hidden)]
-    const UPDATE_RETURNING: bool;
-
-    /// Quotes a validated identifier.
-    #[doc(hidden)]
-    fn quote(ident: &str) -> String;
-
-    /// The `n`-th (1-based) bind placeholder.
-    #[doc(hidden)]
-    fn placeholder(n: usize) -> String;
-
-    /// Converts a timestamp for storage.
-    #[doc(hidden)]
-    fn time_to_wire(at: OffsetDateTime) -> Result<Self::Time, DbError>;
-
-    /// Converts a stored timestamp back.
-    #[doc(hidden)]
-    fn time_from_wire(stored: Self::Time) -> Result<OffsetDateTime, DbError>;
-
-    /// Creates or adopts the user and OAuth account tables.
-    #[doc(hidden)]
-    fn migrate_users<'a>(
-        pool: &'a Pool<Self>,
-        plan: &'a UserPlan,
-    ) -> BoxFuture<'a, Result<(), MigrateError>>;
-
-    /// Creates or adopts a token table.
-    #[doc(hidden)]
-    fn migrate_tokens<'a>(
-        pool: &'a Pool<Self>,
-        plan: &'a TokenPlan,
-    ) -> BoxFuture<'a, Result<(), MigrateError>>;
-}
+impl<DB: Dialect + Migrate> Backend for DB {}

@@ -1,4 +1,5 @@
-//! Table names: FastAPI Users' by default, configurable, always validated.
+//! Table names (FastAPI Users' by default, configurable, always validated) and the custom
+//! columns an application declares ([`ExtraColumn`]).
 
 use std::fmt;
 
@@ -128,6 +129,19 @@ impl TableNames {
             ..self
         })
     }
+}
+
+/// One custom column of the user table: its name and its SQL type as written after the name in
+/// `CREATE TABLE` / `ALTER TABLE ... ADD COLUMN`.
+///
+/// `migrate()` adds a declared column that the table lacks; a column added to a table that
+/// already has rows needs a `DEFAULT` (or must be nullable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtraColumn {
+    /// Column name (validated like table names when the store is built).
+    pub name: &'static str,
+    /// SQL type and constraints, e.g. `"VARCHAR(100) NOT NULL DEFAULT ''"`.
+    pub sql_type: &'static str,
 }
 
 #[cfg(test)]

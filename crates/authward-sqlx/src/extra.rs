@@ -7,19 +7,7 @@ use std::marker::PhantomData;
 use sqlx::Row;
 
 use crate::backend::{Backend, SqlQuery};
-
-/// One custom column of the user table: its name and its SQL type as written after the name in
-/// `CREATE TABLE` / `ALTER TABLE ... ADD COLUMN`.
-///
-/// `migrate()` adds a declared column that the table lacks; a column added to a table that
-/// already has rows needs a `DEFAULT` (or must be nullable).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExtraColumn {
-    /// Column name (validated like table names when the store is built).
-    pub name: &'static str,
-    /// SQL type and constraints, e.g. `"VARCHAR(100) NOT NULL DEFAULT ''"`.
-    pub sql_type: &'static str,
-}
+use crate::config::ExtraColumn;
 
 /// How the application's custom user fields map onto real columns of the user table.
 ///

@@ -111,7 +111,7 @@ text_ids!(
 text_ids!(
     sqlx::MySql,
     uuid = "CHAR(36)",
-    string = crate::backend::BinaryCollatedText,
+    string = crate::dialect::BinaryCollatedText,
     string_pk = "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY",
     string_fk = "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL",
     i64_pk = "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY"

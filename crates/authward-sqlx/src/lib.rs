@@ -34,6 +34,7 @@
 
 mod backend;
 mod config;
+mod dialect;
 mod error;
 mod extra;
 mod health;
@@ -46,13 +47,14 @@ mod users;
 
 pub use sqlx;
 
-#[cfg(feature = "mysql")]
-pub use backend::BinaryCollatedText;
 pub use backend::{Backend, SqlQuery};
-pub use config::{Ident, InvalidIdent, MAX_IDENT_LEN, TableNames};
-pub use extra::{ExtraColumn, ExtraColumns, JSON_EXTRA_COLUMN, JsonExtra};
+pub use config::{ExtraColumn, Ident, InvalidIdent, MAX_IDENT_LEN, TableNames};
+#[cfg(feature = "mysql")]
+pub use dialect::BinaryCollatedText;
+pub use dialect::Dialect;
+pub use extra::{ExtraColumns, JSON_EXTRA_COLUMN, JsonExtra};
 pub use health::{DEFAULT_ACQUIRE_TIMEOUT, fail_fast_pool_options};
 pub use id::{InvalidStoredId, SqlId};
-pub use migrate::{EmailKeyCollision, MigrateError};
+pub use migrate::{EmailKeyCollision, Migrate, MigrateError};
 pub use tokens::{InvalidStoredDigest, SqlxAccessTokenDatabase};
 pub use users::SqlxUserDatabase;

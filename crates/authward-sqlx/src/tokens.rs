@@ -133,7 +133,7 @@ macro_rules! impl_token_database {
                 max_age: Option<time::OffsetDateTime>,
             ) -> Result<Option<authward_core::AccessToken<ID>>, authward_core::DbError> {
                 use sqlx::Row as _;
-                use $crate::backend::Backend as _;
+                use $crate::dialect::Dialect as _;
                 let map = |e| $crate::error::db_error(e, "token");
                 let query = match max_age {
                     None => sqlx::query(&self.sql.get).bind(digest.as_bytes().as_slice()),
@@ -145,7 +145,7 @@ macro_rules! impl_token_database {
                     return Ok(None);
                 };
                 let user_id: ID::Wire = row.try_get(0).map_err(authward_core::DbError::backend)?;
-                let created_at: <$db as $crate::backend::Backend>::Time =
+                let created_at: <$db as $crate::dialect::Dialect>::Time =
                     row.try_get(1).map_err(authward_core::DbError::backend)?;
                 let family: Option<<uuid::Uuid as $crate::id::SqlId<$db>>::Wire> =
                     row.try_get(2).map_err(authward_core::DbError::backend)?;
@@ -163,7 +163,7 @@ macro_rules! impl_token_database {
                 &self,
                 token: authward_core::NewAccessToken<ID>,
             ) -> Result<authward_core::AccessToken<ID>, authward_core::DbError> {
-                use $crate::backend::Backend as _;
+                use $crate::dialect::Dialect as _;
                 sqlx::query(&self.sql.insert)
                     .bind(token.digest.as_bytes().as_slice())
                     .bind(token.user_id.to_wire())
@@ -209,7 +209,7 @@ macro_rules! impl_token_database {
                 user_id: &ID,
             ) -> Result<Vec<authward_core::AccessToken<ID>>, authward_core::DbError> {
                 use sqlx::Row as _;
-                use $crate::backend::Backend as _;
+                use $crate::dialect::Dialect as _;
                 let rows = sqlx::query(&self.sql.list_for_user)
                     .bind(user_id.to_wire())
                     .fetch_all(&self.pool)
@@ -219,7 +219,7 @@ macro_rules! impl_token_database {
                 for row in &rows {
                     let backend = authward_core::DbError::backend;
                     let digest: Vec<u8> = row.try_get(0).map_err(backend)?;
-                    let created_at: <$db as $crate::backend::Backend>::Time =
+                    let created_at: <$db as $crate::dialect::Dialect>::Time =
                         row.try_get(1).map_err(backend)?;
                     let family: Option<<uuid::Uuid as $crate::id::SqlId<$db>>::Wire> =
                         row.try_get(2).map_err(backend)?;
@@ -238,7 +238,7 @@ macro_rules! impl_token_database {
                 &self,
                 created_before: time::OffsetDateTime,
             ) -> Result<u64, authward_core::DbError> {
-                use $crate::backend::Backend as _;
+                use $crate::dialect::Dialect as _;
                 let done = sqlx::query(&self.sql.delete_expired)
                     .bind(<$db>::time_to_wire(created_before)?)
                     .execute(&self.pool)

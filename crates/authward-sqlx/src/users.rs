@@ -296,7 +296,7 @@ macro_rules! impl_user_database {
                                 .map_err(map)?;
                             id
                         }
-                        None if <$db as $crate::backend::Backend>::INSERT_RETURNING => {
+                        None if <$db as $crate::dialect::Dialect>::INSERT_RETURNING => {
                             let query = sqlx::query(&self.sql.insert_assigned);
                             let row = $crate::users::bind_new_user::<$db, E>(query, &user, &key)
                                 .fetch_one(&self.pool)
@@ -340,7 +340,7 @@ macro_rules! impl_user_database {
                 id: &ID,
                 patch: authward_core::UserPatch<E::Value>,
             ) -> Result<Self::User, authward_core::DbError> {
-                use $crate::backend::Backend as _;
+                use $crate::dialect::Dialect as _;
                 let not_found = authward_core::DbError::NotFound { what: "user" };
                 let q = <$db>::quote;
                 let key = patch.email.as_deref().map(authward_core::user::email_key);

@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 
 use crate::body::{LimitedBody, LoginForm};
 use crate::error::{ApiError, ErrorCode, ValidationIssue};
-use crate::errors_map;
 use crate::extract::{AuthResolver, Requirements};
 use crate::state::{Authward, HttpUserDb, request_info};
 use crate::throttle::RouteClass;
@@ -150,8 +149,7 @@ async fn login<DB: HttpUserDb>(
     let manager = &aw.inner.manager;
     let user = manager
         .authenticate(&form.username, &form.password, Some(&info))
-        .await
-        .map_err(|e| errors_map::manager(&e))?;
+        .await?;
     let Some(user) = user.filter(|u| u.is_active()) else {
         aw.login_outcome(&form.username, false).await;
         return Err(ApiError::BadRequest(ErrorCode::LoginBadCredentials));
@@ -198,17 +196,10 @@ impl<DB: HttpUserDb> Authward<DB> {
         info: &authward_core::manager::RequestInfo,
     ) -> Result<Response, ApiError> {
         let backend = &self.inner.backends[index];
-        let token = backend
-            .strategy
-            .write_token(user)
-            .await
-            .map_err(|e| errors_map::strategy(&e))?;
+        let token = backend.strategy.write_token(user).await?;
         let response = match &backend.refresh {
             Some(flow) => {
-                let refresh_token = flow
-                    .issue(user.id(), &token)
-                    .await
-                    .map_err(|e| errors_map::strategy(&e))?;
+                let refresh_token = flow.issue(user.id(), &token).await?;
                 let mount = mount_path(parts, "/login");
                 backend.transport.login_response(
                     &token,
@@ -221,11 +212,7 @@ impl<DB: HttpUserDb> Authward<DB> {
             }
             None => backend.transport.login_response(&token, None),
         };
-        self.inner
-            .manager
-            .after_login(user, Some(info))
-            .await
-            .map_err(|e| errors_map::manager(&e))?;
+        self.inner.manager.after_login(user, Some(info)).await?;
         Ok(response)
     }
 }
@@ -253,15 +240,11 @@ async fn logout<DB: HttpUserDb>(
         let Some(flow) = &backend.refresh else {
             continue;
         };
-        flow.revoke_linked(&found.token, found.user.id())
-            .await
-            .map_err(|e| errors_map::strategy(&e))?;
+        flow.revoke_linked(&found.token, found.user.id()).await?;
         if let Some(refresh_token) =
             refresh_in_body(body)?.or_else(|| backend.transport.refresh_token(parts))
         {
-            flow.revoke_family(&refresh_token, found.user.id())
-                .await
-                .map_err(|e| errors_map::strategy(&e))?;
+            flow.revoke_family(&refresh_token, found.user.id()).await?;
         }
     }
     // The token is destroyed by the backend that accepted it (which may not be this route's),
@@ -274,7 +257,7 @@ async fn logout<DB: HttpUserDb>(
         Ok(()) => {}
         // Only a backend declared stateless gets here (Authward::new refuses the others).
         Err(StrategyError::DestroyNotSupported) if issuer.stateless => {}
-        Err(e) => return Err(errors_map::strategy(&e)),
+        Err(e) => return Err(ApiError::from(e)),
     }
     let mount = route.refresh.as_ref().map(|_| mount_path(parts, "/logout"));
     Ok(route.transport.logout_response(mount.as_deref()))
@@ -291,8 +274,7 @@ async fn logout_all<DB: HttpUserDb>(
     aw.inner
         .manager
         .revoke_all_sessions(found.user.id())
-        .await
-        .map_err(|e| errors_map::manager(&e))?;
+        .await?;
     let route = &aw.inner.backends[index];
     let mount = route
         .refresh
@@ -330,16 +312,10 @@ async fn refresh<DB: HttpUserDb>(
         Err(StrategyError::InvalidRefreshToken | StrategyError::RefreshTokenReused) => {
             return Err(ApiError::BadRequest(ErrorCode::RefreshTokenInvalid));
         }
-        Err(e) => return Err(errors_map::strategy(&e)),
+        Err(e) => return Err(ApiError::from(e)),
     };
-    let access = backend
-        .strategy
-        .write_token(&user)
-        .await
-        .map_err(|e| errors_map::strategy(&e))?;
-    flow.link(user.id(), family, &access)
-        .await
-        .map_err(|e| errors_map::strategy(&e))?;
+    let access = backend.strategy.write_token(&user).await?;
+    flow.link(user.id(), family, &access).await?;
     let mount = mount_path(parts, "/refresh");
     Ok(backend.transport.login_response(
         &access,
@@ -362,10 +338,7 @@ async fn sessions<DB: HttpUserDb>(
     let Some(lister) = &aw.inner.backends[index].sessions else {
         return Err(ApiError::NotFound);
     };
-    let list = lister
-        .list_sessions(found.user.id())
-        .await
-        .map_err(|e| errors_map::strategy(&e))?;
+    let list = lister.list_sessions(found.user.id()).await?;
     let body: Vec<_> = list
         .iter()
         .map(|s| {

@@ -12,7 +12,6 @@ use serde_json::Value;
 
 use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
-use crate::errors_map;
 use crate::schema::user_create;
 use crate::state::{Authward, HttpUserDb, request_info};
 use crate::throttle::RouteClass;
@@ -49,6 +48,6 @@ async fn register<DB: HttpUserDb>(
             code: ErrorCode::RegisterInvalidPassword,
             reason,
         }),
-        Err(e) => Err(errors_map::manager(&e)),
+        Err(e) => Err(ApiError::from(e)),
     }
 }

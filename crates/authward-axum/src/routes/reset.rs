@@ -11,7 +11,6 @@ use serde::Deserialize;
 use super::accepted_null;
 use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
-use crate::errors_map;
 use crate::state::{Authward, HttpUserDb, request_info};
 use crate::throttle::RouteClass;
 
@@ -29,7 +28,7 @@ struct ResetBody {
 /// Validates the `email` of a body the way FastAPI's `EmailStr` does (422 when malformed).
 pub(crate) fn checked_email(email: &str) -> Result<String, ApiError> {
     validate_email(email).map_err(|e| {
-        errors_map::manager(&ManagerError::InvalidEmail {
+        ApiError::from(ManagerError::InvalidEmail {
             reason: e.to_string(),
         })
     })
@@ -45,7 +44,7 @@ pub(crate) async fn user_for_email_flow<DB: HttpUserDb>(
     match aw.inner.manager.get_by_email(&email).await {
         Ok(user) => Ok(Some(user)),
         Err(ManagerError::UserNotExists) => Ok(None),
-        Err(e) => Err(errors_map::manager(&e)),
+        Err(e) => Err(ApiError::from(e)),
     }
 }
 
@@ -105,6 +104,6 @@ async fn reset_password<DB: HttpUserDb>(
             code: ErrorCode::ResetPasswordInvalidPassword,
             reason,
         }),
-        Err(e) => Err(errors_map::manager(&e)),
+        Err(e) => Err(ApiError::from(e)),
     }
 }

@@ -15,7 +15,6 @@ use serde_json::Value;
 
 use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
-use crate::errors_map;
 use crate::extract::{AuthResolver, Requirements};
 use crate::schema::user_update;
 use crate::state::{Authward, HttpUserDb, request_info};
@@ -70,7 +69,7 @@ impl<DB: HttpUserDb> Authward<DB> {
         match manager.get(&id).await {
             Ok(user) => Ok(user),
             Err(ManagerError::UserNotExists) => Err(ApiError::NotFound),
-            Err(e) => Err(errors_map::manager(&e)),
+            Err(e) => Err(ApiError::from(e)),
         }
     }
 
@@ -98,7 +97,7 @@ impl<DB: HttpUserDb> Authward<DB> {
                 reason,
             }),
             Err(ManagerError::UserNotExists) => Err(ApiError::NotFound),
-            Err(e) => Err(errors_map::manager(&e)),
+            Err(e) => Err(ApiError::from(e)),
         }
     }
 }
@@ -143,8 +142,7 @@ async fn change_password<DB: HttpUserDb>(
     let manager = &aw.inner.manager;
     let checked = manager
         .authenticate(user.email(), &body.current_password, Some(&info))
-        .await
-        .map_err(|e| errors_map::manager(&e))?;
+        .await?;
     if checked.as_ref().map(AuthUser::id) != Some(user.id()) {
         return Err(ApiError::BadRequest(
             ErrorCode::ChangePasswordBadCurrentPassword,
@@ -160,7 +158,7 @@ async fn change_password<DB: HttpUserDb>(
             code: ErrorCode::ChangePasswordInvalidPassword,
             reason,
         }),
-        Err(e) => Err(errors_map::manager(&e)),
+        Err(e) => Err(ApiError::from(e)),
     }
 }
 
@@ -200,6 +198,6 @@ async fn delete_user<DB: HttpUserDb>(
     match aw.inner.manager.delete(&user, Some(&info)).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
         Err(ManagerError::UserNotExists) => Err(ApiError::NotFound),
-        Err(e) => Err(errors_map::manager(&e)),
+        Err(e) => Err(ApiError::from(e)),
     }
 }

@@ -13,7 +13,6 @@ use super::accepted_null;
 use super::reset::{EmailBody, user_for_email_flow};
 use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
-use crate::errors_map;
 use crate::state::{Authward, HttpUserDb, request_info};
 use crate::throttle::RouteClass;
 
@@ -70,6 +69,6 @@ async fn verify<DB: HttpUserDb>(
         Err(ManagerError::UserAlreadyVerified) => {
             Err(ApiError::BadRequest(ErrorCode::VerifyUserAlreadyVerified))
         }
-        Err(e) => Err(errors_map::manager(&e)),
+        Err(e) => Err(ApiError::from(e)),
     }
 }

@@ -6,10 +6,10 @@
 //! define their exact behaviour; an adapter that passes them can be used anywhere authward takes
 //! a store.
 
+mod access_tokens;
 mod oauth;
-mod token;
 mod user;
 
+pub use access_tokens::AccessTokenDatabase;
 pub use oauth::OAuthUserDatabase;
-pub use token::AccessTokenDatabase;
 pub use user::{IdOf, UserDatabase};

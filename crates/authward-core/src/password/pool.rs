@@ -5,6 +5,14 @@
 //! hashes on threads of its own whose scheduling priority ("nice" value, Linux) is lowered, so
 //! when the CPU is contended the cheap authenticated requests win and logins queue; when it is
 //! idle, hashes run at full speed.
+//!
+//! Why not rayon (or tokio's blocking pool): this pool needs what neither gives per thread —
+//! a lowered priority (niceness) set on each of its own threads; a bound on concurrent hashes
+//! (`PasswordHelper`'s semaphore permits, each held by its job until the work is done, so
+//! memory stays capped); a handoff from async callers over a `flume` queue (several
+//! consumers, a receive with a timeout); and thread-local argon2 working memory that a thread
+//! releases after [`IDLE_RELEASE`] without jobs. rayon's pool would share its threads, at normal
+//! priority, with whatever other CPU work the application gives it.
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! What a strategy can fail with.
 
 use crate::error::{BoxError, DbError};
-use crate::strategy::token_gen::RandomTokenError;
+use crate::strategy::random_token::RandomTokenError;
 
 /// What can go wrong in a strategy, apart from "no user" (which is `Ok(None)`).
 #[derive(Debug, thiserror::Error)]

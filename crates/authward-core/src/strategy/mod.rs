@@ -33,9 +33,9 @@ mod authenticator;
 mod database;
 mod error;
 pub mod jwt;
+mod random_token;
 mod refresh;
 mod revoke;
-mod token_gen;
 
 use async_trait::async_trait;
 
@@ -50,9 +50,9 @@ pub use jwt::{
     JwtAlgorithm, JwtConfigError, JwtKey, JwtKeyError, JwtRevocationStore, JwtStrategy,
     JwtStrategyBuilder,
 };
+pub use random_token::{RandomTokenError, generate_token, is_well_formed_token};
 pub use refresh::{RefreshTokens, TokenPair, WithRefresh};
 pub use revoke::{Revocation, RevokeReason, SessionRevoker, StrategyRevoker};
-pub use token_gen::{RandomTokenError, generate_token, is_well_formed_token};
 
 /// How a strategy reads a user by ID: implemented by every [`UserDatabase`] (blanket impl) and
 /// by anything else that can load users (a user manager, a cache).

@@ -12,7 +12,7 @@ use time::{Duration, OffsetDateTime};
 use crate::clock::{Clock, SystemClock};
 use crate::db::AccessTokenDatabase;
 use crate::id::UserId;
-use crate::strategy::token_gen::{generate_token, is_well_formed_token};
+use crate::strategy::random_token::{generate_token, is_well_formed_token};
 use crate::strategy::{
     Revocation, RevokeReason, SessionRevoker, Strategy, StrategyError, UserLookup,
 };

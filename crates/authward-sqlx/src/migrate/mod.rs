@@ -24,11 +24,89 @@
 //! - `accesstoken`: FastAPI Users keeps tokens in the clear; they are converted to SHA-256
 //!   digests in place, so existing sessions keep working and no plaintext token remains.
 
+mod ddl;
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use futures::future::BoxFuture;
+use sqlx::Pool;
+
 use authward_core::DbError;
 
-use crate::config::TableNames;
+use crate::config::{ExtraColumn, TableNames};
+use crate::dialect::Dialect;
 use crate::error::db_error;
-use crate::extra::ExtraColumn;
+
+/// The schema migrations of a database authward-sqlx supports (part of [`crate::Backend`]):
+/// the entry points, and the catalog queries, type names and literals that the steps shared
+/// by every backend are written with.
+///
+/// Sealed (through [`Dialect`]): implemented by this crate for each supported database.
+pub trait Migrate: Dialect {
+    /// Finds a table by name (`1`: the table).
+    #[doc(hidden)]
+    const TABLE_EXISTS: &'static str;
+    /// Finds an index (`1`: the table, `2`: the index when [`Migrate::INDEX_BY_TABLE`];
+    /// otherwise `1`: the index).
+    #[doc(hidden)]
+    const INDEX_EXISTS: &'static str;
+    /// Whether [`Migrate::INDEX_EXISTS`] takes the table (index names are per table).
+    #[doc(hidden)]
+    const INDEX_BY_TABLE: bool;
+    /// Finds a column (`1`: the table, `2`: the column).
+    #[doc(hidden)]
+    const COLUMN_EXISTS: &'static str;
+    /// The type of `email_key`, without `NULL`/`NOT NULL`.
+    #[doc(hidden)]
+    const EMAIL_KEY_TYPE: &'static str;
+    /// The type of the boolean columns.
+    #[doc(hidden)]
+    const BOOL_TYPE: &'static str;
+    /// The boolean literals, as column defaults.
+    #[doc(hidden)]
+    const TRUE: &'static str;
+    /// See [`Migrate::TRUE`].
+    #[doc(hidden)]
+    const FALSE: &'static str;
+    /// Written after the column list of `CREATE TABLE` (with its leading space), or empty.
+    #[doc(hidden)]
+    const TABLE_OPTIONS: &'static str;
+    /// Creates or adopts the user and OAuth account tables.
+    #[doc(hidden)]
+    fn migrate_users<'a>(
+        pool: &'a Pool<Self>,
+        plan: &'a UserPlan,
+    ) -> BoxFuture<'a, Result<(), MigrateError>>;
+
+    /// Creates or adopts a token table.
+    #[doc(hidden)]
+    fn migrate_tokens<'a>(
+        pool: &'a Pool<Self>,
+        plan: &'a TokenPlan,
+    ) -> BoxFuture<'a, Result<(), MigrateError>>;
+}
+
+/// What the email key backfill of a backend with transactional DDL (PostgreSQL, SQLite) writes
+/// differently; see [`ddl::Ddl::backfill_email_keys`]. MySQL has a backfill of its own.
+#[cfg_attr(not(any(feature = "postgres", feature = "sqlite")), allow(dead_code))]
+pub(crate) trait TransactionalBackfill: Migrate {
+    /// A text `NULL`, standing for a missing `email_key` column.
+    const NULL_TEXT: &'static str;
+    /// The user ID, as text.
+    const ID_AS_TEXT: &'static str;
+    /// Where a user row is, as text.
+    const ROW_LOCATOR: &'static str;
+    /// Matches [`TransactionalBackfill::ROW_LOCATOR`] against the placeholder written in
+    /// place of `{}`.
+    const ROW_MATCH: &'static str;
+    /// `ALTER TABLE` clause making the column in place of `{}` `NOT NULL` after the backfill,
+    /// where the backend can.
+    const SET_NOT_NULL: Option<&'static str>;
+}
 
 /// Suffix of the table an adoption builds before swapping it in.
 pub(crate) const NEW_SUFFIX: &str = "authward_new";

@@ -4,13 +4,13 @@
 //! revocation design and its trade-offs.
 
 mod asymmetric;
+mod builder;
 mod claims;
 mod keys;
 mod revocation;
 mod strategy;
 
+pub use builder::{DEFAULT_AUDIENCE, DEFAULT_MAX_TOKEN_LEN, JwtConfigError, JwtStrategyBuilder};
 pub use keys::{JwtAlgorithm, JwtKey, JwtKeyError};
 pub use revocation::JwtRevocationStore;
-pub use strategy::{
-    DEFAULT_AUDIENCE, DEFAULT_MAX_TOKEN_LEN, JwtConfigError, JwtStrategy, JwtStrategyBuilder,
-};
+pub use strategy::JwtStrategy;

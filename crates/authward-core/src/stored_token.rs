@@ -30,13 +30,8 @@ impl TokenDigest {
 
     /// Rebuilds a digest from its lowercase hex form ([`TokenDigest::to_hex`]).
     pub fn from_stored_hex(hex: &str) -> Option<Self> {
-        if hex.len() != 64 || !hex.is_ascii() {
-            return None;
-        }
         let mut out = [0_u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-        }
+        hex::decode_to_slice(hex, &mut out).ok()?;
         Some(Self(out))
     }
 
@@ -47,12 +42,7 @@ impl TokenDigest {
 
     /// Lowercase hex, 64 characters (for key-value stores and text columns).
     pub fn to_hex(&self) -> String {
-        use fmt::Write;
-        let mut out = String::with_capacity(64);
-        for byte in self.0 {
-            let _ = write!(out, "{byte:02x}");
-        }
-        out
+        hex::encode(self.0)
     }
 }
 

@@ -1,0 +1,85 @@
+//! Login: checking an email and password, upgrading legacy hashes, the after-login hook.
+
+use super::{ManagerError, RequestInfo, UserManager, hook_failed};
+use crate::db::UserDatabase;
+use crate::password::Verification;
+use crate::user::{AuthUser, UserPatch};
+
+impl<DB: UserDatabase> UserManager<DB> {
+    /// Checks an email and password; `Ok(None)` for bad credentials.
+    ///
+    /// - An unknown email still runs one password verification (against a dummy hash made with the
+    ///   current parameters), so response time does not reveal which emails exist; with [legacy
+    ///   hash classes](crate::password::PasswordHelper::with_legacy_hash_classes) declared, every
+    ///   login verifies one hash of each class (the user's own and dummies), so an adopted, not yet
+    ///   upgraded hash is no more expensive than an unknown email.
+    /// - A password longer than the policy's maximum is refused before any lookup or hashing.
+    /// - A correct password whose stored hash is legacy (bcrypt, older argon2 parameters) is
+    ///   re-hashed and saved; the updated user is returned. If saving fails, the login still
+    ///   succeeds and the failure is logged.
+    /// - Like FastAPI Users, inactive users are returned too: the caller decides (the login route
+    ///   answers `LOGIN_BAD_CREDENTIALS` for them).
+    ///
+    /// [`Hooks::on_after_login`](super::Hooks::on_after_login) is not called here (see
+    /// [`UserManager::after_login`]).
+    pub async fn authenticate(
+        &self,
+        email: &str,
+        password: &str,
+        _request: Option<&RequestInfo>,
+    ) -> Result<Option<DB::User>, ManagerError> {
+        if password.len() > self.inner.policy.max_bytes() {
+            return Ok(None);
+        }
+        let Some(user) = self.inner.db.get_by_email(email.trim()).await? else {
+            self.inner.passwords.verify_dummy(password).await?;
+            return Ok(None);
+        };
+        match self
+            .inner
+            .passwords
+            .verify_padded(password, user.hashed_password())
+            .await?
+        {
+            Verification::Invalid => Ok(None),
+            Verification::Valid => Ok(Some(user)),
+            Verification::ValidNeedsRehash => Ok(Some(self.rehash(user, password).await)),
+        }
+    }
+
+    /// Replaces a legacy hash after a successful login; returns the freshest user available.
+    async fn rehash(&self, user: DB::User, password: &str) -> DB::User {
+        let hashed_password = match self.inner.passwords.hash(password).await {
+            Ok(hash) => hash,
+            Err(err) => {
+                tracing::warn!(error = %err, user_id = %user.id(), "re-hashing a legacy password hash failed");
+                return user;
+            }
+        };
+        let patch = UserPatch {
+            hashed_password: Some(hashed_password),
+            ..UserPatch::default()
+        };
+        match self.inner.db.update(user.id(), patch).await {
+            Ok(updated) => updated,
+            Err(err) => {
+                tracing::warn!(error = %err, user_id = %user.id(), "saving an upgraded password hash failed");
+                user
+            }
+        }
+    }
+
+    /// Calls [`Hooks::on_after_login`](super::Hooks::on_after_login); the HTTP layer calls it once
+    /// the login response is ready.
+    pub async fn after_login(
+        &self,
+        user: &DB::User,
+        request: Option<&RequestInfo>,
+    ) -> Result<(), ManagerError> {
+        self.inner
+            .hooks
+            .on_after_login(user, request)
+            .await
+            .map_err(hook_failed("on_after_login"))
+    }
+}
