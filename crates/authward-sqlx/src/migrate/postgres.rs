@@ -69,8 +69,12 @@ fn q(ident: &str) -> String {
     Postgres::quote(ident)
 }
 
-/// Serialises concurrent migrations (several application instances starting at once).
+/// Serialises concurrent migrations (several application instances starting at once), and
+/// keeps the `IF NOT EXISTS` statements' "already exists, skipping" NOTICEs off the
+/// connection for this transaction: an idempotent migration that changes nothing is silent
+/// (sqlx logs every NOTICE at INFO).
 async fn lock(ddl: &mut Pg<'_>) -> Result<(), MigrateError> {
+    ddl.exec("SET LOCAL client_min_messages = warning").await?;
     ddl.exec("SELECT pg_advisory_xact_lock(7306425161650519)")
         .await
 }
