@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load benchmark of the quickstart (release build) with wrk, on loopback only, producing the
-# table of docs/benchmarks.md in one command:
+# table of docs/src/benchmarks.md in one command:
 #
 #   bash scripts/load.sh                  # every scenario, 10 s per run, 64 connections
 #   SCENARIOS="sqlite pg-redis" DURATION=20s bash scripts/load.sh

@@ -4,7 +4,7 @@
 # venv and oidc-provider from npm, both in a cache outside the clone). Safe to run repeatedly.
 #
 # Prints the environment for the tests as `export VAR=...` lines on stdout (eval them, as
-# scripts/test.sh does); logs go to stderr. See docs/services.md.
+# scripts/test.sh does); logs go to stderr. See docs/src/services.md.
 #
 # Cache: AUTHWARD_CACHE_DIR (default /var/tmp/authward-cache). Ports: AUTHWARD_MONGODB_PORT
 # (default 27017), AUTHWARD_OIDC_PORT (default 9090).

@@ -5,7 +5,7 @@
 //! (gracefully and with `kill -9`), checks that every kind of route answers 503 with the JSON
 //! `detail` and `Retry-After` well within the bound while `/health` keeps answering, restarts
 //! it, and checks recovery: old sessions work, and nothing a failed request touched was stored.
-//! The bound itself is measured by the soak script (docs/benchmarks.md); the tests only check a
+//! The bound itself is measured by the soak script (docs/src/benchmarks.md); the tests only check a
 //! generous ceiling that a 30-second pool wait would miss.
 
 #![allow(clippy::unwrap_used)]

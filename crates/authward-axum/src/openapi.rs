@@ -3,7 +3,7 @@
 //! Routers are mounted wherever the application chooses, so the document is built from a
 //! [`Mounts`] that says where each router went. It lists exactly the routes those routers
 //! serve — `/refresh` and `/sessions` only for backends that have them — with their request
-//! bodies, every status code of the contract (see `docs/http.md`) and FastAPI Users' security
+//! bodies, every status code of the contract (see `docs/src/http.md`) and FastAPI Users' security
 //! schemes: an OAuth2 password flow per bearer backend (`tokenUrl` = its login path) and an API
 //! key in a cookie per cookie backend.
 //!
@@ -65,7 +65,7 @@ pub struct Mounts {
 }
 
 impl Mounts {
-    /// FastAPI Users' mounting (its full example, and `docs/http.md`): each backend's auth
+    /// FastAPI Users' mounting (its full example, and `docs/src/http.md`): each backend's auth
     /// router at `/auth/<name>`, register, reset-password and verify at `/auth`, users at
     /// `/users`.
     pub fn fastapi_users_default<I, S>(backend_names: I) -> Self

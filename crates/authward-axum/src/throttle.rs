@@ -1,7 +1,7 @@
 //! Throttling of the unauthenticated routes: login, register, forgot-password,
 //! request-verify-token and refresh answer `429 {"detail": "Too Many Requests"}` with
 //! `Retry-After` when a client or an account is over its budget, and login is delayed
-//! exponentially after consecutive failures of one account (docs/security.md has the
+//! exponentially after consecutive failures of one account (docs/src/security.md has the
 //! defaults and the reasoning).
 //!
 //! - **Client identity**: the socket address (axum's `ConnectInfo<SocketAddr>`; serve with

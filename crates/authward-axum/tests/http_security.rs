@@ -1,5 +1,5 @@
 //! Defences against attacks from outside: each test fails without the defence it names
-//! (docs/security.md lists them).
+//! (docs/src/security.md lists them).
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -5,7 +5,7 @@
 //! huge numbers, Unicode, padding.
 //!
 //! Where both decide they agree, except in the categories below, each checked for the token at
-//! hand (and listed in docs/security.md):
+//! hand (and listed in docs/src/security.md):
 //!
 //! **authward is stricter** (refuses what `jsonwebtoken` accepts):
 //! - `crit` header — RFC 7515 §4.1.11: a recipient must refuse extensions it does not

@@ -68,7 +68,7 @@
 //! `user@xn--bcher-kva.de` would be two accounts under it alone; it is kept as well, so a
 //! Beanie application still writing to the same database cannot add a case-variant duplicate.
 //! `bootstrap()` gives existing users their key (a Beanie database has none), reporting users
-//! whose emails collide under the rule before it changes anything. `docs/adapters/mongodb.md`
+//! whose emails collide under the rule before it changes anything. `docs/src/adapters/mongodb.md`
 //! has the details.
 //!
 //! ## Safety of queries

@@ -63,7 +63,7 @@
 //!
 //! Keep the provider tokens (encrypted) by giving the manager a key:
 //! `UserManager::builder(db, secret).provider_token_cipher(ProviderTokenCipher::from_base64(&key)?)`.
-//! See `docs/oauth.md` for the contract, the options and the security notes.
+//! See `docs/src/oauth.md` for the contract, the options and the security notes.
 
 mod config;
 mod github;

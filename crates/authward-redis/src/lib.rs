@@ -29,7 +29,7 @@
 //! [`RedisTokenOptions::buckets`]), and `{<b>}` is the Redis Cluster hash tag: a token and the
 //! index entries that change with it share one slot. A lookup needs only the digest. With one
 //! bucket (the default) everything lives in one slot; with more, a cluster spreads the tokens
-//! and per-user operations visit every bucket concurrently. `docs/adapters/redis.md` discusses
+//! and per-user operations visit every bucket concurrently. `docs/src/adapters/redis.md` discusses
 //! the trade-off.
 //!
 //! Token keys expire through their TTL; index entries left behind by expired tokens are

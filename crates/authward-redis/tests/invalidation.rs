@@ -45,7 +45,7 @@ async fn is_active(cache: &Cache, id: i64) -> bool {
 }
 
 /// Waits until `check` holds, for at most five seconds (a bound for a broken build, not a
-/// speed target: docs/benchmarks.md has the measured delays).
+/// speed target: docs/src/benchmarks.md has the measured delays).
 async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,

@@ -16,7 +16,7 @@
 //! Rust, with a unique index; every lookup is an exact match on it, so `%`, `_` and collation
 //! never play a part), `(oauth_name, account_id)` unique, tokens stored as SHA-256 digests.
 //! `migrate()` creates the tables or adopts FastAPI Users' (see [`migrate`] and
-//! `docs/adapters/sqlx.md`).
+//! `docs/src/adapters/sqlx.md`).
 //!
 //! Custom user fields: real columns through [`ExtraColumns`], or any serde type in one JSON
 //! column through [`JsonExtra`].

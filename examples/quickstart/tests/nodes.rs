@@ -4,7 +4,7 @@
 //! while a fourth server without the bus keeps serving its cached copy, which shows that the
 //! caches really hold users and that the bus is what refreshes them. The delays measured are
 //! printed (`cargo test -p quickstart --test nodes -- --nocapture`) and recorded in
-//! docs/benchmarks.md; the test only requires "within 5 s".
+//! docs/src/benchmarks.md; the test only requires "within 5 s".
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};

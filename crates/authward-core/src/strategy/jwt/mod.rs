@@ -1,6 +1,6 @@
 //! The JWT strategy: stateless signed tokens with FastAPI Users' claims, hardened.
 //!
-//! See [`JwtStrategy`] for the claims and the checks, and `docs/strategies.md` for the
+//! See [`JwtStrategy`] for the claims and the checks, and `docs/src/strategies.md` for the
 //! revocation design and its trade-offs.
 
 mod asymmetric;
