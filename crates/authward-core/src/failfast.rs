@@ -293,6 +293,10 @@ impl<ID: UserId, S: AccessTokenDatabase<ID>> AccessTokenDatabase<ID> for FailFas
         self.guard(self.inner.create(token)).await
     }
 
+    async fn any_for_user(&self, user_id: &ID, digests: &[TokenDigest]) -> Result<bool, DbError> {
+        self.guard(self.inner.any_for_user(user_id, digests)).await
+    }
+
     async fn delete(&self, digest: &TokenDigest) -> Result<bool, DbError> {
         self.guard(self.inner.delete(digest)).await
     }

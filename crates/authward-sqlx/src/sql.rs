@@ -176,6 +176,7 @@ impl UserSql {
 pub(crate) struct TokenSql {
     pub get: String,
     pub get_fresh: String,
+    pub any_for_user: String,
     pub insert: String,
     pub delete: String,
     pub delete_for_user: String,
@@ -202,6 +203,10 @@ impl TokenSql {
         Self {
             get_fresh: format!("{get} AND {created_at} >= {p2}"),
             get,
+            any_for_user: format!(
+                "SELECT 1 FROM {t} WHERE {user_id} = {p1} AND {digest} IN ({p2}, {}) LIMIT 1",
+                DB::placeholder(3)
+            ),
             insert: format!(
                 "INSERT INTO {t} ({digest}, {user_id}, {created_at}, {family}, {used}) \
                  VALUES ({})",

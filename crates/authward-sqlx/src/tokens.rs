@@ -192,6 +192,30 @@ macro_rules! impl_token_database {
                 Ok(done.rows_affected() > 0)
             }
 
+            async fn any_for_user(
+                &self,
+                user_id: &ID,
+                digests: &[authward_core::TokenDigest],
+            ) -> Result<bool, authward_core::DbError> {
+                // One query per pair of digests (a single digest is bound twice).
+                for pair in digests.chunks(2) {
+                    let (Some(first), Some(last)) = (pair.first(), pair.last()) else {
+                        continue;
+                    };
+                    let found = sqlx::query(&self.sql.any_for_user)
+                        .bind(user_id.to_wire())
+                        .bind(first.as_bytes().as_slice())
+                        .bind(last.as_bytes().as_slice())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(|e| $crate::error::db_error(e, "token"))?;
+                    if found.is_some() {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+
             async fn delete_all_for_user(
                 &self,
                 user_id: &ID,

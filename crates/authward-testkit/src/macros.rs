@@ -88,6 +88,7 @@ macro_rules! access_token_database_tests {
             list_for_user_oldest_first,
             delete_expired_keeps_the_boundary,
             refresh_metadata_round_trips,
+            any_for_user_matches_only_the_owner,
         ]);
     };
 }

@@ -348,3 +348,41 @@ fn rand_u16() -> u16 {
     let bytes = uuid::Uuid::new_v4().into_bytes();
     u16::from_le_bytes([bytes[0], bytes[1]])
 }
+
+/// `any_for_user` finds a stored digest only for its owner, among any number of digests,
+/// and says `false` for unknown digests and for none at all.
+pub async fn any_for_user_matches_only_the_owner<ID: SampleId, S: SuiteTokenDb<ID>>(db: S)
+where
+    <S::Users as UserDatabase>::Extra: Default,
+{
+    let (tokens, users) = db.parts();
+    let owner_id = owner(users).await;
+    let other_id = owner(users).await;
+    let stored = store(tokens, &owner_id, base_time()).await.digest;
+    let mine = store(tokens, &other_id, base_time()).await.digest;
+    let unknown = TokenDigest::of(&random_token());
+    let ask = |user: &ID, digests: &[TokenDigest]| {
+        let user = user.clone();
+        let digests = digests.to_vec();
+        async move {
+            tokens
+                .any_for_user(&user, &digests)
+                .await
+                .expect("any_for_user")
+        }
+    };
+    assert!(ask(&owner_id, &[stored]).await, "its own digest");
+    assert!(ask(&owner_id, &[unknown, stored]).await, "second of two");
+    assert!(ask(&owner_id, &[stored, unknown]).await, "first of two");
+    assert!(
+        ask(&owner_id, &[unknown, unknown, mine, stored]).await,
+        "fourth of four"
+    );
+    assert!(!ask(&other_id, &[stored]).await, "another user's digest");
+    assert!(
+        !ask(&owner_id, &[mine, unknown]).await,
+        "only others' and unknown digests"
+    );
+    assert!(!ask(&owner_id, &[unknown]).await, "unknown digest");
+    assert!(!ask(&owner_id, &[]).await, "no digest");
+}

@@ -38,4 +38,21 @@ pub trait AccessTokenDatabase<ID: UserId>: Send + Sync {
 
     /// Deletes every token created before `created_before`; returns how many were deleted.
     async fn delete_expired(&self, created_before: OffsetDateTime) -> Result<u64, DbError>;
+
+    /// Whether any of `digests` is stored **for `user_id`**: what a JWT revocation check asks
+    /// on every request ("is there a revocation record of this user among these markers").
+    ///
+    /// The default asks [`AccessTokenDatabase::get_by_token`] for each digest in turn; stores
+    /// that can answer in one round trip (the SQL adapters) override it. An empty slice is
+    /// `false`.
+    async fn any_for_user(&self, user_id: &ID, digests: &[TokenDigest]) -> Result<bool, DbError> {
+        for digest in digests {
+            if let Some(record) = self.get_by_token(digest, None).await?
+                && &record.user_id == user_id
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
 }

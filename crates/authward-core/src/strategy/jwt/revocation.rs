@@ -27,8 +27,9 @@ use crate::token::{NewAccessToken, TokenDigest, TokenFamily};
 ///   however skewed the clocks of several servers are;
 /// - a **revoked token ID** (`used = false`): the token with that `jti` is revoked (logout).
 ///
-/// Reading a token costs two point lookups by digest ([`AccessTokenDatabase::get_by_token`]:
-/// "does generation `gen + 1` exist", "is this `jti` revoked"); issuing one costs one
+/// Reading a token costs one [`AccessTokenDatabase::any_for_user`] over two digests ("does
+/// generation `gen + 1` exist, or is this `jti` revoked": one query on the SQL stores, two
+/// point lookups on the others); issuing one costs one
 /// [`AccessTokenDatabase::list_for_user`]. Record digests are hashes of byte strings that are
 /// not UTF-8, so no presentable token can ever match one.
 ///
@@ -173,7 +174,9 @@ impl<ID: UserId> JwtRevocationStore<ID> {
     }
 
     /// Whether a token of `user_id` issued in `generation` with ID `jti` has been revoked:
-    /// two point lookups.
+    /// one [`AccessTokenDatabase::any_for_user`] over the next generation's marker and the
+    /// token's own marker (one query on the SQL stores). Both kinds of record belong to the
+    /// user they revoke, so a record of another user never counts.
     pub(crate) async fn is_revoked(
         &self,
         user_id: &ID,
@@ -181,17 +184,14 @@ impl<ID: UserId> JwtRevocationStore<ID> {
         jti: Option<&str>,
     ) -> Result<bool, DbError> {
         let next = generation_marker(&user_id.to_string(), generation.saturating_add(1));
-        if let Some(record) = self.store.get_by_token(&next, None).await?
-            && &record.user_id == user_id
-        {
-            return Ok(true);
+        match jti {
+            Some(jti) => {
+                self.store
+                    .any_for_user(user_id, &[next, jti_marker(jti)])
+                    .await
+            }
+            None => self.store.any_for_user(user_id, &[next]).await,
         }
-        if let Some(jti) = jti
-            && let Some(record) = self.store.get_by_token(&jti_marker(jti), None).await?
-        {
-            return Ok(&record.user_id == user_id);
-        }
-        Ok(false)
     }
 
     /// Deletes the records created before `before` (pass `now - JWT lifetime`: every token
