@@ -93,15 +93,22 @@ impl ErrorCode {
 
 /// One entry of a 422 body, shaped like FastAPI's (pydantic's) validation errors.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValidationIssue {
     /// Machine-readable kind: `missing`, `json_invalid`, `value_error`, ...
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub kind: Cow<'static, str>,
     /// Where: `["body", "email"]`, `["body"]`, `["path", "id"]`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::openapi::validation_loc)
+    )]
     pub loc: Vec<Value>,
     /// Human-readable message.
     pub msg: String,
     /// The offending input (`null` when absent).
+    #[cfg_attr(feature = "openapi", schema(required = false))]
     pub input: Value,
 }
 

@@ -3,7 +3,8 @@
 //!
 //! ```no_run
 //! # use authward_oauth::{OAuth, OAuthUserDb, openapi::OAuthMount};
-//! # fn doc<DB: OAuthUserDb>(oauth: OAuth<DB>) -> utoipa::openapi::OpenApi {
+//! # fn doc<DB: OAuthUserDb>(oauth: OAuth<DB>) -> utoipa::openapi::OpenApi
+//! # where authward_core::IdOf<DB>: authward_axum::openapi::IdSchema {
 //! let aw = oauth.authward();
 //! let mut doc = aw.openapi(&aw.fastapi_users_mounts());
 //! doc.merge(oauth.openapi(&[

@@ -18,8 +18,10 @@ use crate::state::{Authward, HttpUserDb, request_info};
 use crate::throttle::RouteClass;
 use crate::transport::IssuedRefresh;
 
+/// The body of `POST /refresh`.
 #[derive(Deserialize)]
-struct RefreshBody {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct RefreshBody {
     refresh_token: String,
 }
 

@@ -18,6 +18,12 @@ mod reset;
 mod users;
 mod verify;
 
+#[cfg(feature = "openapi")]
+pub(crate) use {
+    auth::RefreshBody, reset::EmailBody, reset::ResetBody, users::ChangePasswordBody,
+    verify::TokenBody,
+};
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 

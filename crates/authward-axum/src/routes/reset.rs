@@ -14,13 +14,18 @@ use crate::error::{ApiError, ErrorCode};
 use crate::state::{Authward, HttpUserDb, request_info};
 use crate::throttle::RouteClass;
 
+/// The body of `POST /forgot-password` and `POST /request-verify-token`.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(crate) struct EmailBody {
+    #[cfg_attr(feature = "openapi", schema(format = Email))]
     pub(crate) email: String,
 }
 
+/// The body of `POST /reset-password`.
 #[derive(Deserialize)]
-struct ResetBody {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct ResetBody {
     token: String,
     password: String,
 }

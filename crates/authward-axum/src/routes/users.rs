@@ -19,8 +19,10 @@ use crate::extract::{AuthResolver, Requirements};
 use crate::schema::user_update;
 use crate::state::{Authward, HttpUserDb, request_info};
 
+/// The body of `POST /me/change-password`.
 #[derive(Deserialize)]
-struct ChangePasswordBody {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct ChangePasswordBody {
     current_password: String,
     new_password: String,
 }

@@ -16,8 +16,10 @@ use crate::error::{ApiError, ErrorCode};
 use crate::state::{Authward, HttpUserDb, request_info};
 use crate::throttle::RouteClass;
 
+/// The body of `POST /verify`.
 #[derive(Deserialize)]
-struct TokenBody {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct TokenBody {
     token: String,
 }
 
