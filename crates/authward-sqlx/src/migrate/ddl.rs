@@ -4,8 +4,8 @@
 use sqlx::{Encode, Executor, IntoArguments, Type};
 
 use super::{
-    KEY_INDEX, KeyRow, Migrate, MigrateError, OLD_KEY_INDEX, TransactionalBackfill, UserPlan,
-    plan_email_keys, schema_error,
+    KEY_INDEX, KeyRow, Migrate, MigrateError, OLD_KEY_INDEX, TokenPlan, TransactionalBackfill,
+    UserPlan, plan_email_keys, schema_error,
 };
 use crate::config::ExtraColumn;
 
@@ -31,6 +31,67 @@ where
     /// Quotes a validated identifier.
     pub(crate) fn q(&self, ident: &str) -> String {
         DB::quote(ident)
+    }
+
+    /// `CREATE [UNIQUE] INDEX IF NOT EXISTS name ON table (columns)` (PostgreSQL and SQLite;
+    /// MySQL declares its keys in the table's DDL).
+    pub(crate) async fn ensure_index(
+        &mut self,
+        unique: bool,
+        name: &str,
+        table: &str,
+        columns: &[&str],
+    ) -> Result<(), MigrateError> {
+        let columns: Vec<String> = columns.iter().map(|c| self.q(c)).collect();
+        let sql = format!(
+            "CREATE {}INDEX IF NOT EXISTS {} ON {} ({})",
+            if unique { "UNIQUE " } else { "" },
+            self.q(name),
+            self.q(table),
+            columns.join(", ")
+        );
+        self.exec(&sql).await
+    }
+
+    /// The OAuth table's indexes: one user per provider account, and the per-user lookup.
+    pub(crate) async fn ensure_oauth_indexes(
+        &mut self,
+        plan: &UserPlan,
+    ) -> Result<(), MigrateError> {
+        let names = &plan.tables.oauth_account;
+        let table = names.as_str();
+        self.ensure_index(
+            true,
+            &names.suffixed("account_key"),
+            table,
+            &["oauth_name", "account_id"],
+        )
+        .await?;
+        self.ensure_index(false, &names.suffixed("user_id_idx"), table, &["user_id"])
+            .await
+    }
+
+    /// The token table's indexes: a user's tokens by age, and expiry.
+    pub(crate) async fn ensure_token_indexes(
+        &mut self,
+        plan: &TokenPlan,
+    ) -> Result<(), MigrateError> {
+        let names = &plan.tables.accesstoken;
+        let table = names.as_str();
+        self.ensure_index(
+            false,
+            &names.suffixed("user_created_idx"),
+            table,
+            &["user_id", "created_at"],
+        )
+        .await?;
+        self.ensure_index(
+            false,
+            &names.suffixed("created_at_idx"),
+            table,
+            &["created_at"],
+        )
+        .await
     }
 
     /// Runs one statement.

@@ -128,12 +128,13 @@ async fn migrate_users(ddl: &mut Pg<'_>, plan: &UserPlan) -> Result<(), MigrateE
         }
         ddl.add_missing_columns(user, &plan.extra).await?;
     }
-    let sql = format!(
-        "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} (\"email_key\")",
-        q(&plan.tables.user.suffixed(KEY_INDEX)),
-        q(user)
-    );
-    ddl.exec(&sql).await?;
+    ddl.ensure_index(
+        true,
+        &plan.tables.user.suffixed(KEY_INDEX),
+        user,
+        &["email_key"],
+    )
+    .await?;
     migrate_oauth(ddl, plan).await
 }
 
@@ -162,18 +163,7 @@ async fn migrate_oauth(ddl: &mut Pg<'_>, plan: &UserPlan) -> Result<(), MigrateE
     } else if !exists {
         ddl.exec(&oauth_table_ddl(plan, oauth)).await?;
     }
-    let sql = format!(
-        "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} (\"oauth_name\", \"account_id\")",
-        q(&account_key),
-        q(oauth)
-    );
-    ddl.exec(&sql).await?;
-    let sql = format!(
-        "CREATE INDEX IF NOT EXISTS {} ON {} (\"user_id\")",
-        q(&plan.tables.oauth_account.suffixed("user_id_idx")),
-        q(oauth)
-    );
-    ddl.exec(&sql).await
+    ddl.ensure_oauth_indexes(plan).await
 }
 
 fn token_table_ddl(plan: &TokenPlan, name: &str) -> String {
@@ -208,16 +198,5 @@ async fn migrate_tokens(ddl: &mut Pg<'_>, plan: &TokenPlan) -> Result<(), Migrat
         ddl.exec(&copy).await?;
         ddl.replace(table, &new).await?;
     }
-    let sql = format!(
-        "CREATE INDEX IF NOT EXISTS {} ON {} (\"user_id\", \"created_at\")",
-        q(&plan.tables.accesstoken.suffixed("user_created_idx")),
-        q(table)
-    );
-    ddl.exec(&sql).await?;
-    let sql = format!(
-        "CREATE INDEX IF NOT EXISTS {} ON {} (\"created_at\")",
-        q(&plan.tables.accesstoken.suffixed("created_at_idx")),
-        q(table)
-    );
-    ddl.exec(&sql).await
+    ddl.ensure_token_indexes(plan).await
 }

@@ -85,11 +85,12 @@ async fn migrate_users(ddl: &mut Lite<'_>, plan: &UserPlan) -> Result<(), Migrat
         ddl.backfill_email_keys(plan).await?;
         ddl.add_missing_columns(user, &plan.extra).await?;
     }
-    ddl.exec(&format!(
-        "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} (`email_key`)",
-        q(&plan.tables.user.suffixed(KEY_INDEX)),
-        q(user)
-    ))
+    ddl.ensure_index(
+        true,
+        &plan.tables.user.suffixed(KEY_INDEX),
+        user,
+        &["email_key"],
+    )
     .await?;
     migrate_oauth(ddl, plan).await
 }
@@ -118,15 +119,7 @@ async fn migrate_oauth(ddl: &mut Lite<'_>, plan: &UserPlan) -> Result<(), Migrat
     } else if !ddl.table_exists(oauth).await? {
         ddl.exec(&oauth_table_ddl(plan, oauth)).await?;
     }
-    ddl.exec(&format!(
-        "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} (`oauth_name`, `account_id`); \
-         CREATE INDEX IF NOT EXISTS {} ON {} (`user_id`)",
-        q(&account_key),
-        q(oauth),
-        q(&plan.tables.oauth_account.suffixed("user_id_idx")),
-        q(oauth),
-    ))
-    .await
+    ddl.ensure_oauth_indexes(plan).await
 }
 
 fn token_table_ddl(plan: &TokenPlan, name: &str) -> String {
@@ -173,13 +166,5 @@ async fn migrate_tokens(ddl: &mut Lite<'_>, plan: &TokenPlan) -> Result<(), Migr
         }
         ddl.replace(table, &new).await?;
     }
-    ddl.exec(&format!(
-        "CREATE INDEX IF NOT EXISTS {} ON {} (`user_id`, `created_at`); \
-         CREATE INDEX IF NOT EXISTS {} ON {} (`created_at`)",
-        q(&plan.tables.accesstoken.suffixed("user_created_idx")),
-        q(table),
-        q(&plan.tables.accesstoken.suffixed("created_at_idx")),
-        q(table),
-    ))
-    .await
+    ddl.ensure_token_indexes(plan).await
 }
