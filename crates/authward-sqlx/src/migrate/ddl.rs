@@ -4,8 +4,8 @@
 use sqlx::{Encode, Executor, IntoArguments, Type};
 
 use super::{
-    KEY_INDEX, KeyRow, Migrate, MigrateError, OLD_KEY_INDEX, TokenPlan, TransactionalBackfill,
-    UserPlan, plan_email_keys, schema_error,
+    KEY_INDEX, KeyRow, Migrate, MigrateError, OLD_KEY_INDEX, TransactionalBackfill, UserPlan,
+    plan_email_keys, schema_error,
 };
 use crate::config::ExtraColumn;
 
@@ -33,6 +33,7 @@ where
         DB::quote(ident)
     }
 
+    #[cfg(any(feature = "postgres", feature = "sqlite"))]
     /// `CREATE [UNIQUE] INDEX IF NOT EXISTS name ON table (columns)` (PostgreSQL and SQLite;
     /// MySQL declares its keys in the table's DDL).
     pub(crate) async fn ensure_index(
@@ -53,6 +54,7 @@ where
         self.exec(&sql).await
     }
 
+    #[cfg(any(feature = "postgres", feature = "sqlite"))]
     /// The OAuth table's indexes: one user per provider account, and the per-user lookup.
     pub(crate) async fn ensure_oauth_indexes(
         &mut self,
@@ -71,10 +73,11 @@ where
             .await
     }
 
+    #[cfg(any(feature = "postgres", feature = "sqlite"))]
     /// The token table's indexes: a user's tokens by age, and expiry.
     pub(crate) async fn ensure_token_indexes(
         &mut self,
-        plan: &TokenPlan,
+        plan: &super::TokenPlan,
     ) -> Result<(), MigrateError> {
         let names = &plan.tables.accesstoken;
         let table = names.as_str();
