@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use sqlx::Row;
 
 use crate::backend::{Backend, SqlQuery};
-use crate::config::ExtraColumn;
+use authward_sql_schema::ExtraColumn;
 
 /// How the application's custom user fields map onto real columns of the user table.
 ///

@@ -33,7 +33,6 @@
 )]
 
 mod backend;
-mod config;
 mod dialect;
 mod error;
 mod extra;
@@ -47,8 +46,8 @@ mod users;
 
 pub use sqlx;
 
+pub use authward_sql_schema::{ExtraColumn, Ident, InvalidIdent, MAX_IDENT_LEN, TableNames};
 pub use backend::{Backend, SqlQuery};
-pub use config::{ExtraColumn, Ident, InvalidIdent, MAX_IDENT_LEN, TableNames};
 #[cfg(feature = "mysql")]
 pub use dialect::BinaryCollatedText;
 pub use dialect::Dialect;

@@ -1,7 +1,7 @@
 //! SQL text, built once per store from validated names so each call only binds values.
 
 use crate::backend::Backend;
-use crate::config::{Ident, TableNames};
+use authward_sql_schema::{Ident, TableNames};
 
 /// authward's own columns of the user table, in select order.
 pub(crate) const USER_COLUMNS: [&str; 6] = [

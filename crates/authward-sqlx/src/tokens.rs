@@ -9,10 +9,10 @@ use std::sync::Arc;
 use authward_core::{DbError, TokenDigest, TokenFamily};
 
 use crate::backend::Backend;
-use crate::config::TableNames;
 use crate::id::SqlId;
 use crate::migrate::{MigrateError, TokenPlan};
 use crate::sql::TokenSql;
+use authward_sql_schema::TableNames;
 
 /// Access (or refresh) tokens in a SQL table, by digest.
 ///

@@ -7,11 +7,11 @@ use authward_core::{DbError, NewUser, User};
 use sqlx::{ColumnIndex, Decode, Encode, Pool, Row, Type};
 
 use crate::backend::{Backend, SqlQuery};
-use crate::config::{Ident, InvalidIdent, TableNames};
 use crate::extra::ExtraColumns;
 use crate::id::SqlId;
 use crate::migrate::{MigrateError, UserPlan};
 use crate::sql::{RESERVED_COLUMNS, UserSql};
+use authward_sql_schema::{Ident, InvalidIdent, TableNames};
 
 /// Users and OAuth accounts in a SQL database, through sqlx.
 ///

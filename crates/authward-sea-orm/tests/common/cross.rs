@@ -7,7 +7,9 @@ use authward_core::{
     UserPatch,
 };
 use authward_sea_orm::entities::{i64_id, string_id, uuid_id};
-use authward_sea_orm::sea_orm::{DatabaseConnection, EntityTrait};
+use authward_sea_orm::sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Statement,
+};
 use authward_sea_orm::sea_orm_migration::MigratorTrait;
 use authward_sea_orm::{
     Migrator, SeaOrmAccessToken, SeaOrmAccessTokens, SeaOrmId, SeaOrmOAuthAccount, SeaOrmUser,
@@ -78,18 +80,31 @@ pub async fn one_schema_two_adapters<DB, ID>(
             .await
             .expect("authward-sqlx migrates tokens");
     };
-    match first {
+    let before = match first {
         First::Sqlx => {
             sqlx_migrate().await;
+            let before = catalog(&db).await;
             Migrator::<ID>::up(&db, None)
                 .await
                 .expect("the SeaORM migrator runs on authward-sqlx's schema");
+            before
         }
         First::SeaOrm => {
             Migrator::<ID>::up(&db, None).await.expect("migrate");
+            let before = catalog(&db).await;
             sqlx_migrate().await;
+            before
         }
-    }
+    };
+    assert!(
+        before.iter().any(|entry| entry.contains("email_key")),
+        "the catalog lists the schema: {before:#?}"
+    );
+    assert_eq!(
+        catalog(&db).await,
+        before,
+        "the second adapter's migration changed the first one's schema"
+    );
     exchange(
         &sqlx_users,
         &sqlx_tokens,
@@ -256,4 +271,45 @@ async fn exchange<ID, W, WT, R, RT>(
             .expect("accounts")
             .is_empty()
     );
+}
+
+/// Every column (type, nullability, default) and index of the authward tables, one line each,
+/// sorted: two databases with equal catalogs have the same schema.
+async fn catalog(db: &DatabaseConnection) -> Vec<String> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') FROM sqlite_master \
+             WHERE tbl_name NOT LIKE 'seaql%' AND name NOT LIKE 'sqlite%' ORDER BY 1"
+        }
+        DbBackend::Postgres => {
+            "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable \
+             || ' ' || COALESCE(column_default, '') FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name NOT LIKE 'seaql%' \
+             UNION ALL SELECT indexdef FROM pg_indexes \
+             WHERE schemaname = current_schema() AND tablename NOT LIKE 'seaql%' ORDER BY 1"
+        }
+        DbBackend::MySql => {
+            "SELECT CONCAT(table_name, '.', column_name, ' ', column_type, ' ', is_nullable, ' ', \
+             COALESCE(column_default, ''), ' ', COALESCE(collation_name, '')) \
+             FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name NOT LIKE 'seaql%' \
+             UNION ALL SELECT CONCAT(table_name, ' index ', index_name, ' ', non_unique, ' ', \
+             seq_in_index, ' ', column_name) FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() AND table_name NOT LIKE 'seaql%' ORDER BY 1"
+        }
+    };
+    let rows = db
+        .query_all(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("read the catalog");
+    rows.iter()
+        .map(|row| {
+            row.try_get_by_index::<String>(0)
+                .or_else(|_| {
+                    let bytes: Vec<u8> = row.try_get_by_index(0)?;
+                    Ok::<_, DbErr>(String::from_utf8_lossy(&bytes).into_owned())
+                })
+                .expect("catalog entries are text")
+        })
+        .collect()
 }

@@ -1,5 +1,4 @@
-//! Table names (FastAPI Users' by default, configurable, always validated) and the custom
-//! columns an application declares ([`ExtraColumn`]).
+//! Table and column names: FastAPI Users' by default, configurable, always validated.
 
 use std::fmt;
 
@@ -13,7 +12,7 @@ pub const MAX_IDENT_LEN: usize = 48;
 /// so configuration can never inject SQL.
 ///
 /// ```
-/// use authward_sqlx::Ident;
+/// use authward_sql_schema::Ident;
 /// assert!(Ident::new("app_user").is_ok());
 /// assert!(Ident::new("user; DROP TABLE x").is_err());
 /// ```
@@ -44,7 +43,7 @@ impl Ident {
     }
 
     /// This name with `suffix` appended (used for derived index and constraint names).
-    pub(crate) fn suffixed(&self, suffix: &str) -> String {
+    pub fn suffixed(&self, suffix: &str) -> String {
         format!("{}_{suffix}", self.0)
     }
 }
@@ -75,7 +74,7 @@ pub struct InvalidIdent {
 /// default.
 ///
 /// ```
-/// use authward_sqlx::TableNames;
+/// use authward_sql_schema::TableNames;
 /// let names = TableNames::default().with_prefix("auth_").unwrap();
 /// assert_eq!(names.user.as_str(), "auth_user");
 /// assert_eq!(names.accesstoken.as_str(), "auth_accesstoken");
@@ -129,19 +128,6 @@ impl TableNames {
             ..self
         })
     }
-}
-
-/// One custom column of the user table: its name and its SQL type as written after the name in
-/// `CREATE TABLE` / `ALTER TABLE ... ADD COLUMN`.
-///
-/// `migrate()` adds a declared column that the table lacks; a column added to a table that
-/// already has rows needs a `DEFAULT` (or must be nullable).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExtraColumn {
-    /// Column name (validated like table names when the store is built).
-    pub name: &'static str,
-    /// SQL type and constraints, e.g. `"VARCHAR(100) NOT NULL DEFAULT ''"`.
-    pub sql_type: &'static str,
 }
 
 #[cfg(test)]

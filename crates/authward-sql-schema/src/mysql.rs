@@ -1,90 +1,33 @@
-//! MySQL and MariaDB migrations.
+//! MySQL and MariaDB.
 //!
 //! DDL is not transactional here: each migration step checks before it acts, and a rebuilt
 //! table is swapped in with one atomic `RENAME TABLE`, so an interrupted migration can simply
 //! be run again. A named lock (`GET_LOCK`) serialises concurrent migrations. The email key
 //! backfill is MySQL's own for the same reason (see [`sync_email_keys`]).
 
-use futures::future::BoxFuture;
-use sqlx::pool::PoolConnection;
-use sqlx::{MySql, MySqlConnection, Pool};
+use crate::email_keys::{KEY_INDEX, KeyRow, OLD_KEY_INDEX, plan_email_keys};
+use crate::runner::{Cell, Kind, Param, Runner};
+use crate::steps::{Ddl, NEW_SUFFIX, StepResult, text};
+use crate::{SchemaError, TokenPlan, UserPlan};
 
-use super::ddl::{Ddl, oauth_copied_columns, user_table_ddl};
-use super::{
-    KEY_INDEX, KeyRow, Migrate, MigrateError, NEW_SUFFIX, OLD_KEY_INDEX, TokenPlan, UserPlan,
-    plan_email_keys, schema_error,
-};
-use crate::dialect::Dialect;
-
+/// The named lock every migration takes.
 const LOCK: &str = "authward_sqlx_migrate";
 
-const TABLE_OPTIONS: &str = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
-
-impl Migrate for MySql {
-    const TABLE_EXISTS: &'static str = "SELECT 1 FROM information_schema.tables \
-         WHERE table_schema = DATABASE() AND table_name = ?";
-    const INDEX_EXISTS: &'static str = "SELECT 1 FROM information_schema.statistics \
-         WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ? LIMIT 1";
-    const INDEX_BY_TABLE: bool = true;
-    const COLUMN_EXISTS: &'static str = "SELECT 1 FROM information_schema.columns \
-         WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?";
-    const EMAIL_KEY_TYPE: &'static str = "VARBINARY(1280)";
-    const BOOL_TYPE: &'static str = "BOOL";
-    const TRUE: &'static str = "TRUE";
-    const FALSE: &'static str = "FALSE";
-    const TABLE_OPTIONS: &'static str = TABLE_OPTIONS;
-
-    fn migrate_users<'a>(
-        pool: &'a Pool<Self>,
-        plan: &'a UserPlan,
-    ) -> BoxFuture<'a, Result<(), MigrateError>> {
-        Box::pin(async move {
-            let mut conn = locked(pool).await?;
-            let result = migrate_users(&mut Ddl::new(&mut *conn), plan).await;
-            unlock(&mut conn).await?;
-            result
-        })
-    }
-
-    fn migrate_tokens<'a>(
-        pool: &'a Pool<Self>,
-        plan: &'a TokenPlan,
-    ) -> BoxFuture<'a, Result<(), MigrateError>> {
-        Box::pin(async move {
-            let mut conn = locked(pool).await?;
-            let result = migrate_tokens(&mut Ddl::new(&mut *conn), plan).await;
-            unlock(&mut conn).await?;
-            result
-        })
-    }
-}
-
-type My<'c> = Ddl<'c, MySql>;
-
-fn q(ident: &str) -> String {
-    MySql::quote(ident)
-}
-
-async fn locked(pool: &Pool<MySql>) -> Result<PoolConnection<MySql>, MigrateError> {
-    let mut conn = pool.acquire().await.map_err(schema_error)?;
-    sqlx::query("SELECT GET_LOCK(?, 60)")
-        .bind(LOCK)
-        .execute(&mut *conn)
+/// Takes the named lock (waiting up to a minute for another migration to finish).
+pub(crate) async fn lock<R: Runner>(ddl: &mut Ddl<'_, R>) -> StepResult<(), R> {
+    ddl.fetch("SELECT GET_LOCK(?, 60)", &[Param::Text(LOCK)], &[])
         .await
-        .map_err(schema_error)?;
-    Ok(conn)
+        .map(drop)
 }
 
-async fn unlock(conn: &mut MySqlConnection) -> Result<(), MigrateError> {
-    sqlx::query("SELECT RELEASE_LOCK(?)")
-        .bind(LOCK)
-        .execute(conn)
+/// Releases the named lock.
+pub(crate) async fn unlock<R: Runner>(ddl: &mut Ddl<'_, R>) -> StepResult<(), R> {
+    ddl.fetch("SELECT RELEASE_LOCK(?)", &[Param::Text(LOCK)], &[])
         .await
-        .map_err(schema_error)?;
-    Ok(())
+        .map(drop)
 }
 
-fn oauth_table_ddl(plan: &UserPlan, name: &str) -> String {
+fn oauth_table_ddl<R: Runner>(ddl: &Ddl<'_, R>, plan: &UserPlan, name: &str) -> String {
     let names = &plan.tables.oauth_account;
     format!(
         "CREATE TABLE {} (\
@@ -98,23 +41,27 @@ fn oauth_table_ddl(plan: &UserPlan, name: &str) -> String {
          `account_email` VARCHAR(320) NOT NULL, \
          UNIQUE KEY {} (`oauth_name`, `account_id`), \
          KEY {} (`user_id`), \
-         FOREIGN KEY (`user_id`) REFERENCES {} (`id`) ON DELETE CASCADE){TABLE_OPTIONS}",
-        q(name),
+         FOREIGN KEY (`user_id`) REFERENCES {} (`id`) ON DELETE CASCADE){}",
+        ddl.q(name),
         plan.id_fk_ddl,
-        q(&names.suffixed("account_key")),
-        q(&names.suffixed("user_id_idx")),
-        q(plan.tables.user.as_str()),
+        ddl.q(&names.suffixed("account_key")),
+        ddl.q(&names.suffixed("user_id_idx")),
+        ddl.q(plan.tables.user.as_str()),
+        ddl.dialect.table_options(),
     )
 }
 
-async fn migrate_users(ddl: &mut My<'_>, plan: &UserPlan) -> Result<(), MigrateError> {
+pub(crate) async fn migrate_users<R: Runner>(
+    ddl: &mut Ddl<'_, R>,
+    plan: &UserPlan,
+) -> StepResult<(), R> {
     let user = plan.tables.user.as_str();
     if !ddl.table_exists(user).await? {
         let unique_key = format!(
             "UNIQUE KEY {} (`email_key`)",
-            q(&plan.tables.user.suffixed(KEY_INDEX))
+            ddl.q(&plan.tables.user.suffixed(KEY_INDEX))
         );
-        ddl.exec(&user_table_ddl::<MySql>(plan, user, &[unique_key]))
+        ddl.exec(&ddl.user_table_ddl(plan, user, &[unique_key]))
             .await?;
     } else {
         sync_email_keys(ddl, plan).await?;
@@ -139,7 +86,7 @@ enum Locator {
 /// values (the new key after a NUL byte, which no real key starts with) so that the unique
 /// index never sees two rows with one key; the index swap comes last. A crash before it is
 /// finished by the next run (the keys are then already current).
-async fn sync_email_keys(ddl: &mut My<'_>, plan: &UserPlan) -> Result<(), MigrateError> {
+async fn sync_email_keys<R: Runner>(ddl: &mut Ddl<'_, R>, plan: &UserPlan) -> StepResult<(), R> {
     let user = plan.tables.user.as_str();
     let index = plan.tables.user.suffixed(KEY_INDEX);
     if ddl.index_exists(user, &index).await? {
@@ -153,34 +100,44 @@ async fn sync_email_keys(ddl: &mut My<'_>, plan: &UserPlan) -> Result<(), Migrat
     } else {
         "CAST(`id` AS CHAR)"
     };
-    let rows: Vec<(String, String, Option<Vec<u8>>)> =
-        sqlx::query_as(&format!("SELECT {id}, `email`, {key} FROM {}", q(user)))
-            .fetch_all(&mut *ddl.conn)
-            .await
-            .map_err(schema_error)?;
+    let select = format!("SELECT {id}, `email`, {key} FROM {}", ddl.q(user));
+    let rows = ddl
+        .fetch(&select, &[], &[Kind::Text, Kind::Text, Kind::Bytes])
+        .await?;
     let rows = rows
         .into_iter()
-        .map(|(id, email, key)| KeyRow {
-            locator: match &key {
-                Some(key) => Locator::Key(key.clone()),
-                None => Locator::Email(email.clone()),
-            },
-            id,
-            email,
-            key,
+        .map(|row| {
+            let mut cells = row.into_iter();
+            let id = text(&select, 0, cells.next().unwrap_or(Cell::Null))?;
+            let email = text(&select, 1, cells.next().unwrap_or(Cell::Null))?;
+            let key = match cells.next() {
+                Some(Cell::Bytes(key)) => Some(key),
+                Some(Cell::Text(key)) => Some(key.into_bytes()),
+                Some(Cell::Null) | None => None,
+            };
+            Ok(KeyRow {
+                locator: match &key {
+                    Some(key) => Locator::Key(key.clone()),
+                    None => Locator::Email(email.clone()),
+                },
+                id,
+                email,
+                key,
+            })
         })
-        .collect();
-    let changes = plan_email_keys(rows)?;
+        .collect::<StepResult<Vec<_>, R>>()?;
+    let changes = plan_email_keys(rows)
+        .map_err(|collisions| SchemaError::EmailKeyCollisions { collisions })?;
     if !has_key {
         let sql = format!(
             "ALTER TABLE {} ADD COLUMN `email_key` VARBINARY(1280) NULL",
-            q(user)
+            ddl.q(user)
         );
         ddl.exec(&sql).await?;
     }
     if !changes.is_empty() {
         ddl.exec("START TRANSACTION").await?;
-        let result = rewrite_keys(ddl.conn, user, changes).await;
+        let result = rewrite_keys(ddl, user, changes).await;
         let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
         let ended = ddl.exec(end).await;
         result?;
@@ -189,27 +146,27 @@ async fn sync_email_keys(ddl: &mut My<'_>, plan: &UserPlan) -> Result<(), Migrat
     let old = plan.tables.user.suffixed(OLD_KEY_INDEX);
     let mut sql = format!(
         "ALTER TABLE {} MODIFY `email_key` VARBINARY(1280) NOT NULL, ADD UNIQUE KEY {} (`email_key`)",
-        q(user),
-        q(&index)
+        ddl.q(user),
+        ddl.q(&index)
     );
     if ddl.index_exists(user, &old).await? {
-        sql.push_str(&format!(", DROP INDEX {}", q(&old)));
+        sql.push_str(&format!(", DROP INDEX {}", ddl.q(&old)));
     }
     ddl.exec(&sql).await
 }
 
-async fn rewrite_keys(
-    conn: &mut MySqlConnection,
+async fn rewrite_keys<R: Runner>(
+    ddl: &mut Ddl<'_, R>,
     user: &str,
     changes: Vec<(KeyRow<Locator>, String)>,
-) -> Result<(), MigrateError> {
+) -> StepResult<(), R> {
     let by_key = format!(
         "UPDATE {} SET `email_key` = ? WHERE `email_key` = ?",
-        q(user)
+        ddl.q(user)
     );
     let by_email = format!(
         "UPDATE {} SET `email_key` = ? WHERE BINARY `email` = BINARY ? AND `email_key` IS NULL",
-        q(user)
+        ddl.q(user)
     );
     let temporary = |key: &str| {
         let mut value = vec![0_u8];
@@ -217,32 +174,31 @@ async fn rewrite_keys(
         value
     };
     for (row, key) in &changes {
-        let query = match &row.locator {
-            Locator::Key(old) => sqlx::query(&by_key)
-                .bind(temporary(key))
-                .bind(old.as_slice()),
-            Locator::Email(email) => sqlx::query(&by_email)
-                .bind(temporary(key))
-                .bind(email.as_str()),
-        };
-        query.execute(&mut *conn).await.map_err(schema_error)?;
+        let staged = temporary(key);
+        match &row.locator {
+            Locator::Key(old) => {
+                let params = [Param::Bytes(&staged), Param::Bytes(old)];
+                ddl.exec_with(&by_key, &params).await?;
+            }
+            Locator::Email(email) => {
+                let params = [Param::Bytes(&staged), Param::Text(email)];
+                ddl.exec_with(&by_email, &params).await?;
+            }
+        }
     }
     for (_, key) in &changes {
-        sqlx::query(&by_key)
-            .bind(key.as_bytes())
-            .bind(temporary(key))
-            .execute(&mut *conn)
-            .await
-            .map_err(schema_error)?;
+        let staged = temporary(key);
+        let params = [Param::Bytes(key.as_bytes()), Param::Bytes(&staged)];
+        ddl.exec_with(&by_key, &params).await?;
     }
     Ok(())
 }
 
-async fn migrate_oauth(ddl: &mut My<'_>, plan: &UserPlan) -> Result<(), MigrateError> {
+async fn migrate_oauth<R: Runner>(ddl: &mut Ddl<'_, R>, plan: &UserPlan) -> StepResult<(), R> {
     let oauth = plan.tables.oauth_account.as_str();
     let account_key = plan.tables.oauth_account.suffixed("account_key");
     if !ddl.table_exists(oauth).await? {
-        return ddl.exec(&oauth_table_ddl(plan, oauth)).await;
+        return ddl.exec(&oauth_table_ddl(ddl, plan, oauth)).await;
     }
     if ddl.index_exists(oauth, &account_key).await? {
         return Ok(());
@@ -251,23 +207,24 @@ async fn migrate_oauth(ddl: &mut My<'_>, plan: &UserPlan) -> Result<(), MigrateE
     let dups = format!(
         "SELECT MIN(`oauth_name`), MIN(`account_id`) FROM {} \
          GROUP BY BINARY `oauth_name`, BINARY `account_id` HAVING COUNT(*) > 1",
-        q(oauth)
+        ddl.q(oauth)
     );
     ddl.refuse_duplicate_accounts(&dups).await?;
     let new = plan.tables.oauth_account.suffixed(NEW_SUFFIX);
     let old = plan.tables.oauth_account.suffixed("fastapi_users");
-    ddl.recreate(&new, &oauth_table_ddl(plan, &new)).await?;
-    let cols = oauth_copied_columns::<MySql>();
+    ddl.recreate(&new, &oauth_table_ddl(ddl, plan, &new))
+        .await?;
+    let cols = ddl.oauth_copied_columns();
     let copy = format!(
         "INSERT INTO {} ({cols}) SELECT {cols} FROM {} ORDER BY `id`",
-        q(&new),
-        q(oauth)
+        ddl.q(&new),
+        ddl.q(oauth)
     );
     ddl.exec(&copy).await?;
     swap_in(ddl, oauth, &new, &old).await
 }
 
-fn token_table_ddl(plan: &TokenPlan, name: &str) -> String {
+fn token_table_ddl<R: Runner>(ddl: &Ddl<'_, R>, plan: &TokenPlan, name: &str) -> String {
     let names = &plan.tables.accesstoken;
     format!(
         "CREATE TABLE {} (\
@@ -278,19 +235,23 @@ fn token_table_ddl(plan: &TokenPlan, name: &str) -> String {
          `used` BOOL NOT NULL DEFAULT FALSE, \
          KEY {} (`user_id`, `created_at`), \
          KEY {} (`created_at`), \
-         FOREIGN KEY (`user_id`) REFERENCES {} (`id`) ON DELETE CASCADE){TABLE_OPTIONS}",
-        q(name),
+         FOREIGN KEY (`user_id`) REFERENCES {} (`id`) ON DELETE CASCADE){}",
+        ddl.q(name),
         plan.id_fk_ddl,
-        q(&names.suffixed("user_created_idx")),
-        q(&names.suffixed("created_at_idx")),
-        q(plan.tables.user.as_str()),
+        ddl.q(&names.suffixed("user_created_idx")),
+        ddl.q(&names.suffixed("created_at_idx")),
+        ddl.q(plan.tables.user.as_str()),
+        ddl.dialect.table_options(),
     )
 }
 
-async fn migrate_tokens(ddl: &mut My<'_>, plan: &TokenPlan) -> Result<(), MigrateError> {
+pub(crate) async fn migrate_tokens<R: Runner>(
+    ddl: &mut Ddl<'_, R>,
+    plan: &TokenPlan,
+) -> StepResult<(), R> {
     let table = plan.tables.accesstoken.as_str();
     if !ddl.table_exists(table).await? {
-        return ddl.exec(&token_table_ddl(plan, table)).await;
+        return ddl.exec(&token_table_ddl(ddl, plan, table)).await;
     }
     if !ddl.has_plaintext_tokens(table).await? {
         return Ok(());
@@ -298,12 +259,13 @@ async fn migrate_tokens(ddl: &mut My<'_>, plan: &TokenPlan) -> Result<(), Migrat
     // FastAPI Users' plaintext tokens: keep each one's SHA-256 digest instead.
     let new = plan.tables.accesstoken.suffixed(NEW_SUFFIX);
     let old = plan.tables.accesstoken.suffixed("fastapi_users");
-    ddl.recreate(&new, &token_table_ddl(plan, &new)).await?;
+    ddl.recreate(&new, &token_table_ddl(ddl, plan, &new))
+        .await?;
     let copy = format!(
         "INSERT INTO {} (`digest`, `user_id`, `created_at`, `family`, `used`) \
          SELECT UNHEX(SHA2(`token`, 256)), `user_id`, `created_at`, NULL, FALSE FROM {}",
-        q(&new),
-        q(table)
+        ddl.q(&new),
+        ddl.q(table)
     );
     ddl.exec(&copy).await?;
     swap_in(ddl, table, &new, &old).await
@@ -311,14 +273,19 @@ async fn migrate_tokens(ddl: &mut My<'_>, plan: &TokenPlan) -> Result<(), Migrat
 
 /// Puts the rebuilt `new` in place of `table` with one atomic `RENAME TABLE` (the original
 /// passing through `old`), then drops the original.
-async fn swap_in(ddl: &mut My<'_>, table: &str, new: &str, old: &str) -> Result<(), MigrateError> {
+async fn swap_in<R: Runner>(
+    ddl: &mut Ddl<'_, R>,
+    table: &str,
+    new: &str,
+    old: &str,
+) -> StepResult<(), R> {
     let swap = format!(
         "RENAME TABLE {} TO {}, {} TO {}",
-        q(table),
-        q(old),
-        q(new),
-        q(table)
+        ddl.q(table),
+        ddl.q(old),
+        ddl.q(new),
+        ddl.q(table)
     );
     ddl.exec(&swap).await?;
-    ddl.exec(&format!("DROP TABLE {}", q(old))).await
+    ddl.exec(&format!("DROP TABLE {}", ddl.q(old))).await
 }
