@@ -6,6 +6,10 @@
 //! cargo bench -p authward-redis --bench tokens
 //! ```
 //!
+//! The `any_for_user` group puts the store's override (one `MGET`) next to the trait's default
+//! (one `GET` per digest, through a wrapper that does not override it), for the two digests
+//! the JWT revocation check asks on every request, neither of them stored (the usual case).
+//!
 //! After the criterion groups it prints a paired comparison: rounds of 500 authward operations
 //! and 500 bare commands, alternated, and the median of the per-round ratios. On a busy machine
 //! that figure is steadier than comparing two criterion runs taken a minute apart.
@@ -13,12 +17,43 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use authward_core::{AccessTokenDatabase, NewAccessToken, TokenDigest};
+use async_trait::async_trait;
+use authward_core::{AccessToken, AccessTokenDatabase, DbError, NewAccessToken, TokenDigest};
 use authward_redis::redis::aio::ConnectionManager;
 use authward_redis::{RedisAccessTokenDatabase, RedisTokenOptions};
 use criterion::{Criterion, criterion_group, criterion_main};
+use time::OffsetDateTime;
 
 type Store = RedisAccessTokenDatabase<i64, ConnectionManager>;
+
+/// The store with the trait's default `any_for_user` (one `get_by_token` per digest).
+struct DefaultPath<'a>(&'a Store);
+
+#[async_trait]
+impl AccessTokenDatabase<i64> for DefaultPath<'_> {
+    async fn get_by_token(
+        &self,
+        digest: &TokenDigest,
+        max_age: Option<OffsetDateTime>,
+    ) -> Result<Option<AccessToken<i64>>, DbError> {
+        self.0.get_by_token(digest, max_age).await
+    }
+    async fn create(&self, token: NewAccessToken<i64>) -> Result<AccessToken<i64>, DbError> {
+        self.0.create(token).await
+    }
+    async fn delete(&self, digest: &TokenDigest) -> Result<bool, DbError> {
+        self.0.delete(digest).await
+    }
+    async fn delete_all_for_user(&self, user_id: &i64) -> Result<u64, DbError> {
+        self.0.delete_all_for_user(user_id).await
+    }
+    async fn list_for_user(&self, user_id: &i64) -> Result<Vec<AccessToken<i64>>, DbError> {
+        self.0.list_for_user(user_id).await
+    }
+    async fn delete_expired(&self, created_before: OffsetDateTime) -> Result<u64, DbError> {
+        self.0.delete_expired(created_before).await
+    }
+}
 
 fn bench(c: &mut Criterion) {
     let Ok(url) = std::env::var("AUTHWARD_TEST_REDIS_URL") else {
@@ -63,6 +98,27 @@ fn bench(c: &mut Criterion) {
                 .await
                 .expect("GET");
             assert!(found.is_some());
+        });
+    });
+    group.finish();
+
+    // The revocation check: two digests, neither stored (42 owns the read token, not these).
+    let asked = [
+        TokenDigest::of("bench-any-generation"),
+        TokenDigest::of("bench-any-jti"),
+    ];
+    let default_path = DefaultPath(&store);
+    let mut group = c.benchmark_group("any_for_user");
+    group.bench_function("default (GET per digest)", |b| {
+        b.to_async(&rt).iter(|| async {
+            let found = default_path.any_for_user(&42, &asked).await.expect("any");
+            assert!(!found);
+        });
+    });
+    group.bench_function("override (one MGET)", |b| {
+        b.to_async(&rt).iter(|| async {
+            let found = store.any_for_user(&42, &asked).await.expect("any");
+            assert!(!found);
         });
     });
     group.finish();

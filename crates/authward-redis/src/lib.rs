@@ -78,6 +78,7 @@ mod health;
 pub mod invalidation;
 mod keys;
 mod options;
+mod ownership;
 mod record;
 mod scripts;
 mod store;

@@ -34,6 +34,27 @@ async fn a_foreign_value_is_a_backend_error_with_its_cause() {
         }
         other => panic!("expected Backend(CorruptRecord), got {other:?}"),
     }
+    // `any_for_user` reads it as `get_by_token` does: unreadable before a match is an error,
+    // after a match it is never read.
+    let owned = tokens
+        .create(NewAccessToken::new(&random_token(), 5, now()))
+        .await
+        .expect("create");
+    match tokens.any_for_user(&5, &[corrupt, owned.digest]).await {
+        Err(DbError::Backend(source)) => {
+            assert_eq!(
+                source.downcast_ref::<CorruptRecord>(),
+                Some(&CorruptRecord { digest: corrupt })
+            );
+        }
+        other => panic!("expected Backend(CorruptRecord), got {other:?}"),
+    }
+    assert!(
+        tokens
+            .any_for_user(&5, &[owned.digest, corrupt])
+            .await
+            .expect("the match comes first")
+    );
     // Even an unreadable record can be deleted (logout must always work).
     assert!(tokens.delete(&corrupt).await.expect("delete"));
 
@@ -50,6 +71,14 @@ async fn a_foreign_value_is_a_backend_error_with_its_cause() {
         .expect_err("WRONGTYPE");
     assert!(matches!(err, DbError::Backend(_)), "{err:?}");
     assert!(err.source().is_some_and(|s| s.is::<redis::RedisError>()));
+    // `any_for_user` reads with `MGET`, which answers nil for a key of another type: the one
+    // place it differs from `get_by_token` (this store never writes such a key).
+    assert!(
+        !tokens
+            .any_for_user(&5, &[wrong_type])
+            .await
+            .expect("MGET reads a foreign type as absent")
+    );
     let _: i64 = redis::cmd("DEL")
         .arg(tokens.token_key(&wrong_type))
         .query_async(&mut raw)
@@ -116,6 +145,11 @@ async fn outage_is_unavailable_and_the_store_recovers() {
         .source()
         .and_then(|s| s.downcast_ref::<redis::RedisError>());
     assert!(source.is_some(), "the redis error is kept: {err:?}");
+    let err = tokens
+        .any_for_user(&1, &[before.digest, TokenDigest::of(&random_token())])
+        .await
+        .expect_err("the server is down");
+    assert!(err.is_unavailable(), "{err:?}");
     let err = tokens
         .create(NewAccessToken::new(&random_token(), 1, now()))
         .await

@@ -33,10 +33,15 @@ async fn tokens_expire_with_their_lifetime() {
     let ttl = pttl(&url, &tokens.token_key(&digest)).await;
     assert!((1..=2000).contains(&ttl), "TTL is the lifetime: {ttl} ms");
     assert_eq!(tokens.list_for_user(&7).await.expect("list").len(), 1);
+    assert!(tokens.any_for_user(&7, &[digest]).await.expect("any"));
 
     tokio::time::sleep(Duration::from_millis(2500)).await;
 
     assert_eq!(tokens.get_by_token(&digest, None).await.expect("get"), None);
+    assert!(
+        !tokens.any_for_user(&7, &[digest]).await.expect("any"),
+        "an expired token does not count"
+    );
     assert!(tokens.list_for_user(&7).await.expect("list").is_empty());
     assert!(!tokens.delete(&digest).await.expect("delete"));
     assert_eq!(tokens.delete_all_for_user(&7).await.expect("delete_all"), 0);

@@ -43,8 +43,8 @@ pub trait AccessTokenDatabase<ID: UserId>: Send + Sync {
     /// on every request ("is there a revocation record of this user among these markers").
     ///
     /// The default asks [`AccessTokenDatabase::get_by_token`] for each digest in turn; stores
-    /// that can answer in one round trip (the SQL adapters) override it. An empty slice is
-    /// `false`.
+    /// that can answer in one round trip (the SQL adapters, the Redis store) override it. An
+    /// empty slice is `false`.
     async fn any_for_user(&self, user_id: &ID, digests: &[TokenDigest]) -> Result<bool, DbError> {
         for digest in digests {
             if let Some(record) = self.get_by_token(digest, None).await?
