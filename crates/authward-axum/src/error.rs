@@ -15,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::error_body::{ErrorBody, ErrorCodeReason, ErrorDetail};
+
 /// FastAPI Users' error codes, with their exact wire strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -205,21 +207,22 @@ impl ApiError {
     /// The JSON body.
     pub fn body(&self) -> Value {
         let detail = match self {
-            Self::BadRequest(code) => json!(code.as_str()),
-            Self::InvalidPassword { code, reason } => {
-                json!({ "code": code.as_str(), "reason": reason })
-            }
-            Self::Unauthorized { .. } => json!("Unauthorized"),
-            Self::Forbidden => json!("Forbidden"),
-            Self::NotFound => json!("Not Found"),
-            Self::CsrfCheckFailed => json!("CSRF_CHECK_FAILED"),
-            Self::PayloadTooLarge => json!("Request body too large"),
-            Self::Validation(issues) => json!(issues),
-            Self::TooManyRequests { .. } => json!("Too Many Requests"),
-            Self::Unavailable => json!("Service Unavailable"),
-            Self::Internal => json!("Internal Server Error"),
+            Self::BadRequest(code) => ErrorDetail::Message(code.as_str()),
+            Self::InvalidPassword { code, reason } => ErrorDetail::CodeReason(ErrorCodeReason {
+                code: code.as_str(),
+                reason,
+            }),
+            Self::Unauthorized { .. } => ErrorDetail::Message("Unauthorized"),
+            Self::Forbidden => ErrorDetail::Message("Forbidden"),
+            Self::NotFound => ErrorDetail::Message("Not Found"),
+            Self::CsrfCheckFailed => ErrorDetail::Message("CSRF_CHECK_FAILED"),
+            Self::PayloadTooLarge => ErrorDetail::Message("Request body too large"),
+            Self::Validation(issues) => ErrorDetail::Validation(issues),
+            Self::TooManyRequests { .. } => ErrorDetail::Message("Too Many Requests"),
+            Self::Unavailable => ErrorDetail::Message("Service Unavailable"),
+            Self::Internal => ErrorDetail::Message("Internal Server Error"),
         };
-        json!({ "detail": detail })
+        ErrorBody { detail }.to_json()
     }
 }
 

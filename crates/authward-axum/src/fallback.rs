@@ -21,13 +21,14 @@
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+
+use crate::error_body::ErrorBody;
 
 /// `404 {"detail": "Not Found"}`: the fallback for a path no route matches.
 pub async fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
-        axum::Json(json!({"detail": "Not Found"})),
+        axum::Json(ErrorBody::message("Not Found")),
     )
         .into_response()
 }
@@ -37,7 +38,7 @@ pub async fn not_found() -> Response {
 pub async fn method_not_allowed() -> Response {
     (
         StatusCode::METHOD_NOT_ALLOWED,
-        axum::Json(json!({"detail": "Method Not Allowed"})),
+        axum::Json(ErrorBody::message("Method Not Allowed")),
     )
         .into_response()
 }

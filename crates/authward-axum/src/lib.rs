@@ -122,6 +122,7 @@ pub mod backend;
 pub mod body;
 pub mod csrf;
 pub mod error;
+mod error_body;
 pub mod extract;
 pub mod fallback;
 #[cfg(feature = "openapi")]

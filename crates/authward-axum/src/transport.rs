@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
-use serde_json::json;
+use serde::Serialize;
 
 /// `Authorization: Bearer <token>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +41,39 @@ pub enum CookieSameSite {
     Strict,
     /// `SameSite=None` (requires `Secure`).
     None,
+}
+
+/// The body of a bearer login or refresh.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct BearerResponse<'a> {
+    // The fields in alphabetical order: the order of the keys on the wire, as in every JSON
+    // body of authward's routes.
+    access_token: &'a str,
+    /// Only from backends with refresh tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    refresh_token: Option<&'a str>,
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    token_type: TokenType,
+}
+
+impl<'a> BearerResponse<'a> {
+    fn new(access_token: &'a str, refresh_token: Option<&'a str>) -> Self {
+        Self {
+            access_token,
+            refresh_token,
+            token_type: TokenType::Bearer,
+        }
+    }
+}
+
+/// The `token_type` of a bearer response: `bearer`, always.
+#[derive(Serialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+enum TokenType {
+    Bearer,
 }
 
 /// A cookie carrying the token, with FastAPI Users' options and defaults.
@@ -231,10 +264,7 @@ impl Transport {
     pub fn login_response(&self, token: &str, refresh: Option<IssuedRefresh<'_>>) -> Response {
         match self {
             Self::Bearer(_) => {
-                let mut body = json!({ "access_token": token, "token_type": "bearer" });
-                if let Some(refresh) = refresh {
-                    body["refresh_token"] = json!(refresh.token);
-                }
+                let body = BearerResponse::new(token, refresh.map(|r| r.token));
                 (StatusCode::OK, axum::Json(body)).into_response()
             }
             Self::Cookie(config) => {
@@ -318,6 +348,18 @@ mod tests {
         assert_eq!(t.token(&parts("authorization", "Basic abc")), None);
         assert_eq!(t.token(&parts("authorization", "Bearer ")), None);
         assert_eq!(t.token(&parts("x-other", "Bearer abc")), None);
+    }
+
+    #[test]
+    fn the_bearer_body_has_its_keys_in_alphabetical_order() {
+        let body = |refresh| {
+            serde_json::to_string(&BearerResponse::new("a", refresh)).expect("body serializes")
+        };
+        assert_eq!(body(None), r#"{"access_token":"a","token_type":"bearer"}"#);
+        assert_eq!(
+            body(Some("r")),
+            r#"{"access_token":"a","refresh_token":"r","token_type":"bearer"}"#
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The `components.schemas` of the document.
 //!
-//! The request bodies read into a Rust type take its derived schema (`ToSchema`); the shapes
-//! without one keep a builder, each saying why.
+//! The bodies that have a Rust type take its derived schema (`ToSchema`): the error body and
+//! its `{code, reason}`, the bearer login response, the session entries, the validation issues
+//! and the typed request bodies. The shapes without one keep a builder, each saying why.
 
 use serde_json::json;
 use utoipa::PartialSchema;
@@ -11,9 +12,12 @@ use utoipa::openapi::{
 };
 
 use super::IdSchema;
-use super::responses::schema_ref;
 use crate::error::ValidationIssue;
-use crate::routes::{ChangePasswordBody, EmailBody, RefreshBody, ResetBody, TokenBody};
+use crate::error_body::{ErrorBody, ErrorCodeReason};
+use crate::routes::{
+    ChangePasswordBody, EmailBody, RefreshBody, ResetBody, SessionEntry, TokenBody,
+};
+use crate::transport::BearerResponse;
 
 pub(super) fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
@@ -87,36 +91,6 @@ pub(super) fn components<ID: IdSchema>(custom: bool) -> ComponentsBuilder {
                 nullable_string().format(Some(SchemaFormat::Custom("email".into()))),
             ),
     );
-    // The error body is written by hand (`ApiError`'s `IntoResponse`), so it has no type to
-    // derive from.
-    let code_reason = ObjectBuilder::new()
-        .property("code", string())
-        .property("reason", string())
-        .required("code")
-        .required("reason");
-    let error = ObjectBuilder::new()
-        .description(Some(
-            "FastAPI's error body: a code or message, a `{code, reason}` for refused \
-             passwords, or the list of validation issues (422).",
-        ))
-        .property(
-            "detail",
-            OneOfBuilder::new()
-                .item(string())
-                .item(schema_ref("ErrorCodeReasonModel"))
-                .item(ArrayBuilder::new().items(schema_ref("ValidationIssue"))),
-        )
-        .required("detail");
-    // Written as JSON by the bearer transport (no Rust type).
-    let bearer = ObjectBuilder::new()
-        .property("access_token", string())
-        .property("token_type", string().enum_values(Some(["bearer"])))
-        .property(
-            "refresh_token",
-            string().description(Some("Only from backends with refresh tokens.")),
-        )
-        .required("access_token")
-        .required("token_type");
     // `LoginForm` is read field by field (FastAPI's form rules) and omits the fields it
     // ignores, so its schema is written out here.
     let login = ObjectBuilder::new()
@@ -128,34 +102,16 @@ pub(super) fn components<ID: IdSchema>(custom: bool) -> ComponentsBuilder {
         .property("client_secret", nullable_string())
         .required("username")
         .required("password");
-    // Written as JSON by the `/sessions` route (no Rust type).
-    let session = ObjectBuilder::new()
-        .property("id", string())
-        .property(
-            "created_at",
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .description(Some("Unix seconds.")),
-        )
-        .property(
-            "expires_at",
-            ObjectBuilder::new()
-                .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
-                .description(Some("Unix seconds; null when the session does not expire.")),
-        )
-        .required("id")
-        .required("created_at")
-        .required("expires_at");
     ComponentsBuilder::new()
         .schema("UserRead", with_custom_fields(user_read, custom))
         .schema("UserCreate", with_custom_fields(user_create, custom))
         .schema("UserUpdate", with_custom_fields(user_update, custom))
-        .schema("ErrorModel", error)
-        .schema("ErrorCodeReasonModel", code_reason)
+        .schema("ErrorModel", ErrorBody::schema())
+        .schema("ErrorCodeReasonModel", ErrorCodeReason::schema())
         .schema("ValidationIssue", ValidationIssue::schema())
-        .schema("BearerResponse", bearer)
+        .schema("BearerResponse", BearerResponse::schema())
         .schema("LoginForm", login)
-        .schema("Session", session)
+        .schema("Session", SessionEntry::schema())
         .schema("RefreshRequest", RefreshBody::schema())
         .schema("EmailRequest", EmailBody::schema())
         .schema("ResetPasswordRequest", ResetBody::schema())

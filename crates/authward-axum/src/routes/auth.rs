@@ -1,14 +1,14 @@
 //! `/login`, `/logout` (FastAPI Users), plus `/refresh`, `/logout-all` and `/sessions`.
 
 use authward_core::AuthUser;
-use authward_core::strategy::StrategyError;
+use authward_core::strategy::{Session, StrategyError};
 use axum::Router;
 use axum::extract::{FromRef, OriginalUri, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::body::{LimitedBody, LoginForm};
@@ -23,6 +23,30 @@ use crate::transport::IssuedRefresh;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(crate) struct RefreshBody {
     refresh_token: String,
+}
+
+/// One of the user's sessions, as `GET /sessions` lists them.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct SessionEntry {
+    id: String,
+    /// Unix seconds.
+    // `i128` in the schema: an integer without a `format` (`i64` would add `int64`).
+    #[cfg_attr(feature = "openapi", schema(value_type = i128))]
+    created_at: i64,
+    /// Unix seconds; null when the session does not expire.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i128>, required))]
+    expires_at: Option<i64>,
+}
+
+impl From<&Session> for SessionEntry {
+    fn from(session: &Session) -> Self {
+        Self {
+            id: session.id.to_hex(),
+            created_at: session.created_at.unix_timestamp(),
+            expires_at: session.expires_at.map(|t| t.unix_timestamp()),
+        }
+    }
 }
 
 /// The refresh token of a JSON body, if the body is a JSON object with one; a body that is not
@@ -341,15 +365,43 @@ async fn sessions<DB: HttpUserDb>(
         return Err(ApiError::NotFound);
     };
     let list = lister.list_sessions(found.user.id()).await?;
-    let body: Vec<_> = list
-        .iter()
-        .map(|s| {
-            json!({
-                "id": s.id.to_hex(),
-                "created_at": s.created_at.unix_timestamp(),
-                "expires_at": s.expires_at.map(|t| t.unix_timestamp()),
-            })
-        })
-        .collect();
+    let entries: Vec<SessionEntry> = list.iter().map(SessionEntry::from).collect();
+    // Through a JSON value, whose objects keep their keys in alphabetical order, as every JSON
+    // body of authward's routes (`created_at`, `expires_at`, `id`). Cannot fail: strings and
+    // integers only.
+    let body = serde_json::to_value(entries).map_err(|_| ApiError::Internal)?;
     Ok((StatusCode::OK, axum::Json(body)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use authward_core::TokenDigest;
+    use authward_core::strategy::Session;
+    use time::OffsetDateTime;
+
+    use super::SessionEntry;
+
+    #[test]
+    fn a_session_entry_has_its_keys_in_alphabetical_order() {
+        let at = |secs| OffsetDateTime::from_unix_timestamp(secs).expect("valid time");
+        let session = |expires_at| Session {
+            id: TokenDigest::from_stored([0xab; 32]),
+            created_at: at(1_700_000_000),
+            expires_at,
+        };
+        let body = |session: &Session| {
+            serde_json::to_value(SessionEntry::from(session))
+                .expect("entry serializes")
+                .to_string()
+        };
+        let id = "ab".repeat(32);
+        assert_eq!(
+            body(&session(None)),
+            format!(r#"{{"created_at":1700000000,"expires_at":null,"id":"{id}"}}"#)
+        );
+        assert_eq!(
+            body(&session(Some(at(1_700_003_600)))),
+            format!(r#"{{"created_at":1700000000,"expires_at":1700003600,"id":"{id}"}}"#)
+        );
+    }
 }

@@ -20,8 +20,8 @@ mod verify;
 
 #[cfg(feature = "openapi")]
 pub(crate) use {
-    auth::RefreshBody, reset::EmailBody, reset::ResetBody, users::ChangePasswordBody,
-    verify::TokenBody,
+    auth::RefreshBody, auth::SessionEntry, reset::EmailBody, reset::ResetBody,
+    users::ChangePasswordBody, verify::TokenBody,
 };
 
 use axum::http::StatusCode;
