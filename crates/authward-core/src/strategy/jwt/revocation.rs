@@ -28,8 +28,8 @@ use crate::token::{NewAccessToken, TokenDigest, TokenFamily};
 /// - a **revoked token ID** (`used = false`): the token with that `jti` is revoked (logout).
 ///
 /// Reading a token costs one [`AccessTokenDatabase::any_for_user`] over two digests ("does
-/// generation `gen + 1` exist, or is this `jti` revoked": one query on the SQL stores, two
-/// point lookups on the others); issuing one costs one
+/// generation `gen + 1` exist, or is this `jti` revoked": one query on the SQL stores, one
+/// `MGET` on Redis, two point lookups on the others); issuing one costs one
 /// [`AccessTokenDatabase::list_for_user`]. Record digests are hashes of byte strings that are
 /// not UTF-8, so no presentable token can ever match one.
 ///
