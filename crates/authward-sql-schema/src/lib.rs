@@ -51,6 +51,7 @@
 mod dialect;
 mod email_keys;
 mod error;
+mod flavor;
 mod mysql;
 mod names;
 mod plan;
@@ -58,6 +59,7 @@ mod postgres;
 mod runner;
 mod sqlite;
 mod steps;
+mod transactional;
 
 pub use dialect::Dialect;
 pub use error::{EmailKeyCollision, SchemaError, describe_collisions};
@@ -77,7 +79,8 @@ pub async fn migrate_users<R: Runner>(
     match ddl.dialect {
         Dialect::Postgres => {
             postgres::lock(&mut ddl).await?;
-            postgres::migrate_users(&mut ddl, plan).await
+            transactional::migrate_users(&mut ddl, plan, &postgres::FLAVOR, &postgres::BACKFILL)
+                .await
         }
         Dialect::MySql => {
             mysql::lock(&mut ddl).await?;
@@ -85,7 +88,9 @@ pub async fn migrate_users<R: Runner>(
             mysql::unlock(&mut ddl).await?;
             result
         }
-        Dialect::Sqlite => sqlite::migrate_users(&mut ddl, plan).await,
+        Dialect::Sqlite => {
+            transactional::migrate_users(&mut ddl, plan, &sqlite::FLAVOR, &sqlite::BACKFILL).await
+        }
     }
 }
 
@@ -99,7 +104,7 @@ pub async fn migrate_tokens<R: Runner>(
     match ddl.dialect {
         Dialect::Postgres => {
             postgres::lock(&mut ddl).await?;
-            postgres::migrate_tokens(&mut ddl, plan).await
+            transactional::migrate_tokens(&mut ddl, plan, &postgres::FLAVOR).await
         }
         Dialect::MySql => {
             mysql::lock(&mut ddl).await?;
@@ -107,6 +112,6 @@ pub async fn migrate_tokens<R: Runner>(
             mysql::unlock(&mut ddl).await?;
             result
         }
-        Dialect::Sqlite => sqlite::migrate_tokens(&mut ddl, plan).await,
+        Dialect::Sqlite => transactional::migrate_tokens(&mut ddl, plan, &sqlite::FLAVOR).await,
     }
 }

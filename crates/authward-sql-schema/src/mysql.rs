@@ -6,9 +6,24 @@
 //! backfill is MySQL's own for the same reason (see [`sync_email_keys`]).
 
 use crate::email_keys::{KEY_INDEX, KeyRow, OLD_KEY_INDEX, plan_email_keys};
+use crate::flavor::Flavor;
 use crate::runner::{Cell, Kind, Param, Runner};
-use crate::steps::{Ddl, NEW_SUFFIX, StepResult, text};
-use crate::{SchemaError, TokenPlan, UserPlan};
+use crate::steps::{Ddl, StepResult, text};
+use crate::{Dialect, SchemaError, TokenPlan, UserPlan};
+
+const FLAVOR: Flavor = Flavor {
+    oauth_table: oauth_table_ddl,
+    token_table: token_table_ddl,
+    // The columns are binary-collated: group by their bytes.
+    oauth_duplicates: "SELECT MIN(`oauth_name`), MIN(`account_id`) FROM {} \
+                       GROUP BY BINARY `oauth_name`, BINARY `account_id` HAVING COUNT(*) > 1",
+    link_order: "`id`",
+    token_digest: Some("UNHEX(SHA2(`token`, 256))"),
+};
+
+fn q(ident: &str) -> String {
+    Dialect::MySql.quote(ident)
+}
 
 /// The named lock every migration takes.
 const LOCK: &str = "authward_sqlx_migrate";
@@ -27,7 +42,7 @@ pub(crate) async fn unlock<R: Runner>(ddl: &mut Ddl<'_, R>) -> StepResult<(), R>
         .map(drop)
 }
 
-fn oauth_table_ddl<R: Runner>(ddl: &Ddl<'_, R>, plan: &UserPlan, name: &str) -> String {
+fn oauth_table_ddl(plan: &UserPlan, name: &str) -> String {
     let names = &plan.tables.oauth_account;
     format!(
         "CREATE TABLE {} (\
@@ -42,12 +57,12 @@ fn oauth_table_ddl<R: Runner>(ddl: &Ddl<'_, R>, plan: &UserPlan, name: &str) -> 
          UNIQUE KEY {} (`oauth_name`, `account_id`), \
          KEY {} (`user_id`), \
          FOREIGN KEY (`user_id`) REFERENCES {} (`id`) ON DELETE CASCADE){}",
-        ddl.q(name),
+        q(name),
         plan.id_fk_ddl,
-        ddl.q(&names.suffixed("account_key")),
-        ddl.q(&names.suffixed("user_id_idx")),
-        ddl.q(plan.tables.user.as_str()),
-        ddl.dialect.table_options(),
+        q(&names.suffixed("account_key")),
+        q(&names.suffixed("user_id_idx")),
+        q(plan.tables.user.as_str()),
+        Dialect::MySql.table_options(),
     )
 }
 
@@ -59,7 +74,7 @@ pub(crate) async fn migrate_users<R: Runner>(
     if !ddl.table_exists(user).await? {
         let unique_key = format!(
             "UNIQUE KEY {} (`email_key`)",
-            ddl.q(&plan.tables.user.suffixed(KEY_INDEX))
+            q(&plan.tables.user.suffixed(KEY_INDEX))
         );
         ddl.exec(&ddl.user_table_ddl(plan, user, &[unique_key]))
             .await?;
@@ -100,7 +115,7 @@ async fn sync_email_keys<R: Runner>(ddl: &mut Ddl<'_, R>, plan: &UserPlan) -> St
     } else {
         "CAST(`id` AS CHAR)"
     };
-    let select = format!("SELECT {id}, `email`, {key} FROM {}", ddl.q(user));
+    let select = format!("SELECT {id}, `email`, {key} FROM {}", q(user));
     let rows = ddl
         .fetch(&select, &[], &[Kind::Text, Kind::Text, Kind::Bytes])
         .await?;
@@ -131,7 +146,7 @@ async fn sync_email_keys<R: Runner>(ddl: &mut Ddl<'_, R>, plan: &UserPlan) -> St
     if !has_key {
         let sql = format!(
             "ALTER TABLE {} ADD COLUMN `email_key` VARBINARY(1280) NULL",
-            ddl.q(user)
+            q(user)
         );
         ddl.exec(&sql).await?;
     }
@@ -146,11 +161,11 @@ async fn sync_email_keys<R: Runner>(ddl: &mut Ddl<'_, R>, plan: &UserPlan) -> St
     let old = plan.tables.user.suffixed(OLD_KEY_INDEX);
     let mut sql = format!(
         "ALTER TABLE {} MODIFY `email_key` VARBINARY(1280) NOT NULL, ADD UNIQUE KEY {} (`email_key`)",
-        ddl.q(user),
-        ddl.q(&index)
+        q(user),
+        q(&index)
     );
     if ddl.index_exists(user, &old).await? {
-        sql.push_str(&format!(", DROP INDEX {}", ddl.q(&old)));
+        sql.push_str(&format!(", DROP INDEX {}", q(&old)));
     }
     ddl.exec(&sql).await
 }
@@ -162,11 +177,11 @@ async fn rewrite_keys<R: Runner>(
 ) -> StepResult<(), R> {
     let by_key = format!(
         "UPDATE {} SET `email_key` = ? WHERE `email_key` = ?",
-        ddl.q(user)
+        q(user)
     );
     let by_email = format!(
         "UPDATE {} SET `email_key` = ? WHERE BINARY `email` = BINARY ? AND `email_key` IS NULL",
-        ddl.q(user)
+        q(user)
     );
     let temporary = |key: &str| {
         let mut value = vec![0_u8];
@@ -198,33 +213,18 @@ async fn migrate_oauth<R: Runner>(ddl: &mut Ddl<'_, R>, plan: &UserPlan) -> Step
     let oauth = plan.tables.oauth_account.as_str();
     let account_key = plan.tables.oauth_account.suffixed("account_key");
     if !ddl.table_exists(oauth).await? {
-        return ddl.exec(&oauth_table_ddl(ddl, plan, oauth)).await;
+        return ddl.exec(&oauth_table_ddl(plan, oauth)).await;
     }
     if ddl.index_exists(oauth, &account_key).await? {
         return Ok(());
     }
     // A table from FastAPI Users: rebuild it in authward's layout.
-    let dups = format!(
-        "SELECT MIN(`oauth_name`), MIN(`account_id`) FROM {} \
-         GROUP BY BINARY `oauth_name`, BINARY `account_id` HAVING COUNT(*) > 1",
-        ddl.q(oauth)
-    );
-    ddl.refuse_duplicate_accounts(&dups).await?;
-    let new = plan.tables.oauth_account.suffixed(NEW_SUFFIX);
+    let new = ddl.rebuild_oauth(plan, &FLAVOR).await?;
     let old = plan.tables.oauth_account.suffixed("fastapi_users");
-    ddl.recreate(&new, &oauth_table_ddl(ddl, plan, &new))
-        .await?;
-    let cols = ddl.oauth_copied_columns();
-    let copy = format!(
-        "INSERT INTO {} ({cols}) SELECT {cols} FROM {} ORDER BY `id`",
-        ddl.q(&new),
-        ddl.q(oauth)
-    );
-    ddl.exec(&copy).await?;
     swap_in(ddl, oauth, &new, &old).await
 }
 
-fn token_table_ddl<R: Runner>(ddl: &Ddl<'_, R>, plan: &TokenPlan, name: &str) -> String {
+fn token_table_ddl(plan: &TokenPlan, name: &str) -> String {
     let names = &plan.tables.accesstoken;
     format!(
         "CREATE TABLE {} (\
@@ -236,12 +236,12 @@ fn token_table_ddl<R: Runner>(ddl: &Ddl<'_, R>, plan: &TokenPlan, name: &str) ->
          KEY {} (`user_id`, `created_at`), \
          KEY {} (`created_at`), \
          FOREIGN KEY (`user_id`) REFERENCES {} (`id`) ON DELETE CASCADE){}",
-        ddl.q(name),
+        q(name),
         plan.id_fk_ddl,
-        ddl.q(&names.suffixed("user_created_idx")),
-        ddl.q(&names.suffixed("created_at_idx")),
-        ddl.q(plan.tables.user.as_str()),
-        ddl.dialect.table_options(),
+        q(&names.suffixed("user_created_idx")),
+        q(&names.suffixed("created_at_idx")),
+        q(plan.tables.user.as_str()),
+        Dialect::MySql.table_options(),
     )
 }
 
@@ -251,23 +251,14 @@ pub(crate) async fn migrate_tokens<R: Runner>(
 ) -> StepResult<(), R> {
     let table = plan.tables.accesstoken.as_str();
     if !ddl.table_exists(table).await? {
-        return ddl.exec(&token_table_ddl(ddl, plan, table)).await;
+        return ddl.exec(&token_table_ddl(plan, table)).await;
     }
     if !ddl.has_plaintext_tokens(table).await? {
         return Ok(());
     }
     // FastAPI Users' plaintext tokens: keep each one's SHA-256 digest instead.
-    let new = plan.tables.accesstoken.suffixed(NEW_SUFFIX);
+    let new = ddl.digest_plaintext_tokens(plan, &FLAVOR).await?;
     let old = plan.tables.accesstoken.suffixed("fastapi_users");
-    ddl.recreate(&new, &token_table_ddl(ddl, plan, &new))
-        .await?;
-    let copy = format!(
-        "INSERT INTO {} (`digest`, `user_id`, `created_at`, `family`, `used`) \
-         SELECT UNHEX(SHA2(`token`, 256)), `user_id`, `created_at`, NULL, FALSE FROM {}",
-        ddl.q(&new),
-        ddl.q(table)
-    );
-    ddl.exec(&copy).await?;
     swap_in(ddl, table, &new, &old).await
 }
 
@@ -281,11 +272,11 @@ async fn swap_in<R: Runner>(
 ) -> StepResult<(), R> {
     let swap = format!(
         "RENAME TABLE {} TO {}, {} TO {}",
-        ddl.q(table),
-        ddl.q(old),
-        ddl.q(new),
-        ddl.q(table)
+        q(table),
+        q(old),
+        q(new),
+        q(table)
     );
     ddl.exec(&swap).await?;
-    ddl.exec(&format!("DROP TABLE {}", ddl.q(old))).await
+    ddl.exec(&format!("DROP TABLE {}", q(old))).await
 }

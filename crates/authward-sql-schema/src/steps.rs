@@ -2,6 +2,7 @@
 //! data from [`Dialect`] (quoting, catalog queries, type names and literals), not code.
 
 use crate::email_keys::{KEY_INDEX, KeyRow, OLD_KEY_INDEX, plan_email_keys};
+use crate::flavor::Flavor;
 use crate::runner::{Cell, Kind, Param, Runner};
 use crate::{Dialect, ExtraColumn, SchemaError, TokenPlan, UserPlan};
 
@@ -310,6 +311,77 @@ impl<'r, R: Runner> Ddl<'r, R> {
         Ok(())
     }
 
+    /// Rebuilds FastAPI Users' OAuth account table in authward's layout, as a new table beside
+    /// it: refuses accounts linked more than once, then copies the rows in link order. Returns
+    /// the new table's name; the caller swaps it in.
+    pub(crate) async fn rebuild_oauth(
+        &mut self,
+        plan: &UserPlan,
+        flavor: &Flavor,
+    ) -> StepResult<String, R> {
+        let oauth = plan.tables.oauth_account.as_str();
+        let dups = flavor.oauth_duplicates.replace("{}", &self.q(oauth));
+        self.refuse_duplicate_accounts(&dups).await?;
+        let new = plan.tables.oauth_account.suffixed(NEW_SUFFIX);
+        self.recreate(&new, &(flavor.oauth_table)(plan, &new))
+            .await?;
+        let cols = OAUTH_COPIED_COLUMNS.map(|c| self.q(c)).join(", ");
+        let copy = format!(
+            "INSERT INTO {} ({cols}) SELECT {cols} FROM {} ORDER BY {}",
+            self.q(&new),
+            self.q(oauth),
+            flavor.link_order
+        );
+        self.exec(&copy).await?;
+        Ok(new)
+    }
+
+    /// Copies FastAPI Users' plaintext token table into a new table in authward's layout,
+    /// keeping each token's SHA-256 digest instead (so sessions survive). Returns the new
+    /// table's name; the caller swaps it in.
+    pub(crate) async fn digest_plaintext_tokens(
+        &mut self,
+        plan: &TokenPlan,
+        flavor: &Flavor,
+    ) -> StepResult<String, R> {
+        let table = plan.tables.accesstoken.as_str();
+        let new = plan.tables.accesstoken.suffixed(NEW_SUFFIX);
+        self.recreate(&new, &(flavor.token_table)(plan, &new))
+            .await?;
+        let (t, f) = (self.q(table), self.q(&new));
+        let cols = ["digest", "user_id", "created_at", "family", "used"].map(|c| self.q(c));
+        let cols = cols.join(", ");
+        let (token, user_id, created_at) =
+            (self.q("token"), self.q("user_id"), self.q("created_at"));
+        let unused = self.dialect.literal(false);
+        match flavor.token_digest {
+            Some(digest) => {
+                let copy = format!(
+                    "INSERT INTO {f} ({cols}) SELECT {digest}, {user_id}, {created_at}, NULL, \
+                     {unused} FROM {t}"
+                );
+                self.exec(&copy).await?;
+            }
+            None => {
+                let tokens = self
+                    .texts(&format!("SELECT {token} FROM {t}"), &[], 1)
+                    .await?;
+                let copy = format!(
+                    "INSERT INTO {f} ({cols}) SELECT {}, {user_id}, {created_at}, NULL, {unused} \
+                     FROM {t} WHERE {token} = {}",
+                    self.dialect.placeholder(1),
+                    self.dialect.placeholder(2)
+                );
+                for token in tokens.into_iter().flatten() {
+                    let digest = authward_core::TokenDigest::of(&token);
+                    let params = [Param::Bytes(digest.as_bytes()), Param::Text(&token)];
+                    self.exec_with(&copy, &params).await?;
+                }
+            }
+        }
+        Ok(new)
+    }
+
     /// `CREATE TABLE` for the user table: authward's columns, the custom ones, then `trailing`
     /// (keys declared inline where the database does that).
     pub(crate) fn user_table_ddl(
@@ -343,11 +415,6 @@ impl<'r, R: Runner> Ddl<'r, R> {
             cols.join(", "),
             d.table_options()
         )
-    }
-
-    /// The OAuth account columns copied when a FastAPI Users table is rebuilt, quoted.
-    pub(crate) fn oauth_copied_columns(&self) -> String {
-        OAUTH_COPIED_COLUMNS.map(|c| self.q(c)).join(", ")
     }
 }
 
