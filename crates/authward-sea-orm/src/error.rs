@@ -1,6 +1,7 @@
 //! Mapping SeaORM's errors onto [`DbError`], keeping the original error as the source.
 
 use authward_core::{DbError, UniqueKey};
+use authward_sql_schema::sqlx_errors::{is_unavailable, server_unavailable};
 use sea_orm::DbErr;
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 use sea_orm::RuntimeErr;
@@ -69,19 +70,8 @@ pub(crate) fn db_error(err: DbErr, what: UniqueKey) -> DbError {
         }
         return DbError::backend(err);
     }
-    let unavailable = match &err {
-        DbErr::ConnectionAcquire(_) => true,
-        _ => matches!(
-            sqlx_error(&err),
-            Some(
-                sqlx::Error::Io(_)
-                    | sqlx::Error::Tls(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::WorkerCrashed
-            )
-        ),
-    };
+    let unavailable =
+        matches!(err, DbErr::ConnectionAcquire(_)) || sqlx_error(&err).is_some_and(is_unavailable);
     if unavailable {
         DbError::unavailable(err)
     } else {
@@ -98,35 +88,6 @@ pub(crate) fn db_error_owned(err: DbErr, what: UniqueKey) -> DbError {
         }
         _ => db_error(err, what),
     }
-}
-
-/// Server-side conditions meaning "try again later" rather than "your query is wrong".
-fn server_unavailable(db: &dyn DatabaseError) -> bool {
-    let Some(code) = db.code() else {
-        return false;
-    };
-    let code = code.as_ref();
-    // PostgreSQL SQLSTATE: class 08 (connection exception), 53300 (too many connections),
-    // 57P01..57P03 (admin / crash shutdown, cannot connect now). MySQL / MariaDB: 08S01
-    // (communication link failure), 1040 / 1203 (too many connections).
-    code.starts_with("08")
-        || matches!(
-            code,
-            "53300" | "57P01" | "57P02" | "57P03" | "1040" | "1203"
-        )
-        || sqlite_busy(db, code)
-}
-
-/// SQLite: 5 (`SQLITE_BUSY`) and 6 (`SQLITE_LOCKED`), plus their extended codes.
-#[cfg(feature = "sqlite")]
-fn sqlite_busy(db: &dyn DatabaseError, code: &str) -> bool {
-    db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
-        && matches!(code.parse::<i32>(), Ok(n) if n & 0xff == 5 || n & 0xff == 6)
-}
-
-#[cfg(not(feature = "sqlite"))]
-fn sqlite_busy(_db: &dyn DatabaseError, _code: &str) -> bool {
-    false
 }
 
 #[cfg(test)]

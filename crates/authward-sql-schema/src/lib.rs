@@ -3,6 +3,9 @@
 //! the two adapters create, adopt and upgrade exactly the same tables and can share one
 //! database.
 //!
+//! With the feature `sqlx`, [`sqlx_errors`] holds the other rule both adapters share: which of
+//! sqlx's errors mean the database is unavailable.
+//!
 //! Applications do not use this crate directly: they call `migrate()` on an `authward-sqlx`
 //! store, or run `authward-sea-orm`'s `Migrator`. It is public for adapter authors who drive
 //! the same schema through another SQL driver.
@@ -58,6 +61,8 @@ mod plan;
 mod postgres;
 mod runner;
 mod sqlite;
+#[cfg(feature = "sqlx")]
+pub mod sqlx_errors;
 mod steps;
 mod transactional;
 

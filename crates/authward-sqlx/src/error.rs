@@ -1,7 +1,8 @@
 //! Mapping sqlx errors onto [`DbError`], keeping the driver error as the source.
 
 use authward_core::{DbError, UniqueKey};
-use sqlx::error::{DatabaseError, ErrorKind};
+use authward_sql_schema::sqlx_errors::{is_unavailable, server_unavailable};
+use sqlx::error::ErrorKind;
 
 /// Which uniqueness rule a record kind's unique violation breaks, as far as the kind tells.
 fn unique_key_of(what: &'static str) -> UniqueKey {
@@ -31,11 +32,7 @@ pub(crate) fn db_error(err: sqlx::Error, what: &'static str) -> DbError {
             _ if server_unavailable(db.as_ref()) => DbError::unavailable(err),
             _ => DbError::backend(err),
         },
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => DbError::unavailable(err),
+        _ if is_unavailable(&err) => DbError::unavailable(err),
         sqlx::Error::RowNotFound => DbError::NotFound { what },
         _ => DbError::backend(err),
     }
@@ -50,36 +47,6 @@ pub(crate) fn db_error_owned(err: sqlx::Error, what: &'static str) -> DbError {
         }
         _ => db_error(err, what),
     }
-}
-
-/// Server-side conditions meaning "try again later" rather than "your query is wrong".
-fn server_unavailable(db: &dyn DatabaseError) -> bool {
-    let Some(code) = db.code() else {
-        return false;
-    };
-    let code = code.as_ref();
-    // PostgreSQL SQLSTATE: class 08 (connection exception), 53300 (too many connections),
-    // 57P01..57P03 (admin / crash shutdown, cannot connect now).
-    // MySQL / MariaDB report SQLSTATE too: 08S01 (communication link failure), and
-    // 1040 / 1203 (too many connections) under HY000.
-    code.starts_with("08")
-        || matches!(
-            code,
-            "53300" | "57P01" | "57P02" | "57P03" | "1040" | "1203"
-        )
-        || sqlite_busy(db, code)
-}
-
-/// SQLite: 5 (`SQLITE_BUSY`) and 6 (`SQLITE_LOCKED`), plus their extended codes.
-#[cfg(feature = "sqlite")]
-fn sqlite_busy(db: &dyn DatabaseError, code: &str) -> bool {
-    db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
-        && matches!(code.parse::<i32>(), Ok(n) if n & 0xff == 5 || n & 0xff == 6)
-}
-
-#[cfg(not(feature = "sqlite"))]
-fn sqlite_busy(_db: &dyn DatabaseError, _code: &str) -> bool {
-    false
 }
 
 #[cfg(test)]
