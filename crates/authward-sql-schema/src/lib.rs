@@ -51,6 +51,7 @@
 //! run again, and tables are swapped in atomically). Concurrent migrations are serialised by
 //! an advisory lock (PostgreSQL) or a named lock (MySQL).
 
+mod columns;
 mod dialect;
 mod email_keys;
 mod error;
@@ -66,6 +67,7 @@ pub mod sqlx_errors;
 mod steps;
 mod transactional;
 
+pub use columns::{OAUTH_ACCOUNT_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS};
 pub use dialect::Dialect;
 pub use error::{EmailKeyCollision, SchemaError, describe_collisions};
 pub use names::{Ident, InvalidIdent, MAX_IDENT_LEN, TableNames};

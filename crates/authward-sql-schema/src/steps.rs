@@ -4,24 +4,15 @@
 use crate::email_keys::{KEY_INDEX, KeyRow, OLD_KEY_INDEX, plan_email_keys};
 use crate::flavor::Flavor;
 use crate::runner::{Cell, Kind, Param, Runner};
-use crate::{Dialect, ExtraColumn, SchemaError, TokenPlan, UserPlan};
+use crate::{
+    Dialect, ExtraColumn, OAUTH_ACCOUNT_COLUMNS, SchemaError, TOKEN_COLUMNS, TokenPlan, UserPlan,
+};
 
 /// The result of a step on runner `R`.
 pub(crate) type StepResult<T, R> = Result<T, SchemaError<<R as Runner>::Error>>;
 
 /// Suffix of the table an adoption builds before swapping it in.
 pub(crate) const NEW_SUFFIX: &str = "authward_new";
-
-/// The OAuth account columns copied when a FastAPI Users table is rebuilt.
-const OAUTH_COPIED_COLUMNS: [&str; 7] = [
-    "user_id",
-    "oauth_name",
-    "access_token",
-    "expires_at",
-    "refresh_token",
-    "account_id",
-    "account_email",
-];
 
 /// The connection a migration runs its statements on, with its dialect.
 pub(crate) struct Ddl<'r, R: Runner> {
@@ -325,7 +316,13 @@ impl<'r, R: Runner> Ddl<'r, R> {
         let new = plan.tables.oauth_account.suffixed(NEW_SUFFIX);
         self.recreate(&new, &(flavor.oauth_table)(plan, &new))
             .await?;
-        let cols = OAUTH_COPIED_COLUMNS.map(|c| self.q(c)).join(", ");
+        // The columns copied: all but the new table's own `id` (link order is kept by
+        // copying in order).
+        let cols = std::iter::once("user_id")
+            .chain(OAUTH_ACCOUNT_COLUMNS)
+            .map(|c| self.q(c))
+            .collect::<Vec<_>>()
+            .join(", ");
         let copy = format!(
             "INSERT INTO {} ({cols}) SELECT {cols} FROM {} ORDER BY {}",
             self.q(&new),
@@ -349,8 +346,7 @@ impl<'r, R: Runner> Ddl<'r, R> {
         self.recreate(&new, &(flavor.token_table)(plan, &new))
             .await?;
         let (t, f) = (self.q(table), self.q(&new));
-        let cols = ["digest", "user_id", "created_at", "family", "used"].map(|c| self.q(c));
-        let cols = cols.join(", ");
+        let cols = TOKEN_COLUMNS.map(|c| self.q(c)).join(", ");
         let (token, user_id, created_at) =
             (self.q("token"), self.q("user_id"), self.q("created_at"));
         let unused = self.dialect.literal(false);

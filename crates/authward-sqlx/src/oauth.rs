@@ -50,15 +50,10 @@ macro_rules! impl_oauth_database {
                 oauth_name: &str,
                 account_id: &str,
             ) -> Result<Option<Self::User>, authward_core::DbError> {
-                let row = sqlx::query(&self.sql.by_oauth)
+                let query = sqlx::query(&self.sql.by_oauth)
                     .bind(oauth_name)
-                    .bind(account_id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(|e| $crate::error::db_error(e, "user"))?;
-                row.as_ref()
-                    .map($crate::users::decode_user::<$db, ID, E>)
-                    .transpose()
+                    .bind(account_id);
+                self.fetch_user(query).await
             }
 
             async fn add_oauth_account(

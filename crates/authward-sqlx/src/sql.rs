@@ -1,28 +1,10 @@
 //! SQL text, built once per store from validated names so each call only binds values.
 
 use crate::backend::Backend;
-use authward_sql_schema::{Ident, TableNames};
+use authward_sql_schema::{Ident, OAUTH_ACCOUNT_COLUMNS, TableNames, USER_COLUMNS};
 
-/// authward's own columns of the user table, in select order.
-pub(crate) const USER_COLUMNS: [&str; 6] = [
-    "id",
-    "email",
-    "hashed_password",
-    "is_active",
-    "is_superuser",
-    "is_verified",
-];
-
-/// Column names an application's extra columns may not use.
-pub(crate) const RESERVED_COLUMNS: [&str; 7] = [
-    "id",
-    "email",
-    "email_key",
-    "hashed_password",
-    "is_active",
-    "is_superuser",
-    "is_verified",
-];
+/// Column names an application's extra columns may not use: the user table's own.
+pub(crate) const RESERVED_COLUMNS: [&str; 7] = USER_COLUMNS;
 
 /// Comma-separated placeholders `from..from+count`.
 fn placeholders<DB: Backend>(from: usize, count: usize) -> String {
@@ -55,8 +37,10 @@ impl UserSql {
         let user = q(tables.user.as_str());
         let oauth = q(tables.oauth_account.as_str());
         let extra: Vec<String> = extra.iter().map(|c| q(c.as_str())).collect();
+        // Every column but `email_key`, which only lookups and uniqueness use.
         let select: Vec<String> = USER_COLUMNS
             .iter()
+            .filter(|c| **c != "email_key")
             .map(|c| q(c))
             .chain(extra.iter().cloned())
             .collect();
@@ -67,18 +51,12 @@ impl UserSql {
             .collect::<Vec<_>>()
             .join(", ");
         let id = q("id");
-        let mut insert_cols: Vec<String> = [
-            "email",
-            "email_key",
-            "hashed_password",
-            "is_active",
-            "is_superuser",
-            "is_verified",
-        ]
-        .iter()
-        .map(|c| q(c))
-        .chain(extra.iter().cloned())
-        .collect();
+        let mut insert_cols: Vec<String> = USER_COLUMNS
+            .iter()
+            .filter(|c| **c != "id")
+            .map(|c| q(c))
+            .chain(extra.iter().cloned())
+            .collect();
         let n = insert_cols.len();
         let mut insert_assigned = format!(
             "INSERT INTO {user} ({}) VALUES ({})",
@@ -96,16 +74,7 @@ impl UserSql {
         );
         let p1 = DB::placeholder(1);
         let p2 = DB::placeholder(2);
-        let oauth_cols = [
-            "oauth_name",
-            "access_token",
-            "expires_at",
-            "refresh_token",
-            "account_id",
-            "account_email",
-        ]
-        .map(q)
-        .join(", ");
+        let oauth_cols = OAUTH_ACCOUNT_COLUMNS.map(q).join(", ");
         Self {
             get_by_id: format!("SELECT {cols} FROM {user} WHERE {id} = {p1}"),
             get_by_email: format!("SELECT {cols} FROM {user} WHERE {} = {p1}", q("email_key")),

@@ -197,6 +197,20 @@ macro_rules! impl_user_database {
             ID: $crate::id::SqlId<$db>,
             E: $crate::extra::ExtraColumns<$db>,
         {
+            /// The user `query` finds, if any.
+            pub(crate) async fn fetch_user<'q>(
+                &self,
+                query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+            ) -> Result<Option<authward_core::User<ID, E::Value>>, authward_core::DbError> {
+                let row = query
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(|e| $crate::error::db_error(e, "user"))?;
+                row.as_ref()
+                    .map($crate::users::decode_user::<$db, ID, E>)
+                    .transpose()
+            }
+
             /// Names the rule a unique violation broke while writing `email_key` (`None` when
             /// the write did not touch the email): the email only when that email belongs to
             /// another user; a unique column of the application's own otherwise.
@@ -254,14 +268,8 @@ macro_rules! impl_user_database {
             type Extra = E::Value;
 
             async fn get(&self, id: &ID) -> Result<Option<Self::User>, authward_core::DbError> {
-                let row = sqlx::query(&self.sql.get_by_id)
-                    .bind(id.to_wire())
-                    .fetch_optional(&self.pool)
+                self.fetch_user(sqlx::query(&self.sql.get_by_id).bind(id.to_wire()))
                     .await
-                    .map_err(|e| $crate::error::db_error(e, "user"))?;
-                row.as_ref()
-                    .map($crate::users::decode_user::<$db, ID, E>)
-                    .transpose()
             }
 
             async fn get_by_email(
@@ -269,14 +277,8 @@ macro_rules! impl_user_database {
                 email: &str,
             ) -> Result<Option<Self::User>, authward_core::DbError> {
                 let key = authward_core::user::email_key(email);
-                let row = sqlx::query(&self.sql.get_by_email)
-                    .bind(key.as_str())
-                    .fetch_optional(&self.pool)
+                self.fetch_user(sqlx::query(&self.sql.get_by_email).bind(key.as_str()))
                     .await
-                    .map_err(|e| $crate::error::db_error(e, "user"))?;
-                row.as_ref()
-                    .map($crate::users::decode_user::<$db, ID, E>)
-                    .transpose()
             }
 
             async fn create(
