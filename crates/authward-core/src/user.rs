@@ -241,24 +241,19 @@ impl<X> UserPatch<X> {
 
     /// Applies the patch to a [`User`] in place (what an in-process store does).
     pub fn apply_to<ID>(self, user: &mut User<ID, X>) {
-        if let Some(email) = self.email {
-            user.email = email;
-        }
-        if let Some(hash) = self.hashed_password {
-            user.hashed_password = hash;
-        }
-        if let Some(v) = self.is_active {
-            user.is_active = v;
-        }
-        if let Some(v) = self.is_superuser {
-            user.is_superuser = v;
-        }
-        if let Some(v) = self.is_verified {
-            user.is_verified = v;
-        }
-        if let Some(extra) = self.extra {
-            user.extra = extra;
-        }
+        replace_if_set(&mut user.email, self.email);
+        replace_if_set(&mut user.hashed_password, self.hashed_password);
+        replace_if_set(&mut user.is_active, self.is_active);
+        replace_if_set(&mut user.is_superuser, self.is_superuser);
+        replace_if_set(&mut user.is_verified, self.is_verified);
+        replace_if_set(&mut user.extra, self.extra);
+    }
+}
+
+/// Puts `value`, when there is one, in `slot`.
+fn replace_if_set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *slot = value;
     }
 }
 

@@ -1,6 +1,6 @@
 //! Login: checking an email and password, upgrading legacy hashes, the after-login hook.
 
-use super::{ManagerError, RequestInfo, UserManager, hook_failed};
+use super::{ManagerError, RequestInfo, UserManager, call_hook};
 use crate::db::UserDatabase;
 use crate::password::Verification;
 use crate::user::{AuthUser, UserPatch};
@@ -76,10 +76,6 @@ impl<DB: UserDatabase> UserManager<DB> {
         user: &DB::User,
         request: Option<&RequestInfo>,
     ) -> Result<(), ManagerError> {
-        self.inner
-            .hooks
-            .on_after_login(user, request)
-            .await
-            .map_err(hook_failed("on_after_login"))
+        call_hook!(self, on_after_login(user, request))
     }
 }

@@ -72,7 +72,7 @@ use self::verify_reset_tokens::TokenCodec;
 pub use self::verify_reset_tokens::{RESET_AUDIENCE, VERIFY_AUDIENCE};
 use crate::clock::Clock;
 use crate::db::{IdOf, UserDatabase};
-use crate::error::{BoxError, DbError, UniqueKey};
+use crate::error::{DbError, UniqueKey};
 use crate::id::UserId;
 use crate::oauth::ProviderTokenCipher;
 use crate::password::PasswordHelper;
@@ -135,9 +135,22 @@ impl<DB: UserDatabase> fmt::Debug for UserManager<DB> {
     }
 }
 
-fn hook_failed(hook: &'static str) -> impl FnOnce(BoxError) -> ManagerError {
-    move |source| ManagerError::Hook { hook, source }
+/// Calls the hook `$hook` of the manager's [`Hooks`] with `$arg`s and awaits it; a failure
+/// becomes [`ManagerError::Hook`] naming that hook.
+macro_rules! call_hook {
+    ($manager:expr, $hook:ident($($arg:expr),* $(,)?)) => {
+        $manager
+            .inner
+            .hooks
+            .$hook($($arg),*)
+            .await
+            .map_err(|source| $crate::manager::ManagerError::Hook {
+                hook: stringify!($hook),
+                source,
+            })
+    };
 }
+use call_hook;
 
 /// Maps a store's uniqueness and not-found errors onto the manager's. Only a collision on the
 /// email is "user already exists"; one on a unique column of the application's own stays a

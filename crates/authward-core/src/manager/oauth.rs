@@ -2,7 +2,7 @@
 //! account with a signed-in user, and the provider tokens kept for the application
 //! (encrypted at rest with a [`ProviderTokenCipher`], or not kept at all).
 
-use super::{OAuthLoginOptions, UserManager, hook_failed, user_write_error};
+use super::{OAuthLoginOptions, UserManager, call_hook, user_write_error};
 use crate::db::{IdOf, OAuthUserDatabase};
 use crate::email::validate_email;
 use crate::error::DbError;
@@ -148,11 +148,7 @@ impl<DB: OAuthUserDatabase> UserManager<DB> {
             }
             return Err(err);
         }
-        self.inner
-            .hooks
-            .on_after_register(&created, request)
-            .await
-            .map_err(hook_failed("on_after_register"))?;
+        call_hook!(self, on_after_register(&created, request))?;
         Ok(created)
     }
 
@@ -215,11 +211,7 @@ impl<DB: OAuthUserDatabase> UserManager<DB> {
             oauth_account: true,
             ..UserChanges::default()
         };
-        self.inner
-            .hooks
-            .on_after_update(user, &changes, request)
-            .await
-            .map_err(hook_failed("on_after_update"))?;
+        call_hook!(self, on_after_update(user, &changes, request))?;
         Ok(user.clone())
     }
 

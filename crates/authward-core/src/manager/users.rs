@@ -1,7 +1,7 @@
 //! User CRUD: get, create (registration and superusers), update and delete.
 
 use super::{
-    ManagerError, RequestInfo, UserChanges, UserCreate, UserManager, UserUpdate, hook_failed,
+    ManagerError, RequestInfo, UserChanges, UserCreate, UserManager, UserUpdate, call_hook,
     user_write_error,
 };
 use crate::db::{IdOf, UserDatabase};
@@ -68,11 +68,7 @@ impl<DB: UserDatabase> UserManager<DB> {
             }
         };
         let created = self.inner.db.create(new).await.map_err(user_write_error)?;
-        self.inner
-            .hooks
-            .on_after_register(&created, request)
-            .await
-            .map_err(hook_failed("on_after_register"))?;
+        call_hook!(self, on_after_register(&created, request))?;
         Ok(created)
     }
 
@@ -166,11 +162,7 @@ impl<DB: UserDatabase> UserManager<DB> {
             None
         };
         let updated = self.write_revoking(user.id(), patch, reason).await?;
-        self.inner
-            .hooks
-            .on_after_update(&updated, &changes, request)
-            .await
-            .map_err(hook_failed("on_after_update"))?;
+        call_hook!(self, on_after_update(&updated, &changes, request))?;
         Ok(updated)
     }
 
@@ -183,21 +175,13 @@ impl<DB: UserDatabase> UserManager<DB> {
         user: &DB::User,
         request: Option<&RequestInfo>,
     ) -> Result<(), ManagerError> {
-        self.inner
-            .hooks
-            .on_before_delete(user, request)
-            .await
-            .map_err(hook_failed("on_before_delete"))?;
+        call_hook!(self, on_before_delete(user, request))?;
         self.revoke(user.id(), RevokeReason::Deleted).await?;
         self.inner
             .db
             .delete(user.id())
             .await
             .map_err(user_write_error)?;
-        self.inner
-            .hooks
-            .on_after_delete(user, request)
-            .await
-            .map_err(hook_failed("on_after_delete"))
+        call_hook!(self, on_after_delete(user, request))
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use super::{ManagerError, RequestInfo, UserManager, hook_failed, user_write_error};
+use super::{ManagerError, RequestInfo, UserManager, call_hook, user_write_error};
 use crate::db::{IdOf, UserDatabase};
 use crate::id::UserId;
 use crate::strategy::RevokeReason;
@@ -47,11 +47,7 @@ impl<DB: UserDatabase> UserManager<DB> {
             user.email(),
             self.inner.clock.now(),
         )?;
-        self.inner
-            .hooks
-            .on_after_request_verify(user, &token, request)
-            .await
-            .map_err(hook_failed("on_after_request_verify"))?;
+        call_hook!(self, on_after_request_verify(user, &token, request))?;
         Ok(token)
     }
 
@@ -94,11 +90,7 @@ impl<DB: UserDatabase> UserManager<DB> {
             .update(&id, patch)
             .await
             .map_err(user_write_error)?;
-        self.inner
-            .hooks
-            .on_after_verify(&verified, request)
-            .await
-            .map_err(hook_failed("on_after_verify"))?;
+        call_hook!(self, on_after_verify(&verified, request))?;
         Ok(verified)
     }
 
@@ -122,11 +114,7 @@ impl<DB: UserDatabase> UserManager<DB> {
             user.email(),
             self.inner.clock.now(),
         )?;
-        self.inner
-            .hooks
-            .on_after_forgot_password(user, &token, request)
-            .await
-            .map_err(hook_failed("on_after_forgot_password"))?;
+        call_hook!(self, on_after_forgot_password(user, &token, request))?;
         Ok(token)
     }
 
@@ -175,11 +163,7 @@ impl<DB: UserDatabase> UserManager<DB> {
         let updated = self
             .write_revoking(&id, patch, Some(RevokeReason::PasswordReset))
             .await?;
-        self.inner
-            .hooks
-            .on_after_reset_password(&updated, request)
-            .await
-            .map_err(hook_failed("on_after_reset_password"))?;
+        call_hook!(self, on_after_reset_password(&updated, request))?;
         Ok(updated)
     }
 

@@ -1,20 +1,19 @@
 //! Opaque random tokens kept (as digests) in any [`AccessTokenDatabase`].
 
 use std::fmt;
-use std::marker::PhantomData;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::db::AccessTokenDatabase;
 use crate::id::UserId;
-use crate::strategy::random_token::{generate_token, is_well_formed_token};
+use crate::strategy::random_token::is_well_formed_token;
+use crate::strategy::token_store::{TokenStore, oldest_valid};
 use crate::strategy::{
     Revocation, RevokeReason, SessionRevoker, Strategy, StrategyError, UserLookup,
 };
-use crate::token::{NewAccessToken, TokenDigest};
+use crate::token::TokenDigest;
 use crate::user::AuthUser;
 
 /// One active session (access token) of a user, as listed by
@@ -51,10 +50,7 @@ pub struct Session {
 /// # let _ = strategy; }
 /// ```
 pub struct DatabaseStrategy<S, ID> {
-    store: S,
-    lifetime: Option<Duration>,
-    clock: Arc<dyn Clock>,
-    _id: PhantomData<fn() -> ID>,
+    tokens: TokenStore<S, ID, Option<Duration>>,
 }
 
 impl<S: Clone, ID> Clone for DatabaseStrategy<S, ID> {
@@ -62,19 +58,14 @@ impl<S: Clone, ID> Clone for DatabaseStrategy<S, ID> {
     /// SQL pool-backed ones), e.g. to register as a [`SessionRevoker`] as well.
     fn clone(&self) -> Self {
         Self {
-            store: self.store.clone(),
-            lifetime: self.lifetime,
-            clock: Arc::clone(&self.clock),
-            _id: PhantomData,
+            tokens: self.tokens.clone(),
         }
     }
 }
 
 impl<S, ID> fmt::Debug for DatabaseStrategy<S, ID> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DatabaseStrategy")
-            .field("lifetime", &self.lifetime)
-            .finish_non_exhaustive()
+        self.tokens.fmt_as("DatabaseStrategy", f)
     }
 }
 
@@ -82,42 +73,30 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> DatabaseStrategy<S, ID> {
     /// Tokens kept in `store`, valid for `lifetime` (`None`: until logout).
     pub fn new(store: S, lifetime: Option<Duration>) -> Self {
         Self {
-            store,
-            lifetime,
-            clock: Arc::new(SystemClock),
-            _id: PhantomData,
+            tokens: TokenStore::new(store, lifetime),
         }
     }
 
     /// Reads "now" from `clock` instead of the system clock.
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
+        self.tokens.set_clock(clock);
         self
     }
 
     /// The token store.
     pub fn store(&self) -> &S {
-        &self.store
+        &self.tokens.store
     }
 
     fn max_age(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
-        self.lifetime.map(|lifetime| {
-            now.checked_sub(lifetime)
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        })
+        self.tokens
+            .lifetime
+            .map(|lifetime| oldest_valid(now, lifetime))
     }
 
     /// Issues and stores a new token for `user_id`.
     pub async fn issue(&self, user_id: &ID) -> Result<String, StrategyError> {
-        let token = generate_token()?;
-        self.store
-            .create(NewAccessToken::new(
-                &token,
-                user_id.clone(),
-                self.clock.now(),
-            ))
-            .await?;
-        Ok(token)
+        self.tokens.create(user_id, None, self.tokens.now()).await
     }
 
     /// The ID of the user owning a valid `token`, without loading the user.
@@ -125,8 +104,9 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> DatabaseStrategy<S, ID> {
         if !is_well_formed_token(token) {
             return Ok(None);
         }
-        let max_age = self.max_age(self.clock.now());
+        let max_age = self.max_age(self.tokens.now());
         let record = self
+            .tokens
             .store
             .get_by_token(&TokenDigest::of(token), max_age)
             .await?;
@@ -138,9 +118,10 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> DatabaseStrategy<S, ID> {
 
     /// The user's active sessions, oldest first.
     pub async fn list_sessions(&self, user_id: &ID) -> Result<Vec<Session>, StrategyError> {
-        let now = self.clock.now();
+        let now = self.tokens.now();
         let max_age = self.max_age(now);
         Ok(self
+            .tokens
             .store
             .list_for_user(user_id)
             .await?
@@ -150,7 +131,10 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> DatabaseStrategy<S, ID> {
             .map(|r| Session {
                 id: r.digest,
                 created_at: r.created_at,
-                expires_at: self.lifetime.and_then(|l| r.created_at.checked_add(l)),
+                expires_at: self
+                    .tokens
+                    .lifetime
+                    .and_then(|l| r.created_at.checked_add(l)),
             })
             .collect())
     }
@@ -162,9 +146,9 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> DatabaseStrategy<S, ID> {
         user_id: &ID,
         session: &TokenDigest,
     ) -> Result<bool, StrategyError> {
-        match self.store.get_by_token(session, None).await? {
+        match self.tokens.store.get_by_token(session, None).await? {
             Some(record) if &record.user_id == user_id && record.family.is_none() => {
-                Ok(self.store.delete(session).await?)
+                Ok(self.tokens.store.delete(session).await?)
             }
             _ => Ok(false),
         }
@@ -172,13 +156,13 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> DatabaseStrategy<S, ID> {
 
     /// Deletes every token of `user_id` (log out everywhere); returns how many.
     pub async fn log_out_everywhere(&self, user_id: &ID) -> Result<u64, StrategyError> {
-        Ok(self.store.delete_all_for_user(user_id).await?)
+        Ok(self.tokens.store.delete_all_for_user(user_id).await?)
     }
 
     /// Deletes the expired tokens (nothing when tokens never expire); returns how many.
     pub async fn purge_expired(&self) -> Result<u64, StrategyError> {
-        match self.max_age(self.clock.now()) {
-            Some(cutoff) => Ok(self.store.delete_expired(cutoff).await?),
+        match self.max_age(self.tokens.now()) {
+            Some(cutoff) => Ok(self.tokens.store.delete_expired(cutoff).await?),
             None => Ok(0),
         }
     }

@@ -36,6 +36,7 @@ pub mod jwt;
 mod random_token;
 mod refresh;
 mod revoke;
+mod token_store;
 
 use async_trait::async_trait;
 

@@ -2,17 +2,17 @@
 //! [`AccessTokenDatabase`] and alongside any access-token [`Strategy`].
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::db::AccessTokenDatabase;
 use crate::id::UserId;
-use crate::strategy::random_token::{generate_token, is_well_formed_token};
+use crate::strategy::random_token::is_well_formed_token;
+use crate::strategy::token_store::{TokenStore, oldest_valid};
 use crate::strategy::{
     Revocation, RevokeReason, SessionRevoker, Strategy, StrategyError, UserLookup,
 };
@@ -39,10 +39,7 @@ use crate::user::AuthUser;
 /// can present as a refresh token) naming the family, so logging out with the access token
 /// alone ends the family too ([`RefreshTokens::revoke_linked`]).
 pub struct RefreshTokens<S, ID> {
-    store: S,
-    lifetime: Duration,
-    clock: Arc<dyn Clock>,
-    _id: PhantomData<fn() -> ID>,
+    tokens: TokenStore<S, ID, Duration>,
 }
 
 impl<S: Clone, ID> Clone for RefreshTokens<S, ID> {
@@ -50,19 +47,14 @@ impl<S: Clone, ID> Clone for RefreshTokens<S, ID> {
     /// SQL pool-backed ones), e.g. to register as a [`SessionRevoker`] as well.
     fn clone(&self) -> Self {
         Self {
-            store: self.store.clone(),
-            lifetime: self.lifetime,
-            clock: Arc::clone(&self.clock),
-            _id: PhantomData,
+            tokens: self.tokens.clone(),
         }
     }
 }
 
 impl<S, ID> fmt::Debug for RefreshTokens<S, ID> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RefreshTokens")
-            .field("lifetime", &self.lifetime)
-            .finish_non_exhaustive()
+        self.tokens.fmt_as("RefreshTokens", f)
     }
 }
 
@@ -70,50 +62,57 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
     /// Refresh tokens kept in `store`, each valid for `lifetime`.
     pub fn new(store: S, lifetime: Duration) -> Self {
         Self {
-            store,
-            lifetime,
-            clock: Arc::new(SystemClock),
-            _id: PhantomData,
+            tokens: TokenStore::new(store, lifetime),
         }
     }
 
     /// Reads "now" from `clock` instead of the system clock.
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
+        self.tokens.set_clock(clock);
         self
     }
 
     /// The token store.
     pub fn store(&self) -> &S {
-        &self.store
+        &self.tokens.store
     }
 
     /// How long a refresh token lives.
     pub fn lifetime(&self) -> Duration {
-        self.lifetime
+        self.tokens.lifetime
     }
 
     fn max_age(&self, now: OffsetDateTime) -> OffsetDateTime {
-        now.checked_sub(self.lifetime)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        oldest_valid(now, self.tokens.lifetime)
     }
 
-    async fn store_new(
+    /// Stores a used record (a tombstone or a link) of `family` under `digest`, unless one is
+    /// there already.
+    async fn store_used(
         &self,
+        digest: TokenDigest,
         user_id: &ID,
         family: TokenFamily,
         now: OffsetDateTime,
-    ) -> Result<String, StrategyError> {
-        let token = generate_token()?;
-        let mut record = NewAccessToken::new(&token, user_id.clone(), now);
-        record.family = Some(family);
-        self.store.create(record).await?;
-        Ok(token)
+    ) -> Result<(), StrategyError> {
+        let record = NewAccessToken {
+            digest,
+            user_id: user_id.clone(),
+            created_at: now,
+            family: Some(family),
+            used: true,
+        };
+        match self.tokens.store.create(record).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_already_exists() => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Issues the first refresh token of a new family for `user_id` (login).
     pub async fn issue(&self, user_id: &ID) -> Result<String, StrategyError> {
-        self.store_new(user_id, TokenFamily::new(), self.clock.now())
+        self.tokens
+            .create(user_id, Some(TokenFamily::new()), self.tokens.now())
             .await
     }
 
@@ -125,8 +124,8 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
         access_token: &str,
     ) -> Result<String, StrategyError> {
         let family = TokenFamily::new();
-        let now = self.clock.now();
-        let token = self.store_new(user_id, family, now).await?;
+        let now = self.tokens.now();
+        let token = self.tokens.create(user_id, Some(family), now).await?;
         self.link(user_id, family, access_token).await?;
         Ok(token)
     }
@@ -138,18 +137,9 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
         family: TokenFamily,
         access_token: &str,
     ) -> Result<(), StrategyError> {
-        let record = NewAccessToken {
-            digest: link_marker(&TokenDigest::of(access_token)),
-            user_id: user_id.clone(),
-            created_at: self.clock.now(),
-            family: Some(family),
-            used: true,
-        };
-        match self.store.create(record).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_already_exists() => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        let link = link_marker(&TokenDigest::of(access_token));
+        self.store_used(link, user_id, family, self.tokens.now())
+            .await
     }
 
     /// Revokes the family linked to `access_token` when it belongs to `owner` (logout without
@@ -160,7 +150,7 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
         owner: &ID,
     ) -> Result<bool, StrategyError> {
         let link = link_marker(&TokenDigest::of(access_token));
-        match self.store.get_by_token(&link, None).await? {
+        match self.tokens.store.get_by_token(&link, None).await? {
             Some(record) if &record.user_id == owner => match record.family {
                 Some(family) => Ok(self.revoke_family(owner, family).await? > 0),
                 None => Ok(false),
@@ -176,8 +166,8 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
         family: TokenFamily,
     ) -> Result<u64, StrategyError> {
         let mut deleted = 0;
-        for record in self.store.list_for_user(user_id).await? {
-            if record.family == Some(family) && self.store.delete(&record.digest).await? {
+        for record in self.tokens.store.list_for_user(user_id).await? {
+            if record.family == Some(family) && self.tokens.store.delete(&record.digest).await? {
                 deleted += 1;
             }
         }
@@ -200,6 +190,7 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
             return Ok(false);
         }
         match self
+            .tokens
             .store
             .get_by_token(&TokenDigest::of(token), None)
             .await?
@@ -216,7 +207,7 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
 
     /// Deletes every refresh token of `user_id`; returns how many.
     pub async fn revoke_all_for_user(&self, user_id: &ID) -> Result<u64, StrategyError> {
-        Ok(self.store.delete_all_for_user(user_id).await?)
+        Ok(self.tokens.store.delete_all_for_user(user_id).await?)
     }
 
     /// Exchanges a refresh token for its user and the next token of its family.
@@ -251,9 +242,10 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
         if !is_well_formed_token(token) {
             return Err(StrategyError::InvalidRefreshToken);
         }
-        let now = self.clock.now();
+        let now = self.tokens.now();
         let digest = TokenDigest::of(token);
         let Some(record) = self
+            .tokens
             .store
             .get_by_token(&digest, Some(self.max_age(now)))
             .await?
@@ -271,25 +263,18 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
             Some(user) if user.is_active() => user,
             _ => return Err(StrategyError::InvalidRefreshToken),
         };
-        if !self.store.delete(&digest).await? {
+        if !self.tokens.store.delete(&digest).await? {
             // Someone exchanged it between our read and our delete: a replay racing the
             // legitimate exchange (or the other way round).
             self.revoke_family(&record.user_id, family).await?;
             return Err(StrategyError::RefreshTokenReused);
         }
-        let tombstone = NewAccessToken {
-            digest,
-            user_id: record.user_id.clone(),
-            created_at: now,
-            family: Some(family),
-            used: true,
-        };
-        match self.store.create(tombstone).await {
-            Ok(_) => {}
-            Err(e) if e.is_already_exists() => {}
-            Err(e) => return Err(e.into()),
-        }
-        let next = self.store_new(&record.user_id, family, now).await?;
+        self.store_used(digest, &record.user_id, family, now)
+            .await?;
+        let next = self
+            .tokens
+            .create(&record.user_id, Some(family), now)
+            .await?;
         Ok((user, next, family))
     }
 }
