@@ -106,15 +106,7 @@ where
                 what: "oauth account",
             });
         }
-        Ok(OAuthAccount {
-            user_id: user_id.clone(),
-            oauth_name: oauth_name.to_owned(),
-            access_token: patch.access_token,
-            expires_at: patch.expires_at,
-            refresh_token: patch.refresh_token,
-            account_id: account_id.to_owned(),
-            account_email: patch.account_email,
-        })
+        Ok(patch.into_account(user_id.clone(), oauth_name, account_id))
     }
 
     async fn oauth_accounts(

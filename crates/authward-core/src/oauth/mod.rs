@@ -121,6 +121,25 @@ impl OAuthAccountPatch {
         account.refresh_token = self.refresh_token;
         account.account_email = self.account_email;
     }
+
+    /// The account `(oauth_name, account_id)` of `user_id` as it is once the patch is written,
+    /// for stores that update in place without reading the account back.
+    pub fn into_account<ID>(
+        self,
+        user_id: ID,
+        oauth_name: &str,
+        account_id: &str,
+    ) -> OAuthAccount<ID> {
+        OAuthAccount {
+            user_id,
+            oauth_name: oauth_name.to_owned(),
+            access_token: self.access_token,
+            expires_at: self.expires_at,
+            refresh_token: self.refresh_token,
+            account_id: account_id.to_owned(),
+            account_email: self.account_email,
+        }
+    }
 }
 
 impl fmt::Debug for OAuthAccountPatch {
