@@ -127,7 +127,7 @@ impl<DB: HttpUserDb> ResolveUser<DB::User> for Inner<DB> {
         else {
             return Ok(None);
         };
-        let Some(backend) = self.backends.iter().position(|b| b.name == found.backend) else {
+        let Some(backend) = self.backend_index(&found.backend) else {
             return Ok(None);
         };
         if self.backends[backend].transport.is_cookie() {

@@ -31,42 +31,82 @@ fn object(body: Value) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-fn string_field(
-    map: &Map<String, Value>,
-    key: &str,
-    issues: &mut Vec<ValidationIssue>,
-) -> Option<String> {
-    match map.get(key) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            issues.push(ValidationIssue::new(
-                "string_type",
-                vec![json!("body"), json!(key)],
-                "Input should be a valid string",
-                other.clone(),
-            ));
-            None
-        }
+/// A JSON type a body field may be required to have, with pydantic's issue for a value of
+/// another type.
+pub(crate) trait FieldType: Sized {
+    /// The issue's `type`.
+    const ISSUE: &'static str;
+    /// The issue's `msg`.
+    const MESSAGE: &'static str;
+    /// The value, when it has this type.
+    fn read(value: &Value) -> Option<Self>;
+}
+
+impl FieldType for String {
+    const ISSUE: &'static str = "string_type";
+    const MESSAGE: &'static str = "Input should be a valid string";
+    fn read(value: &Value) -> Option<Self> {
+        value.as_str().map(str::to_owned)
     }
 }
 
-fn bool_field(
+impl FieldType for bool {
+    const ISSUE: &'static str = "bool_type";
+    const MESSAGE: &'static str = "Input should be a valid boolean";
+    fn read(value: &Value) -> Option<Self> {
+        value.as_bool()
+    }
+}
+
+/// The body field `key`: `None` when absent or null, and when of another type (then an
+/// issue in `issues`, located at `["body", key]`).
+pub(crate) fn field<T: FieldType>(
     map: &Map<String, Value>,
     key: &str,
     issues: &mut Vec<ValidationIssue>,
-) -> Option<bool> {
-    match map.get(key) {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(b)) => Some(*b),
-        Some(other) => {
-            issues.push(ValidationIssue::new(
-                "bool_type",
-                vec![json!("body"), json!(key)],
-                "Input should be a valid boolean",
-                other.clone(),
-            ));
-            None
+) -> Option<T> {
+    let value = map.get(key).filter(|v| !v.is_null())?;
+    let read = T::read(value);
+    if read.is_none() {
+        issues.push(ValidationIssue::new(
+            T::ISSUE,
+            vec![json!("body"), json!(key)],
+            T::MESSAGE,
+            value.clone(),
+        ));
+    }
+    read
+}
+
+/// The standard keys of a create or update body besides `id`; absent or null ones are `None`.
+struct Standard {
+    email: Option<String>,
+    password: Option<String>,
+    is_active: Option<bool>,
+    is_superuser: Option<bool>,
+    is_verified: Option<bool>,
+}
+
+impl Standard {
+    /// Reads them from `map`, noting in `issues` each one of another type and, for a create
+    /// body (`create`), a missing `email` or `password`, in pydantic's order: the two
+    /// strings, what is missing, then the three flags.
+    fn read(map: &Map<String, Value>, create: bool, issues: &mut Vec<ValidationIssue>) -> Self {
+        let email = field(map, "email", issues);
+        let password = field(map, "password", issues);
+        if create {
+            for (key, value) in [("email", &email), ("password", &password)] {
+                if value.is_none() && !map.contains_key(key) {
+                    issues.push(ValidationIssue::missing(key, Value::Object(map.clone())));
+                }
+            }
+        }
+        Self {
+            email,
+            password,
+            is_active: field(map, "is_active", issues),
+            is_superuser: field(map, "is_superuser", issues),
+            is_verified: field(map, "is_verified", issues),
         }
     }
 }
@@ -114,21 +154,10 @@ fn declared<T: DeserializeOwned>(fields: Value) -> Result<T, ApiError> {
 /// Parses a registration body: email, password, the three flags (which a public registration
 /// ignores) and the application's fields as its create shape declares them.
 pub(crate) fn user_create<U: UserSchema>(body: Value) -> Result<UserCreate<U::Extra>, ApiError> {
-    let input = body.clone();
     let map = object(body)?;
     let mut issues = Vec::new();
-    let email = string_field(&map, "email", &mut issues);
-    let password = string_field(&map, "password", &mut issues);
-    if email.is_none() && !map.contains_key("email") {
-        issues.push(ValidationIssue::missing("email", input.clone()));
-    }
-    if password.is_none() && !map.contains_key("password") {
-        issues.push(ValidationIssue::missing("password", input.clone()));
-    }
-    let is_active = bool_field(&map, "is_active", &mut issues);
-    let is_superuser = bool_field(&map, "is_superuser", &mut issues);
-    let is_verified = bool_field(&map, "is_verified", &mut issues);
-    let (Some(email), Some(password)) = (email, password) else {
+    let standard = Standard::read(&map, true, &mut issues);
+    let (Some(email), Some(password)) = (standard.email, standard.password) else {
         return Err(ApiError::Validation(issues));
     };
     if !issues.is_empty() {
@@ -138,9 +167,9 @@ pub(crate) fn user_create<U: UserSchema>(body: Value) -> Result<UserCreate<U::Ex
     Ok(UserCreate {
         email,
         password,
-        is_active,
-        is_superuser,
-        is_verified,
+        is_active: standard.is_active,
+        is_superuser: standard.is_superuser,
+        is_verified: standard.is_verified,
         extra,
     })
 }
@@ -154,11 +183,7 @@ pub(crate) fn user_update<U: UserSchema>(
 ) -> Result<UserUpdate<U::Extra>, ApiError> {
     let map = object(body)?;
     let mut issues = Vec::new();
-    let email = string_field(&map, "email", &mut issues);
-    let password = string_field(&map, "password", &mut issues);
-    let is_active = bool_field(&map, "is_active", &mut issues);
-    let is_superuser = bool_field(&map, "is_superuser", &mut issues);
-    let is_verified = bool_field(&map, "is_verified", &mut issues);
+    let standard = Standard::read(&map, false, &mut issues);
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
@@ -169,11 +194,11 @@ pub(crate) fn user_update<U: UserSchema>(
         current.update_extra(declared::<U::Update>(fields)?)
     };
     Ok(UserUpdate {
-        email,
-        password,
-        is_active,
-        is_superuser,
-        is_verified,
+        email: standard.email,
+        password: standard.password,
+        is_active: standard.is_active,
+        is_superuser: standard.is_superuser,
+        is_verified: standard.is_verified,
         extra,
     })
 }

@@ -50,6 +50,13 @@ pub(crate) struct Inner<DB: HttpUserDb> {
     pub(crate) can_log_out_everywhere: bool,
 }
 
+impl<DB: HttpUserDb> Inner<DB> {
+    /// The position of the backend called `name`.
+    pub(crate) fn backend_index(&self, name: &str) -> Option<usize> {
+        self.backends.iter().position(|b| b.name == name)
+    }
+}
+
 impl<DB: HttpUserDb> Clone for Authward<DB> {
     fn clone(&self) -> Self {
         Self {
@@ -207,8 +214,10 @@ impl<DB: HttpUserDb> Authward<DB> {
     }
 }
 
-/// What hooks learn about the request.
-pub(crate) fn request_info(parts: &Parts) -> RequestInfo {
+/// What hooks learn about the request (its `User-Agent`). Public for authward-oauth's
+/// routes, which hand it to the same hooks; not part of the API.
+#[doc(hidden)]
+pub fn request_info(parts: &Parts) -> RequestInfo {
     let mut info = RequestInfo::new();
     if let Some(agent) = parts
         .headers

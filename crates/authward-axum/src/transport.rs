@@ -43,6 +43,19 @@ pub enum CookieSameSite {
     None,
 }
 
+impl CookieSameSite {
+    /// The attribute as the `cookie` crate spells it. Public for authward-oauth's CSRF
+    /// cookie; not part of the API.
+    #[doc(hidden)]
+    pub fn to_cookie(self) -> SameSite {
+        match self {
+            Self::Lax => SameSite::Lax,
+            Self::Strict => SameSite::Strict,
+            Self::None => SameSite::None,
+        }
+    }
+}
+
 /// The body of a bearer login or refresh.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -133,11 +146,7 @@ impl CookieTransport {
             .path(path)
             .secure(self.secure)
             .http_only(self.httponly)
-            .same_site(match self.samesite {
-                CookieSameSite::Lax => SameSite::Lax,
-                CookieSameSite::Strict => SameSite::Strict,
-                CookieSameSite::None => SameSite::None,
-            });
+            .same_site(self.samesite.to_cookie());
         if let Some(domain) = &self.domain {
             cookie = cookie.domain(domain.clone());
         }

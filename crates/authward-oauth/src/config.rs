@@ -7,7 +7,7 @@ use std::sync::Arc;
 use authward_axum::{Authward, CookieSameSite, HttpUserDb};
 use authward_core::OAuthUserDatabase;
 use authward_core::manager::MIN_SECRET_BYTES;
-use cookie::{Cookie, SameSite};
+use cookie::Cookie;
 use time::Duration;
 
 use crate::state::{DEFAULT_STATE_LIFETIME, MemoryStateStore, StateCodec, StateStore};
@@ -81,11 +81,7 @@ impl CsrfCookie {
             .path(self.path.clone())
             .secure(self.secure)
             .http_only(self.httponly)
-            .same_site(match self.samesite {
-                CookieSameSite::Lax => SameSite::Lax,
-                CookieSameSite::Strict => SameSite::Strict,
-                CookieSameSite::None => SameSite::None,
-            })
+            .same_site(self.samesite.to_cookie())
             .max_age(max_age);
         if let Some(domain) = &self.domain {
             cookie = cookie.domain(domain.clone());
@@ -255,15 +251,54 @@ impl<DB: OAuthUserDb> OAuth<DB> {
     }
 }
 
+/// What the options of every OAuth router hold: where the provider sends the user back,
+/// and the scopes it is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FlowOptions {
+    pub(crate) redirect_url: String,
+    pub(crate) scopes: Option<Vec<String>>,
+    pub(crate) client_scopes: bool,
+}
+
+impl FlowOptions {
+    fn new(redirect_url: String) -> Self {
+        Self {
+            redirect_url,
+            scopes: None,
+            client_scopes: true,
+        }
+    }
+}
+
+/// The scope setters of an options type, which keeps its [`FlowOptions`] in `flow`.
+macro_rules! scope_setters {
+    () => {
+        /// The scopes requested when the client names none (default: the provider's).
+        pub fn scopes<I, S>(mut self, scopes: I) -> Self
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            self.flow.scopes = Some(scopes.into_iter().map(Into::into).collect());
+            self
+        }
+
+        /// Whether `/authorize?scopes=...` may choose the scopes (default true, as FastAPI
+        /// Users); when false the configured scopes are always used.
+        pub fn client_scopes(mut self, yes: bool) -> Self {
+            self.flow.client_scopes = yes;
+            self
+        }
+    };
+}
+
 /// Options of [`OAuth::login_router`] (FastAPI Users' `get_oauth_router` arguments).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginOptions {
     pub(crate) backend: String,
-    pub(crate) redirect_url: String,
+    pub(crate) flow: FlowOptions,
     pub(crate) associate_by_email: bool,
     pub(crate) is_verified_by_default: bool,
-    pub(crate) scopes: Option<Vec<String>>,
-    pub(crate) client_scopes: bool,
 }
 
 impl LoginOptions {
@@ -274,11 +309,9 @@ impl LoginOptions {
     pub fn new(backend: impl Into<String>, redirect_url: impl Into<String>) -> Self {
         Self {
             backend: backend.into(),
-            redirect_url: redirect_url.into(),
+            flow: FlowOptions::new(redirect_url.into()),
             associate_by_email: false,
             is_verified_by_default: false,
-            scopes: None,
-            client_scopes: true,
         }
     }
 
@@ -296,32 +329,15 @@ impl LoginOptions {
         self
     }
 
-    /// The scopes requested when the client names none (default: the provider's).
-    pub fn scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// Whether `/authorize?scopes=...` may choose the scopes (default true, as FastAPI
-    /// Users); when false the configured scopes are always used.
-    pub fn client_scopes(mut self, yes: bool) -> Self {
-        self.client_scopes = yes;
-        self
-    }
+    scope_setters!();
 }
 
 /// Options of [`OAuth::associate_router`] (FastAPI Users' `get_oauth_associate_router`
 /// arguments).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssociateOptions {
-    pub(crate) redirect_url: String,
+    pub(crate) flow: FlowOptions,
     pub(crate) requires_verification: Option<bool>,
-    pub(crate) scopes: Option<Vec<String>>,
-    pub(crate) client_scopes: bool,
 }
 
 impl AssociateOptions {
@@ -329,10 +345,8 @@ impl AssociateOptions {
     /// configuration only).
     pub fn new(redirect_url: impl Into<String>) -> Self {
         Self {
-            redirect_url: redirect_url.into(),
+            flow: FlowOptions::new(redirect_url.into()),
             requires_verification: None,
-            scopes: None,
-            client_scopes: true,
         }
     }
 
@@ -343,19 +357,5 @@ impl AssociateOptions {
         self
     }
 
-    /// The scopes requested when the client names none (default: the provider's).
-    pub fn scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// Whether `/authorize?scopes=...` may choose the scopes (default true).
-    pub fn client_scopes(mut self, yes: bool) -> Self {
-        self.client_scopes = yes;
-        self
-    }
+    scope_setters!();
 }

@@ -16,7 +16,7 @@ use crate::http::HttpClient;
 use crate::oidc::{ProviderConfigError, check_name, provider_url};
 use crate::provider::{
     AuthorizationRequest, CodeExchange, OAuthProvider, ProviderError, ProviderIdentity, expires_at,
-    token_error,
+    provider_setters, token_error,
 };
 
 /// GitHub (or GitHub Enterprise Server, or anything answering GitHub's API shapes).
@@ -168,21 +168,7 @@ impl GitHubProvider {
         Ok(self)
     }
 
-    /// Replaces the default scopes.
-    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.scopes = scopes.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Uses another HTTP client.
-    pub fn with_http_client(mut self, http: HttpClient) -> Self {
-        self.http = http;
-        self
-    }
+    provider_setters!();
 
     fn redirect(url: &Url) -> RedirectUrl {
         RedirectUrl::from_url(url.clone())

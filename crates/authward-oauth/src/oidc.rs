@@ -24,7 +24,7 @@ use url::Url;
 use crate::http::HttpClient;
 use crate::provider::{
     AuthorizationRequest, CodeExchange, OAuthProvider, ProviderError, ProviderIdentity, expires_at,
-    token_error,
+    provider_setters, token_error,
 };
 
 type Discovered = CoreClient<
@@ -295,21 +295,7 @@ impl OidcProvider {
         )
     }
 
-    /// Replaces the default scopes (`openid` is always requested).
-    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.scopes = scopes.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Uses another HTTP client (timeouts, proxies).
-    pub fn with_http_client(mut self, http: HttpClient) -> Self {
-        self.http = http;
-        self
-    }
+    provider_setters!();
 
     /// The issuer URL.
     pub fn issuer(&self) -> &str {

@@ -186,6 +186,31 @@ pub trait OAuthProvider: Send + Sync + 'static {
     -> Result<ProviderIdentity, ProviderError>;
 }
 
+/// The setters every built-in provider has, for a type with the fields `scopes: Vec<String>`
+/// and `http: HttpClient`.
+macro_rules! provider_setters {
+    () => {
+        /// Replaces the default scopes. The scopes the provider requires
+        /// ([`OAuthProvider::required_scopes`](crate::OAuthProvider::required_scopes):
+        /// `openid` for OpenID Connect) are requested all the same.
+        pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            self.scopes = scopes.into_iter().map(Into::into).collect();
+            self
+        }
+
+        /// Uses another HTTP client (timeouts, proxies).
+        pub fn with_http_client(mut self, http: $crate::HttpClient) -> Self {
+            self.http = http;
+            self
+        }
+    };
+}
+pub(crate) use provider_setters;
+
 /// `Some(unix seconds)` from a token response's `expires_in`.
 pub(crate) fn expires_at(expires_in: Option<std::time::Duration>) -> Option<i64> {
     let seconds = i64::try_from(expires_in?.as_secs()).ok()?;

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use authward_axum::state::request_info;
 use authward_axum::{ApiError, AuthResolver, ErrorCode, Requirements};
-use authward_core::manager::{OAuthLoginOptions, RequestInfo};
+use authward_core::manager::OAuthLoginOptions;
 use authward_core::schema::UserSchema;
 use authward_core::{AuthUser, DbError, ManagerError, NewOAuthAccount};
 use axum::Router;
@@ -16,7 +17,9 @@ use serde_json::json;
 use subtle::ConstantTimeEq as _;
 use url::Url;
 
-use crate::config::{AssociateOptions, LoginOptions, OAuth, OAuthConfigError, OAuthUserDb, Shared};
+use crate::config::{
+    AssociateOptions, FlowOptions, LoginOptions, OAuth, OAuthConfigError, OAuthUserDb, Shared,
+};
 use crate::provider::{AuthorizationRequest, CodeExchange, OAuthProvider, ProviderError};
 use crate::state::{StateClaims, StateError, random_token};
 
@@ -138,19 +141,6 @@ fn first(query: Option<&str>, name: &str) -> Result<Option<String>, Failure> {
     Ok(query_values(query, name)?.into_iter().next())
 }
 
-/// What hooks learn about the request.
-fn request_info(parts: &Parts) -> RequestInfo {
-    let mut info = RequestInfo::new();
-    if let Some(agent) = parts
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-    {
-        info = info.with_user_agent(agent);
-    }
-    info
-}
-
 /// Which router a flow serves.
 enum Kind {
     Login {
@@ -194,21 +184,14 @@ impl<DB: OAuthUserDb> OAuth<DB> {
         if self.aw.backend(&options.backend).is_none() {
             return Err(OAuthConfigError::UnknownBackend(options.backend));
         }
-        let flow = Flow {
-            oauth: self.clone(),
-            redirect_url: redirect_url(&options.redirect_url)?,
-            scopes: options.scopes.unwrap_or_else(|| provider.default_scopes()),
-            provider,
-            client_scopes: options.client_scopes,
-            kind: Kind::Login {
-                backend: options.backend,
-                options: OAuthLoginOptions {
-                    associate_by_email: options.associate_by_email,
-                    is_verified_by_default: options.is_verified_by_default,
-                },
+        let kind = Kind::Login {
+            backend: options.backend,
+            options: OAuthLoginOptions {
+                associate_by_email: options.associate_by_email,
+                is_verified_by_default: options.is_verified_by_default,
             },
         };
-        Ok(flow.router())
+        Ok(Flow::new(self, provider, options.flow, kind)?.router())
     }
 
     /// FastAPI Users' `get_oauth_associate_router`: `GET /authorize` and `GET /callback`
@@ -222,23 +205,33 @@ impl<DB: OAuthUserDb> OAuth<DB> {
         provider: Arc<dyn OAuthProvider>,
         options: AssociateOptions,
     ) -> Result<Router, OAuthConfigError> {
-        let flow = Flow {
-            oauth: self.clone(),
-            redirect_url: redirect_url(&options.redirect_url)?,
-            scopes: options.scopes.unwrap_or_else(|| provider.default_scopes()),
-            provider,
-            client_scopes: options.client_scopes,
-            kind: Kind::Associate {
-                requires_verification: options
-                    .requires_verification
-                    .unwrap_or_else(|| self.aw.requires_verification()),
-            },
+        let kind = Kind::Associate {
+            requires_verification: options
+                .requires_verification
+                .unwrap_or_else(|| self.aw.requires_verification()),
         };
-        Ok(flow.router())
+        Ok(Flow::new(self, provider, options.flow, kind)?.router())
     }
 }
 
 impl<DB: OAuthUserDb> Flow<DB> {
+    /// The flow of one router: `options` checked, the provider's scopes by default.
+    fn new(
+        oauth: &OAuth<DB>,
+        provider: Arc<dyn OAuthProvider>,
+        options: FlowOptions,
+        kind: Kind,
+    ) -> Result<Self, OAuthConfigError> {
+        Ok(Self {
+            oauth: oauth.clone(),
+            redirect_url: redirect_url(&options.redirect_url)?,
+            scopes: options.scopes.unwrap_or_else(|| provider.default_scopes()),
+            provider,
+            client_scopes: options.client_scopes,
+            kind,
+        })
+    }
+
     fn router(self) -> Router {
         let flow = Arc::new(self);
         Router::new()

@@ -3,17 +3,18 @@
 use authward_core::AuthUser;
 use authward_core::strategy::{Session, StrategyError};
 use axum::Router;
-use axum::extract::{FromRef, OriginalUri, State};
+use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::backend::{AuthBackend, RefreshFlow};
 use crate::body::{LimitedBody, LoginForm};
-use crate::error::{ApiError, ErrorCode, ValidationIssue};
-use crate::extract::{AuthResolver, Requirements};
+use crate::error::{ApiError, ErrorCode};
+use crate::schema::field;
 use crate::state::{Authward, HttpUserDb, request_info};
 use crate::throttle::RouteClass;
 use crate::transport::IssuedRefresh;
@@ -60,16 +61,22 @@ fn refresh_in_body(body: &LimitedBody) -> Result<Option<String>, ApiError> {
     let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body.bytes) else {
         return Ok(None);
     };
-    match fields.get("refresh_token") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(token)) => Ok(Some(token.clone()).filter(|t| !t.is_empty())),
-        Some(other) => Err(ApiError::Validation(vec![ValidationIssue::new(
-            "string_type",
-            vec![json!("body"), json!("refresh_token")],
-            "Input should be a valid string",
-            other.clone(),
-        )])),
+    let mut issues = Vec::new();
+    let token = field::<String>(&fields, "refresh_token", &mut issues);
+    if !issues.is_empty() {
+        return Err(ApiError::Validation(issues));
     }
+    Ok(token.filter(|t| !t.is_empty()))
+}
+
+/// The refresh token a request presents to `backend`: in a JSON body (see
+/// [`refresh_in_body`]), else in the backend's refresh cookie.
+fn presented_refresh<U: AuthUser>(
+    backend: &AuthBackend<U>,
+    parts: &Parts,
+    body: &LimitedBody,
+) -> Result<Option<String>, ApiError> {
+    Ok(refresh_in_body(body)?.or_else(|| backend.transport.refresh_token(parts)))
 }
 
 /// Where the auth router is mounted: the request's full path without the route's own suffix.
@@ -84,6 +91,35 @@ fn mount_path(parts: &Parts, route: &str) -> String {
         .unwrap_or_else(|| "/".to_owned())
 }
 
+/// The transport's answer to a login or a refresh (the request of `route`) with the
+/// `access` token and the `refresh` token of `flow`, whose cookie lives as long as the
+/// token and is scoped to where the router is mounted.
+fn issued_with_refresh<U: AuthUser>(
+    backend: &AuthBackend<U>,
+    flow: &dyn RefreshFlow<U>,
+    parts: &Parts,
+    route: &str,
+    access: &str,
+    refresh: &str,
+) -> Response {
+    let mount = mount_path(parts, route);
+    backend.transport.login_response(
+        access,
+        Some(IssuedRefresh {
+            token: refresh,
+            max_age: flow.lifetime_secs(),
+            mount: &mount,
+        }),
+    )
+}
+
+/// The transport's answer to a logout (the request of `route`): 204, clearing the cookies of
+/// a cookie transport (the refresh cookie too when the backend has refresh tokens).
+fn logged_out<U: AuthUser>(backend: &AuthBackend<U>, parts: &Parts, route: &str) -> Response {
+    let mount = backend.refresh.as_ref().map(|_| mount_path(parts, route));
+    backend.transport.logout_response(mount.as_deref())
+}
+
 impl<DB: HttpUserDb> Authward<DB> {
     /// The auth router of the backend called `backend`: `POST /login`, `POST /logout`, plus
     /// `POST /logout-all` when every backend can end every session
@@ -95,9 +131,7 @@ impl<DB: HttpUserDb> Authward<DB> {
     pub fn auth_router(&self, backend: &str) -> Router {
         let index = self
             .inner
-            .backends
-            .iter()
-            .position(|b| b.name == backend)
+            .backend_index(backend)
             .unwrap_or_else(|| panic!("no authentication backend named {backend:?}"));
         let mut router = Router::new()
             .route(
@@ -142,18 +176,7 @@ impl<DB: HttpUserDb> Authward<DB> {
                 }),
             );
         }
-        router
-            .method_not_allowed_fallback(crate::fallback::method_not_allowed)
-            .layer(axum::Extension(self.inner.body_limit))
-            .with_state(self.clone())
-    }
-
-    fn requirements(&self) -> Requirements {
-        Requirements {
-            active: true,
-            verified: self.inner.requires_verification,
-            superuser: false,
-        }
+        self.finish_router(router)
     }
 }
 
@@ -206,9 +229,7 @@ impl<DB: HttpUserDb> Authward<DB> {
     ) -> Result<Response, ApiError> {
         let index = self
             .inner
-            .backends
-            .iter()
-            .position(|b| b.name == backend)
+            .backend_index(backend)
             .ok_or(ApiError::NotFound)?;
         self.issue_login(index, user, parts, &request_info(parts))
             .await
@@ -226,14 +247,13 @@ impl<DB: HttpUserDb> Authward<DB> {
         let response = match &backend.refresh {
             Some(flow) => {
                 let refresh_token = flow.issue(user.id(), &token).await?;
-                let mount = mount_path(parts, "/login");
-                backend.transport.login_response(
+                issued_with_refresh(
+                    backend,
+                    flow.as_ref(),
+                    parts,
+                    "/login",
                     &token,
-                    Some(IssuedRefresh {
-                        token: &refresh_token,
-                        max_age: flow.lifetime_secs(),
-                        mount: &mount,
-                    }),
+                    &refresh_token,
                 )
             }
             None => backend.transport.login_response(&token, None),
@@ -250,8 +270,7 @@ async fn logout<DB: HttpUserDb>(
     parts: &Parts,
     body: &LimitedBody,
 ) -> Result<Response, ApiError> {
-    let resolver = AuthResolver::from_ref(aw);
-    let found = resolver.require(parts, aw.requirements()).await?;
+    let found = aw.signed_in(parts, false).await?;
     let route = &aw.inner.backends[index];
     // The refresh families first (the one linked to the presented access token, and the one of
     // a refresh token from the body or this backend's refresh cookie), so that a failure leaves
@@ -267,9 +286,7 @@ async fn logout<DB: HttpUserDb>(
             continue;
         };
         flow.revoke_linked(&found.token, found.user.id()).await?;
-        if let Some(refresh_token) =
-            refresh_in_body(body)?.or_else(|| backend.transport.refresh_token(parts))
-        {
+        if let Some(refresh_token) = presented_refresh(backend, parts, body)? {
             flow.revoke_family(&refresh_token, found.user.id()).await?;
         }
     }
@@ -285,8 +302,7 @@ async fn logout<DB: HttpUserDb>(
         Err(StrategyError::DestroyNotSupported) if issuer.stateless => {}
         Err(e) => return Err(ApiError::from(e)),
     }
-    let mount = route.refresh.as_ref().map(|_| mount_path(parts, "/logout"));
-    Ok(route.transport.logout_response(mount.as_deref()))
+    Ok(logged_out(route, parts, "/logout"))
 }
 
 #[tracing::instrument(level = "debug", name = "authward.logout_all", skip_all)]
@@ -295,18 +311,12 @@ async fn logout_all<DB: HttpUserDb>(
     index: usize,
     parts: &Parts,
 ) -> Result<Response, ApiError> {
-    let resolver = AuthResolver::from_ref(aw);
-    let found = resolver.require(parts, aw.requirements()).await?;
+    let found = aw.signed_in(parts, false).await?;
     aw.inner
         .manager
         .revoke_all_sessions(found.user.id())
         .await?;
-    let route = &aw.inner.backends[index];
-    let mount = route
-        .refresh
-        .as_ref()
-        .map(|_| mount_path(parts, "/logout-all"));
-    Ok(route.transport.logout_response(mount.as_deref()))
+    Ok(logged_out(&aw.inner.backends[index], parts, "/logout-all"))
 }
 
 #[tracing::instrument(level = "debug", name = "authward.refresh", skip_all)]
@@ -326,7 +336,7 @@ async fn refresh<DB: HttpUserDb>(
         // from the body (an attacker's own token, which would set the attacker's session
         // cookies in the victim's browser): only from the application's origin.
         aw.inner.csrf.check(parts)?;
-        match refresh_in_body(body)?.or_else(|| backend.transport.refresh_token(parts)) {
+        match presented_refresh(backend, parts, body)? {
             Some(token) => token,
             None => return Err(ApiError::BadRequest(ErrorCode::RefreshTokenInvalid)),
         }
@@ -342,14 +352,13 @@ async fn refresh<DB: HttpUserDb>(
     };
     let access = backend.strategy.write_token(&user).await?;
     flow.link(user.id(), family, &access).await?;
-    let mount = mount_path(parts, "/refresh");
-    Ok(backend.transport.login_response(
+    Ok(issued_with_refresh(
+        backend,
+        flow.as_ref(),
+        parts,
+        "/refresh",
         &access,
-        Some(IssuedRefresh {
-            token: &next,
-            max_age: flow.lifetime_secs(),
-            mount: &mount,
-        }),
+        &next,
     ))
 }
 
@@ -359,8 +368,7 @@ async fn sessions<DB: HttpUserDb>(
     index: usize,
     parts: &Parts,
 ) -> Result<Response, ApiError> {
-    let resolver = AuthResolver::from_ref(aw);
-    let found = resolver.require(parts, aw.requirements()).await?;
+    let found = aw.signed_in(parts, false).await?;
     let Some(lister) = &aw.inner.backends[index].sessions else {
         return Err(ApiError::NotFound);
     };

@@ -13,6 +13,7 @@
 //! ```
 
 mod auth;
+mod email_flow;
 mod register;
 mod reset;
 mod users;
@@ -20,35 +21,39 @@ mod verify;
 
 #[cfg(feature = "openapi")]
 pub(crate) use {
-    auth::RefreshBody, auth::SessionEntry, reset::EmailBody, reset::ResetBody,
+    auth::RefreshBody, auth::SessionEntry, email_flow::EmailBody, reset::ResetBody,
     users::ChangePasswordBody, verify::TokenBody,
 };
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::Router;
+use axum::extract::FromRef;
+use axum::http::request::Parts;
 
-/// 202 with the JSON body `null`, as forgot-password and request-verify-token answer.
-pub(crate) fn accepted_null() -> Response {
-    (StatusCode::ACCEPTED, axum::Json(serde_json::Value::Null)).into_response()
-}
+use crate::error::ApiError;
+use crate::extract::{AuthResolver, Found, Requirements};
+use crate::state::{Authward, HttpUserDb};
 
-/// Runs the part of an email-only flow (forgot-password, request-verify-token) that comes
-/// after the user lookup — token, hooks, mail — in a task of its own, so the route answers
-/// 202 `null` at once, with the same status, body and work whether the address exists, the
-/// user is inactive or verified already, or the mailer fails. A failure is logged at `warn`
-/// with the flow's name and the error (never the token).
-pub(crate) fn detach_email_flow<F>(flow: &'static str, work: F)
-where
-    F: std::future::Future<Output = Result<(), authward_core::ManagerError>> + Send + 'static,
-{
-    tokio::spawn(async move {
-        match work.await {
-            Ok(())
-            | Err(
-                authward_core::ManagerError::UserInactive
-                | authward_core::ManagerError::UserAlreadyVerified,
-            ) => {}
-            Err(err) => tracing::warn!(flow, error = %err, "email flow failed after the response"),
-        }
-    });
+impl<DB: HttpUserDb> Authward<DB> {
+    /// What every router of this module ends with: FastAPI's JSON 405 for a wrong method, the
+    /// body limit its extractors read, and this state.
+    fn finish_router(&self, router: Router<Self>) -> Router {
+        router
+            .method_not_allowed_fallback(crate::fallback::method_not_allowed)
+            .layer(axum::Extension(self.inner.body_limit))
+            .with_state(self.clone())
+    }
+
+    /// The signed-in user of a route, with its token and the backend that accepted it: active
+    /// (else 401), verified when the application requires it and a superuser when `superuser`
+    /// (else 403).
+    async fn signed_in(&self, parts: &Parts, superuser: bool) -> Result<Found<DB::User>, ApiError> {
+        let requirements = Requirements {
+            active: true,
+            verified: self.inner.requires_verification,
+            superuser,
+        };
+        AuthResolver::from_ref(self)
+            .require(parts, requirements)
+            .await
+    }
 }

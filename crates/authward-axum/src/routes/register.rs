@@ -20,11 +20,7 @@ impl<DB: HttpUserDb> Authward<DB> {
     /// `POST /register`: 201 with the new user; `is_active`, `is_superuser` and
     /// `is_verified` in the body are ignored.
     pub fn register_router(&self) -> Router {
-        Router::new()
-            .route("/register", post(register::<DB>))
-            .method_not_allowed_fallback(crate::fallback::method_not_allowed)
-            .layer(axum::Extension(self.inner.body_limit))
-            .with_state(self.clone())
+        self.finish_router(Router::new().route("/register", post(register::<DB>)))
     }
 }
 

@@ -5,7 +5,7 @@ use authward_core::manager::UserUpdate;
 use authward_core::schema::UserSchema;
 use authward_core::{AuthUser, ManagerError};
 use axum::Router;
-use axum::extract::{FromRef, FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -15,7 +15,6 @@ use serde_json::Value;
 
 use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{AuthResolver, Requirements};
 use crate::schema::user_update;
 use crate::state::{Authward, HttpUserDb, request_info};
 
@@ -31,41 +30,36 @@ impl<DB: HttpUserDb> Authward<DB> {
     /// `GET/PATCH /me`, `POST /me/change-password` and, for superusers,
     /// `GET/PATCH/DELETE /{id}`.
     pub fn users_router(&self) -> Router {
-        Router::new()
-            .route(
-                "/me",
-                get(me::<DB>)
-                    .patch(patch_me::<DB>)
-                    // FastAPI routes `DELETE /me` to `DELETE /{id}` with id "me".
-                    .delete(|state, parts| delete_user::<DB>(state, Path("me".into()), parts)),
-            )
-            .route("/me/change-password", post(change_password::<DB>))
-            .route(
-                "/{id}",
-                get(get_user::<DB>)
-                    .patch(patch_user::<DB>)
-                    .delete(delete_user::<DB>),
-            )
-            .method_not_allowed_fallback(crate::fallback::method_not_allowed)
-            .layer(axum::Extension(self.inner.body_limit))
-            .with_state(self.clone())
+        self.finish_router(
+            Router::new()
+                .route(
+                    "/me",
+                    get(me::<DB>)
+                        .patch(patch_me::<DB>)
+                        // FastAPI routes `DELETE /me` to `DELETE /{id}` with id "me".
+                        .delete(|state, parts| delete_user::<DB>(state, Path("me".into()), parts)),
+                )
+                .route("/me/change-password", post(change_password::<DB>))
+                .route(
+                    "/{id}",
+                    get(get_user::<DB>)
+                        .patch(patch_user::<DB>)
+                        .delete(delete_user::<DB>),
+                ),
+        )
     }
 
+    /// The route's own user: active, and verified when the application requires it.
     #[tracing::instrument(level = "debug", name = "authward.current", skip_all)]
-    async fn current(&self, parts: &Parts, superuser: bool) -> Result<DB::User, ApiError> {
-        let requirements = Requirements {
-            active: true,
-            verified: self.inner.requires_verification,
-            superuser,
-        };
-        Ok(AuthResolver::from_ref(self)
-            .require(parts, requirements)
-            .await?
-            .user)
+    async fn current(&self, parts: &Parts) -> Result<DB::User, ApiError> {
+        Ok(self.signed_in(parts, false).await?.user)
     }
 
+    /// The user `id` names, for a superuser (401 / 403 for anybody else, then 404 when no
+    /// user has that ID).
     #[tracing::instrument(level = "debug", name = "authward.target", skip_all)]
-    async fn target(&self, id: &str) -> Result<DB::User, ApiError> {
+    async fn target(&self, parts: &Parts, id: &str) -> Result<DB::User, ApiError> {
+        self.signed_in(parts, true).await?;
         let manager = &self.inner.manager;
         let id = manager.parse_id(id).map_err(|_| ApiError::NotFound)?;
         match manager.get(&id).await {
@@ -113,7 +107,7 @@ impl<DB: HttpUserDb> FromRequestParts<Authward<DB>> for Me<DB> {
 
     #[tracing::instrument(level = "debug", name = "authward.from_request_parts", skip_all)]
     async fn from_request_parts(parts: &mut Parts, aw: &Authward<DB>) -> Result<Self, ApiError> {
-        aw.current(parts, false).await.map(Me)
+        aw.current(parts).await.map(Me)
     }
 }
 
@@ -128,7 +122,7 @@ async fn patch_me<DB: HttpUserDb>(
     parts: Parts,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let user = aw.current(&parts, false).await?;
+    let user = aw.current(&parts).await?;
     let update = user_update(body, &user, false)?;
     aw.apply_update(&parts, update, &user, true).await
 }
@@ -139,7 +133,7 @@ async fn change_password<DB: HttpUserDb>(
     parts: Parts,
     ApiJson(body): ApiJson<ChangePasswordBody>,
 ) -> Result<Response, ApiError> {
-    let user = aw.current(&parts, false).await?;
+    let user = aw.current(&parts).await?;
     let info = request_info(&parts);
     let manager = &aw.inner.manager;
     let checked = manager
@@ -170,8 +164,7 @@ async fn get_user<DB: HttpUserDb>(
     Path(id): Path<String>,
     parts: Parts,
 ) -> Result<Response, ApiError> {
-    aw.current(&parts, true).await?;
-    let user = aw.target(&id).await?;
+    let user = aw.target(&parts, &id).await?;
     Ok(axum::Json(user.read()).into_response())
 }
 
@@ -182,8 +175,7 @@ async fn patch_user<DB: HttpUserDb>(
     parts: Parts,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    aw.current(&parts, true).await?;
-    let user = aw.target(&id).await?;
+    let user = aw.target(&parts, &id).await?;
     let update = user_update(body, &user, true)?;
     aw.apply_update(&parts, update, &user, false).await
 }
@@ -194,8 +186,7 @@ async fn delete_user<DB: HttpUserDb>(
     Path(id): Path<String>,
     parts: Parts,
 ) -> Result<Response, ApiError> {
-    aw.current(&parts, true).await?;
-    let user = aw.target(&id).await?;
+    let user = aw.target(&parts, &id).await?;
     let info = request_info(&parts);
     match aw.inner.manager.delete(&user, Some(&info)).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),

@@ -9,12 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Deserialize;
 
-use super::accepted_null;
-use super::reset::{EmailBody, user_for_email_flow};
+use super::email_flow::{EmailBody, EmailFlow};
 use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::{Authward, HttpUserDb, request_info};
-use crate::throttle::RouteClass;
 
 /// The body of `POST /verify`.
 #[derive(Deserialize)]
@@ -26,32 +24,24 @@ pub(crate) struct TokenBody {
 impl<DB: HttpUserDb> Authward<DB> {
     /// `POST /request-verify-token` (202, `null`, always) and `POST /verify`.
     pub fn verify_router(&self) -> Router {
-        Router::new()
-            .route("/request-verify-token", post(request_verify::<DB>))
-            .route("/verify", post(verify::<DB>))
-            .method_not_allowed_fallback(crate::fallback::method_not_allowed)
-            .layer(axum::Extension(self.inner.body_limit))
-            .with_state(self.clone())
+        self.finish_router(
+            Router::new()
+                .route("/request-verify-token", post(request_verify::<DB>))
+                .route("/verify", post(verify::<DB>)),
+        )
     }
 }
 
-/// 202 `null` whatever happens after the lookup (see [`super::detach_email_flow`]).
+/// 202 `null` whatever happens after the lookup (see [`EmailFlow::answer`]).
 #[tracing::instrument(level = "debug", name = "authward.request_verify", skip_all)]
 async fn request_verify<DB: HttpUserDb>(
     State(aw): State<Authward<DB>>,
     parts: Parts,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<Response, ApiError> {
-    aw.throttle(RouteClass::RequestVerify, &parts, Some(&body.email))
-        .await?;
-    if let Some(user) = user_for_email_flow(&aw, &body.email).await? {
-        let manager = aw.inner.manager.clone();
-        let info = request_info(&parts);
-        super::detach_email_flow("request_verify", async move {
-            manager.request_verify(&user, Some(&info)).await.map(drop)
-        });
-    }
-    Ok(accepted_null())
+    EmailFlow::RequestVerify
+        .answer(&aw, &parts, &body.email)
+        .await
 }
 
 #[tracing::instrument(level = "debug", name = "authward.verify", skip_all)]
