@@ -38,14 +38,17 @@ else
   stored = redis.call('SET', KEYS[1], ARGV[1], 'NX')
 end
 if not stored then return 0 end
--- Each index lives as long as its longest-lived token: extend its TTL, never shorten it, and
--- drop it when a token without TTL joins.
+-- Each index lives at least as long as its longest-lived token: its TTL is extended, never
+-- shortened, and dropped when a token without TTL joins. An extension gives an eighth more than
+-- the token needs, so that the tokens of the next eighth of a lifetime (every login, for the
+-- per-bucket index) add no PEXPIRE; an index outliving its tokens a little only holds entries
+-- the expiry sweep removes.
 for i = 2, 3 do
   local index_ttl = redis.call('PTTL', KEYS[i])
   redis.call('ZADD', KEYS[i], ARGV[3], ARGV[4])
   if ttl > 0 then
     if index_ttl == -2 or (index_ttl >= 0 and index_ttl < ttl) then
-      redis.call('PEXPIRE', KEYS[i], ttl)
+      redis.call('PEXPIRE', KEYS[i], ttl + math.floor(ttl / 8))
     end
   elseif index_ttl >= 0 then
     redis.call('PERSIST', KEYS[i])

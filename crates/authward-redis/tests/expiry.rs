@@ -183,3 +183,82 @@ async fn delete_expired_drops_index_entries_of_expired_tokens() {
         None
     );
 }
+
+/// The TTL of every index key (sorted set) of the store, in ms.
+async fn index_ttls(url: &str, prefix: &str) -> Vec<i64> {
+    let mut raw = common::raw(url).await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut raw)
+        .await
+        .expect("KEYS");
+    let mut ttls = Vec::new();
+    for key in keys {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&key)
+            .query_async(&mut raw)
+            .await
+            .expect("TYPE");
+        if kind == "zset" {
+            ttls.push(pttl(url, &key).await);
+        }
+    }
+    ttls
+}
+
+#[tokio::test]
+async fn every_index_outlives_its_newest_token_by_at_most_an_eighth() {
+    let options = fresh_options().lifetime(Some(time::Duration::seconds(8)));
+    let Some(tokens) = standalone::<i64>(options).await else {
+        return;
+    };
+    let url = authward_testkit::service_url(common::REDIS_URL).expect("set");
+    let prefix = tokens.options().get_key_prefix().to_owned();
+    let create = || async {
+        let token = tokens
+            .create(NewAccessToken::new(&random_token(), 7, now()))
+            .await
+            .expect("create");
+        pttl(&url, &tokens.token_key(&token.digest)).await
+    };
+
+    let first = create().await;
+    let ttls = index_ttls(&url, &prefix).await;
+    assert_eq!(ttls.len(), 2, "the user's index and the bucket's: {ttls:?}");
+    for ttl in &ttls {
+        assert!(
+            *ttl >= first,
+            "an index dies before its token: {ttl} < {first}"
+        );
+        assert!(
+            *ttl <= 9_000,
+            "an index outlives its token by more than an eighth: {ttl}"
+        );
+    }
+
+    // Right after, a new token fits in the indexes' TTL: they are not extended again.
+    let second = create().await;
+    let unchanged = index_ttls(&url, &prefix).await;
+    for (before, after) in ttls.iter().zip(&unchanged) {
+        assert!(after <= before, "extended again: {before} -> {after}");
+        assert!(
+            *after >= second,
+            "an index dies before its token: {after} < {second}"
+        );
+    }
+
+    // Once an eighth of the lifetime has passed, a new token would outlive them: extended.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let third = create().await;
+    for ttl in index_ttls(&url, &prefix).await {
+        assert!(
+            ttl >= third,
+            "an index dies before its token: {ttl} < {third}"
+        );
+        assert!(
+            ttl <= 9_000,
+            "an index outlives its token by more than an eighth: {ttl}"
+        );
+    }
+    assert_eq!(tokens.delete_all_for_user(&7).await.expect("cleanup"), 3);
+}
