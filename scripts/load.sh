@@ -4,6 +4,7 @@
 #
 #   bash scripts/load.sh                  # every scenario, 10 s per run, 64 connections
 #   SCENARIOS="sqlite pg-redis" DURATION=20s bash scripts/load.sh
+#   QUICKSTART_BIN=/path/to/old/quickstart bash scripts/load.sh   # another build, same table
 #
 # Scenarios (SCENARIOS, default all):
 #   sqlite     SQLite + JWT (revocations in the database): /health and /users/me on the same
@@ -27,8 +28,14 @@ REDIS_URL=${AUTHWARD_TEST_REDIS_URL:-redis://127.0.0.1:6379/}
 SECRET="load-test-secret-load-test-secret-0123456789"
 
 command -v wrk >/dev/null || { apt-get update -qq >&2 && apt-get install -y -qq wrk >&2; }
-cargo build --release -p quickstart >&2
-BIN=${CARGO_TARGET_DIR:-target}/release/quickstart
+# QUICKSTART_BIN: a quickstart binary built elsewhere (e.g. an older commit, to compare);
+# without it, this checkout's is built in release.
+if [ -n "${QUICKSTART_BIN:-}" ]; then
+  BIN=$QUICKSTART_BIN
+else
+  cargo build --release -p quickstart >&2
+  BIN=${CARGO_TARGET_DIR:-target}/release/quickstart
+fi
 
 # Prefixes that pin a command to a CPU (empty without taskset). Used as plain words, not
 # through a function, so that `$!` of a background start is the server itself.

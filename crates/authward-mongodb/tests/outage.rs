@@ -92,9 +92,10 @@ impl Private {
             .expect("start secantusd-py");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
-        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+        // A loopback connect to a free ephemeral port can reach itself: that is no server.
+        while !tokio::net::TcpStream::connect(("127.0.0.1", self.port))
             .await
-            .is_err()
+            .is_ok_and(|s| s.local_addr().ok() != s.peer_addr().ok())
         {
             assert!(
                 Instant::now() < deadline,

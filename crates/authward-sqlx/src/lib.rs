@@ -52,7 +52,7 @@ pub use backend::{Backend, SqlQuery};
 pub use dialect::BinaryCollatedText;
 pub use dialect::Dialect;
 pub use extra::{ExtraColumns, JSON_EXTRA_COLUMN, JsonExtra};
-pub use health::{DEFAULT_ACQUIRE_TIMEOUT, fail_fast_pool_options};
+pub use health::{DEFAULT_ACQUIRE_TIMEOUT, IDLE_CHECK_AFTER, fail_fast_pool_options};
 pub use id::{InvalidStoredId, SqlId};
 pub use migrate::{EmailKeyCollision, Migrate, MigrateError};
 pub use tokens::{InvalidStoredDigest, SqlxAccessTokenDatabase};

@@ -6,9 +6,9 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Server;
 use serde_json::Value;
@@ -59,12 +59,8 @@ fn get(port: u16, method: &str, path: &str) -> Response {
 fn start(name: &str) -> (Server, u16) {
     let dir = std::env::temp_dir().join(format!("authward-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let server = Server(
+    let port = common::free_port();
+    let mut server = Server(
         Command::new(env!("CARGO_BIN_EXE_quickstart"))
             .env("AUTHWARD_BIND", format!("127.0.0.1:{port}"))
             .env(
@@ -81,11 +77,7 @@ fn start(name: &str) -> (Server, u16) {
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the quickstart did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_ready(&mut server.0, port);
     (server, port)
 }
 

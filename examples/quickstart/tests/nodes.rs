@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -97,15 +96,7 @@ fn start(database: &str, env: &[(&str, &str)]) -> Server {
         child: cmd.spawn().unwrap(),
         port,
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            server.child.try_wait().unwrap().is_none(),
-            "the quickstart exited"
-        );
-        assert!(Instant::now() < deadline, "the quickstart did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_ready(&mut server.child, port);
     server
 }
 

@@ -7,9 +7,9 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Server;
 use serde_json::Value;
@@ -44,11 +44,7 @@ fn providers_come_from_the_environment() {
     };
     let issuer = issuer.trim_end_matches('/').to_owned();
     let provider_port: u16 = issuer.rsplit(':').next().unwrap().parse().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let public = format!("http://127.0.0.1:{port}");
     let (status, _, client) = http(
         provider_port,
@@ -64,7 +60,7 @@ fn providers_come_from_the_environment() {
 
     let dir = std::env::temp_dir().join(format!("authward-oauth-smoke-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let server = Server(
+    let mut server = Server(
         Command::new(env!("CARGO_BIN_EXE_quickstart"))
             .env("AUTHWARD_BIND", format!("127.0.0.1:{port}"))
             .env(
@@ -94,11 +90,7 @@ fn providers_come_from_the_environment() {
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the quickstart did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_ready(&mut server.0, port);
 
     let (status, head, body) = http(port, "GET", "/auth/corp/authorize", "");
     assert_eq!(status, 200, "{body}");

@@ -4,10 +4,8 @@
 
 mod common;
 
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use common::{FORM, JSON, Server, free_port, http};
 use serde_json::Value;
@@ -40,12 +38,8 @@ fn start_with(dir: &Path, env: &[(&str, &str)]) -> (Server, u16) {
     for (name, value) in env {
         cmd.env(name, value);
     }
-    let server = Server(cmd.spawn().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the quickstart did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut server = Server(cmd.spawn().unwrap());
+    common::wait_ready(&mut server.0, port);
     (server, port)
 }
 

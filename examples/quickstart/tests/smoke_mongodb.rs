@@ -5,20 +5,14 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use authward::mongodb::bson::{Document, doc};
 use common::{FORM, JSON, Server, http};
 use serde_json::Value;
 
 fn start(database_url: &str, strategy: &str) -> (Server, u16) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_quickstart"))
         .env("AUTHWARD_BIND", format!("127.0.0.1:{port}"))
         .env("DATABASE_URL", database_url)
@@ -34,15 +28,7 @@ fn start(database_url: &str, strategy: &str) -> (Server, u16) {
         .spawn()
         .unwrap();
     let mut server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            server.0.try_wait().unwrap().is_none(),
-            "the quickstart exited"
-        );
-        assert!(Instant::now() < deadline, "the quickstart did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_ready(&mut server.0, port);
     (server, port)
 }
 

@@ -8,6 +8,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 fn required() -> bool {
@@ -22,11 +23,21 @@ fn missing(what: &str) -> Option<()> {
     None
 }
 
+/// A port nothing listens on right now, never the same twice in one test process (tests run
+/// in parallel threads; two servers told one port would take each other's clients).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 fn scratch(kind: &str) -> PathBuf {
@@ -38,8 +49,11 @@ fn scratch(kind: &str) -> PathBuf {
     dir
 }
 
+/// Whether something listens on `port`. On loopback a connect to a port in the ephemeral range
+/// can reach itself (TCP simultaneous open) when nothing listens: such a socket is its own peer.
 fn accepts(port: u16) -> bool {
-    TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).is_ok()
+    TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200))
+        .is_ok_and(|s| s.local_addr().ok() != s.peer_addr().ok())
 }
 
 fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {

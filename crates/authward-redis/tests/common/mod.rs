@@ -115,7 +115,10 @@ impl PrivateServer {
         self.child = Some(child);
         // Wait until it accepts connections.
         for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            // A loopback connect to a free ephemeral port can reach itself: that is no server.
+            if std::net::TcpStream::connect(("127.0.0.1", self.port))
+                .is_ok_and(|s| s.local_addr().ok() != s.peer_addr().ok())
+            {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(50));

@@ -5,7 +5,8 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Child;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -24,13 +25,57 @@ impl Drop for Server {
     }
 }
 
-/// A port nothing listens on right now.
+/// A port nothing listens on right now, never the same twice in one test process: tests run in
+/// parallel threads, and two servers told the same port would answer each other's requests
+/// (and die with each other's tests).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap();
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+}
+
+/// Whether a quickstart answers `GET /health` with 200 on `port`. A bare TCP connect is not
+/// proof: on loopback a connect to a port in the ephemeral range can reach itself.
+pub fn answers_health(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut response = String::new();
+    stream.read_to_string(&mut response).is_ok() && response.starts_with("HTTP/1.1 200")
+}
+
+/// Waits until the quickstart in `child` answers on `port`; panics if it exits first or takes
+/// more than 30 s.
+pub fn wait_ready(child: &mut Child, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !answers_health(port) {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the quickstart exited before answering"
+        );
+        assert!(Instant::now() < deadline, "the quickstart did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Answered by this child, not another process on the same port: it is still running.
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the quickstart exited (was its port taken?)"
+    );
 }
 
 /// One HTTP/1.1 request; returns (status, JSON body or Null).
