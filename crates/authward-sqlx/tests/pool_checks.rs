@@ -26,130 +26,87 @@ async fn wait_idle<DB: authward_sqlx::sqlx::Database>(pool: &authward_sqlx::sqlx
     panic!("the connection did not return to the pool");
 }
 
-#[cfg(feature = "postgres")]
-mod postgres {
-    use authward_sqlx::sqlx::{self, PgPool, postgres::PgPoolOptions};
+/// The two tests for one database: `$db` the sqlx database, `$url` the variable naming the
+/// server, `$id` the type of the session id `$session` selects, and `$kill` a function from
+/// that id to the statement that ends the session.
+macro_rules! pool_check_tests {
+    ($module:ident, $feature:literal, $db:ty, $url:literal, $id:ty, $session:literal, $kill:expr) => {
+        #[cfg(feature = $feature)]
+        mod $module {
+            use authward_sqlx::sqlx::{self, Pool, pool::PoolOptions};
 
-    use super::WAIT;
+            use super::{WAIT, wait_idle};
 
-    async fn session_id(pool: &PgPool) -> Result<i32, sqlx::Error> {
-        sqlx::query_scalar("SELECT pg_backend_pid()")
-            .fetch_one(pool)
-            .await
-    }
+            async fn session_id(pool: &Pool<$db>) -> Result<$id, sqlx::Error> {
+                sqlx::query_scalar($session).fetch_one(pool).await
+            }
 
-    /// Kills `pool`'s connection from an admin session, waits past the bound, and returns the id
-    /// before and the result of asking again.
-    async fn kill_and_ask(url: &str, pool: &PgPool) -> (i32, Result<i32, sqlx::Error>) {
-        let admin = PgPoolOptions::new()
-            .max_connections(1)
-            .connect(url)
-            .await
-            .unwrap();
-        let first = session_id(pool).await.unwrap();
-        super::wait_idle(pool).await;
-        let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
-            .bind(first)
-            .fetch_one(&admin)
-            .await
-            .unwrap();
-        assert!(
-            killed,
-            "the admin session could not end the pool's connection"
-        );
-        admin.close().await;
-        tokio::time::sleep(WAIT).await;
-        (first, session_id(pool).await)
-    }
+            /// Kills `pool`'s connection from an admin session, waits past the bound, and
+            /// returns the id before and the result of asking again.
+            async fn kill_and_ask(url: &str, pool: &Pool<$db>) -> ($id, Result<$id, sqlx::Error>) {
+                let admin = PoolOptions::<$db>::new()
+                    .max_connections(1)
+                    .connect(url)
+                    .await
+                    .unwrap();
+                let first = session_id(pool).await.unwrap();
+                wait_idle(pool).await;
+                let kill: fn($id) -> String = $kill;
+                sqlx::query(&kill(first)).execute(&admin).await.unwrap();
+                admin.close().await;
+                tokio::time::sleep(WAIT).await;
+                (first, session_id(pool).await)
+            }
 
-    #[tokio::test]
-    async fn a_connection_that_died_while_idle_is_replaced_before_use() {
-        let Some(url) = authward_testkit::service_url("AUTHWARD_TEST_POSTGRES_URL") else {
-            return;
-        };
-        let pool = authward_sqlx::fail_fast_pool_options::<sqlx::Postgres>()
-            .max_connections(1)
-            .connect(&url)
-            .await
-            .unwrap();
-        let (first, again) = kill_and_ask(&url, &pool).await;
-        let second = again.expect("the dead connection was checked and replaced");
-        assert_ne!(first, second, "a new connection serves the call");
-    }
+            #[tokio::test]
+            async fn a_connection_that_died_while_idle_is_replaced_before_use() {
+                let Some(url) = authward_testkit::service_url($url) else {
+                    return;
+                };
+                let pool = authward_sqlx::fail_fast_pool_options::<$db>()
+                    .max_connections(1)
+                    .connect(&url)
+                    .await
+                    .unwrap();
+                let (first, again) = kill_and_ask(&url, &pool).await;
+                let second = again.expect("the dead connection was checked and replaced");
+                assert_ne!(first, second, "a new connection serves the call");
+            }
 
-    #[tokio::test]
-    async fn control_an_unchecked_pool_hands_out_the_dead_connection() {
-        let Some(url) = authward_testkit::service_url("AUTHWARD_TEST_POSTGRES_URL") else {
-            return;
-        };
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .connect(&url)
-            .await
-            .unwrap();
-        let (_, again) = kill_and_ask(&url, &pool).await;
-        assert!(again.is_err(), "the kill did not break the connection");
-    }
+            #[tokio::test]
+            async fn control_an_unchecked_pool_hands_out_the_dead_connection() {
+                let Some(url) = authward_testkit::service_url($url) else {
+                    return;
+                };
+                let pool = PoolOptions::<$db>::new()
+                    .max_connections(1)
+                    .test_before_acquire(false)
+                    .connect(&url)
+                    .await
+                    .unwrap();
+                let (_, again) = kill_and_ask(&url, &pool).await;
+                assert!(again.is_err(), "the kill did not break the connection");
+            }
+        }
+    };
 }
 
-#[cfg(feature = "mysql")]
-mod mysql {
-    use authward_sqlx::sqlx::{self, MySqlPool, mysql::MySqlPoolOptions};
+pool_check_tests!(
+    postgres,
+    "postgres",
+    sqlx::Postgres,
+    "AUTHWARD_TEST_POSTGRES_URL",
+    i32,
+    "SELECT pg_backend_pid()",
+    |pid| format!("SELECT pg_terminate_backend({pid})")
+);
 
-    use super::WAIT;
-
-    async fn session_id(pool: &MySqlPool) -> Result<u64, sqlx::Error> {
-        sqlx::query_scalar("SELECT CONNECTION_ID()")
-            .fetch_one(pool)
-            .await
-    }
-
-    /// As the PostgreSQL one, with MariaDB's `KILL`.
-    async fn kill_and_ask(url: &str, pool: &MySqlPool) -> (u64, Result<u64, sqlx::Error>) {
-        let admin = MySqlPoolOptions::new()
-            .max_connections(1)
-            .connect(url)
-            .await
-            .unwrap();
-        let first = session_id(pool).await.unwrap();
-        super::wait_idle(pool).await;
-        sqlx::query(&format!("KILL {first}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        admin.close().await;
-        tokio::time::sleep(WAIT).await;
-        (first, session_id(pool).await)
-    }
-
-    #[tokio::test]
-    async fn a_connection_that_died_while_idle_is_replaced_before_use() {
-        let Some(url) = authward_testkit::service_url("AUTHWARD_TEST_MYSQL_URL") else {
-            return;
-        };
-        let pool = authward_sqlx::fail_fast_pool_options::<sqlx::MySql>()
-            .max_connections(1)
-            .connect(&url)
-            .await
-            .unwrap();
-        let (first, again) = kill_and_ask(&url, &pool).await;
-        let second = again.expect("the dead connection was checked and replaced");
-        assert_ne!(first, second, "a new connection serves the call");
-    }
-
-    #[tokio::test]
-    async fn control_an_unchecked_pool_hands_out_the_dead_connection() {
-        let Some(url) = authward_testkit::service_url("AUTHWARD_TEST_MYSQL_URL") else {
-            return;
-        };
-        let pool = MySqlPoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .connect(&url)
-            .await
-            .unwrap();
-        let (_, again) = kill_and_ask(&url, &pool).await;
-        assert!(again.is_err(), "the kill did not break the connection");
-    }
-}
+pool_check_tests!(
+    mysql,
+    "mysql",
+    sqlx::MySql,
+    "AUTHWARD_TEST_MYSQL_URL",
+    u64,
+    "SELECT CONNECTION_ID()",
+    |id| format!("KILL {id}")
+);
