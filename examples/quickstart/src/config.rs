@@ -49,7 +49,8 @@ pub struct Config {
     /// `AUTHWARD_REFRESH_LIFETIME` in seconds: refresh tokens (in the database, table
     /// `refreshtoken`) living this long; unset or `0`: no refresh tokens.
     pub refresh_lifetime: Option<i64>,
-    /// `AUTHWARD_DB_MAX_CONNECTIONS`: the pool size, default 4 (SQLite) / 16 (PostgreSQL).
+    /// `AUTHWARD_DB_MAX_CONNECTIONS`: the pool size, default 4 (SQLite) / twice the cores, at
+    /// least 4 (PostgreSQL).
     pub max_connections: Option<u32>,
     /// `AUTHWARD_USER_CACHE_MS`: how long a loaded user is served from memory, default 1000;
     /// `0` turns the cache off (see `authward::cache` for the trade-off).
