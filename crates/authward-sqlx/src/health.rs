@@ -23,7 +23,7 @@ pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 /// sqlx pings every connection when it goes back to the pool, so a connection idle for less than
 /// this was known to be alive less than this long ago. Checking it again on every acquire (sqlx's
 /// `test_before_acquire`) adds a round trip to every call: dropping that check raised the
-/// quickstart's `/users/me` on PostgreSQL with the database strategy from about 10,100 to 12,600
+/// quickstart's `/users/me` on PostgreSQL with the database strategy from about 9,700 to 13,000
 /// requests a second (docs/benchmarks.md). A connection that sat idle longer, as every pooled
 /// connection has after a database restart, is checked and replaced if dead.
 pub const IDLE_CHECK_AFTER: Duration = Duration::from_secs(1);

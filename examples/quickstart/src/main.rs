@@ -126,7 +126,7 @@ type AppUser = User<Uuid>;
 /// least 4. That is PostgreSQL's rule of thumb (about twice the database server's cores), with
 /// this machine's cores standing in for the server's, as in a quickstart on one machine. More
 /// connections than that only make PostgreSQL's backends take turns: on 2 cores, 4 connections
-/// gave about 17,000 `/users/me` a second with the database strategy against about 12,500 for
+/// gave about 17,000 `/users/me` a second with the database strategy against about 12,300 for
 /// 16 (docs/benchmarks.md). Set the variable for a database on a machine of its own.
 fn default_pg_pool_size() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
