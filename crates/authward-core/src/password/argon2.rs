@@ -17,15 +17,16 @@ thread_local! {
     static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Frees this thread's argon2 working memory (the hashing threads call it when idle).
+/// Frees this thread's argon2 working memory (the hashing threads call it when idle). It goes
+/// back to the kernel, not only to the allocator: see [`super::working_memory`].
 pub(crate) fn release_thread_memory() {
     MEMORY.with(|memory| *memory.borrow_mut() = Vec::new());
 }
 
-/// How much argon2 working memory this thread holds, in bytes.
+/// How much argon2 working memory this thread holds (has written), in bytes.
 #[cfg(test)]
 pub(crate) fn thread_memory_bytes() -> usize {
-    MEMORY.with(|memory| memory.borrow().capacity() * Block::SIZE)
+    MEMORY.with(|memory| memory.borrow().len() * Block::SIZE)
 }
 
 /// `argon2.hash_password_into` with this thread's reused working memory.
@@ -39,9 +40,7 @@ fn hash_into(
     MEMORY.with(|memory| {
         let mut memory = memory.borrow_mut();
         let blocks = params.block_count();
-        if memory.len() < blocks {
-            memory.resize(blocks, Block::default());
-        }
+        super::working_memory::ensure_blocks(&mut memory, blocks);
         argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
     })
 }

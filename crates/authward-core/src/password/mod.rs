@@ -35,6 +35,7 @@
 
 mod argon2;
 mod pool;
+mod working_memory;
 
 use std::fmt;
 use std::sync::Arc;
@@ -111,7 +112,8 @@ impl<T: PasswordHasher + ?Sized> PasswordHasher for Arc<T> {
 /// the limit and the threads.
 ///
 /// Memory: each thread keeps the argon2 working memory of its last operation (`m` KiB) and
-/// gives it back after a few idle seconds, so hashing holds at most
+/// gives it back to the kernel, not only to the allocator, after 5 idle seconds, so hashing
+/// holds at most
 /// `max_concurrency × m` KiB during a login storm and returns to nothing after it (tokio's
 /// blocking pool, used before, ran each hash on whichever of up to 512 threads was free, each
 /// with an allocator arena of its own that kept what it had held).
