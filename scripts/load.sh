@@ -8,7 +8,8 @@
 #
 # Scenarios (SCENARIOS, default all):
 #   sqlite     SQLite + JWT (revocations in the database): /health and /users/me on the same
-#              server, a login storm, and the server's RSS idle, during and after the storm
+#              server, a login storm, and the server's RSS (and its anonymous part, without
+#              the binary's file pages) idle, during and after the storm
 #   stateless  SQLite + JWT without a revocation store (AUTHWARD_JWT_REVOCATIONS=none): what the
 #              revocation checks cost
 #   pg-db      PostgreSQL + database strategy: /users/me
@@ -43,6 +44,8 @@ PIN0=(); PIN1=()
 if command -v taskset >/dev/null; then PIN0=(taskset -c 0); PIN1=(taskset -c 1); fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+# The anonymous part of the RSS: the process's own memory, without the binary's file pages.
+anon_mb() { awk '/RssAnon/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 work=$(mktemp -d)
 servers=()
@@ -112,19 +115,19 @@ for scenario in $SCENARIOS; do
       [ "$scenario" = stateless ] && extra=(AUTHWARD_JWT_REVOCATIONS=none)
       # Throttling off: the login storm comes from one address and would be refused early.
       start "$scenario" DATABASE_URL="sqlite://$work/$scenario.db" AUTHWARD_THROTTLE=off "${extra[@]}"
-      idle=$(rss_mb "$pid")
+      idle=$(rss_mb "$pid"); idle_anon=$(anon_mb "$pid")
       tok=$(token "$port" load@example.com)
       read -r h50 h99 hrps <<<"$(bench "http://127.0.0.1:$port/health" | awk '{print $2, $3, $1}')"
       read -r rps p50 p99 <<<"$(bench "http://127.0.0.1:$port/users/me" -H "Authorization: Bearer $tok")"
       row "$scenario: GET /health" "$hrps" "$h50" "$h99" "same server"
       row "$scenario: GET /users/me" "$rps" "$p50" "$p99" "$(python3 -c "print(f'{100*$rps/max($hrps,1):.0f} % of /health')")"
       if [ "$scenario" = sqlite ]; then
-        (sleep 5; rss_mb "$pid" >"$work/rss_during") &
+        (sleep 5; rss_mb "$pid" >"$work/rss_during"; anon_mb "$pid" >"$work/anon_during") &
         read -r lrps l50 l99 <<<"$(bench "http://127.0.0.1:$port/auth/jwt/login" -s scripts/load/login.lua)"
-        after=$(rss_mb "$pid")
+        after=$(rss_mb "$pid"); after_anon=$(anon_mb "$pid")
         sleep 15
-        later=$(rss_mb "$pid")
-        row "sqlite: POST /auth/jwt/login (storm)" "$lrps" "$l50" "$l99" "RSS idle $idle MB, during $(cat "$work/rss_during") MB, right after $after MB, 15 s later $later MB"
+        later=$(rss_mb "$pid"); later_anon=$(anon_mb "$pid")
+        row "sqlite: POST /auth/jwt/login (storm)" "$lrps" "$l50" "$l99" "RSS idle $idle MB, during $(cat "$work/rss_during") MB, right after $after MB, 15 s later $later MB; anonymous $idle_anon / $(cat "$work/anon_during") / $after_anon / $later_anon MB"
       fi
       kill "$pid"; wait "$pid" 2>/dev/null || true
       ;;
