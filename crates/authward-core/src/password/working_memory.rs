@@ -9,12 +9,12 @@
 //! keep more of its freed memory too.
 //!
 //! The dynamic threshold never rises above `DEFAULT_MMAP_THRESHOLD_MAX`, 32 MiB on 64-bit
-//! systems (`mallopt(3)`), and glibc serves every request above the threshold with a mapping
-//! of its own, unmapped on `free`. So the working memory is reserved with a capacity just
-//! above 32 MiB: only the `m_cost` KiB argon2 writes become resident, the rest is address space
-//! that is never touched, and dropping the buffer unmaps all of it. It also leaves the
-//! threshold where it was. Other allocators (musl, jemalloc, mimalloc) already give large
-//! blocks back on their own.
+//! systems (`mallopt(3)`), and glibc serves a request above the threshold with a mapping of its
+//! own, unmapped on `free` (unless the arena happens to hold a free block that large already).
+//! So the working memory is reserved with a capacity just above 32 MiB: only the `m_cost` KiB
+//! argon2 writes become resident, the rest is address space that is never touched, and
+//! dropping the buffer unmaps all of it. It also leaves the threshold where it was. Other
+//! allocators (musl, jemalloc, mimalloc) already give large blocks back on their own.
 
 use argon2::Block;
 
