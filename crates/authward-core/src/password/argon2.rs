@@ -8,6 +8,7 @@ use rand::RngCore as _;
 use subtle::ConstantTimeEq as _;
 
 use super::{PasswordError, PasswordHasher, Verification};
+use crate::error::BoxError;
 
 thread_local! {
     /// The argon2 working memory of this thread, reused from one operation to the next: a
@@ -36,12 +37,12 @@ fn hash_into(
     password: &[u8],
     salt: &[u8],
     out: &mut [u8],
-) -> Result<(), argon2::Error> {
+) -> Result<(), BoxError> {
     MEMORY.with(|memory| {
         let mut memory = memory.borrow_mut();
         let blocks = params.block_count();
-        super::working_memory::ensure_blocks(&mut memory, blocks);
-        argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+        super::working_memory::ensure_blocks(&mut memory, blocks)?;
+        Ok(argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])?)
     })
 }
 
@@ -198,7 +199,7 @@ impl PasswordHasher for Argon2Hasher {
             &salt,
             &mut out,
         )
-        .map_err(|e| PasswordError::Hash(Box::new(e)))?;
+        .map_err(PasswordError::Hash)?;
         let hash = PasswordHash {
             algorithm: Algorithm::Argon2id.ident(),
             version: Some(Version::V0x13.into()),
@@ -343,6 +344,23 @@ mod tests {
         for hash in corrupt {
             assert_eq!(h.verify("pw", hash), Verification::Invalid, "{hash:?}");
         }
+    }
+
+    /// A stored hash asking for more memory than the machine has (m = 4 TiB here) is a
+    /// failed verification, not an abort of the process.
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn a_hash_asking_for_impossible_memory_fails_without_aborting() {
+        let h = cheap();
+        let good = h.hash("pw").unwrap();
+        let huge = good.replace("m=1024,", "m=4294967295,");
+        assert_ne!(huge, good);
+        assert_eq!(h.verify("pw", &huge), Verification::Invalid);
+        assert_eq!(
+            h.verify("pw", &good),
+            Verification::Valid,
+            "the thread still hashes"
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //!   with argon2id at OWASP's parameters (m = 19 MiB, t = 2, p = 1), verifies every argon2 PHC
 //!   string (FastAPI Users' pwdlib hashes `$argon2id$v=19$m=65536,t=3,p=4$...` included) and
 //!   legacy bcrypt (`$2a$`, `$2b$`, `$2y$`), and reports when a stored hash should be upgraded.
-//! - [`PasswordHelper`]: what the user manager holds. It runs the hasher on tokio's blocking
-//!   pool behind a semaphore, so a flood of logins neither stalls the async executor nor
+//! - [`PasswordHelper`]: what the user manager holds. It runs the hasher on threads of its own
+//!   behind a semaphore, so a flood of logins neither stalls the async executor nor
 //!   allocates unbounded argon2 memory.
 //!
 //! An unknown or corrupt stored hash is a failed verification (logged with `tracing`), never a
@@ -79,7 +79,8 @@ pub enum PasswordError {
     /// The hasher itself failed (invalid parameters, allocation failure, ...).
     #[error("password hashing failed")]
     Hash(#[source] BoxError),
-    /// The blocking task running the hasher panicked or was cancelled.
+    /// The hashing job failed to run: the hashing threads could not be started or have
+    /// stopped, or the job ended without an answer (the hasher panicked).
     #[error("password hashing task failed")]
     Task(#[source] BoxError),
 }
@@ -111,9 +112,9 @@ impl<T: PasswordHasher + ?Sized> PasswordHasher for Arc<T> {
 /// concurrency limit), with a bounded number of operations in flight. Clones share the hasher,
 /// the limit and the threads.
 ///
-/// Memory: each thread keeps the argon2 working memory of its last operation (`m` KiB) and
-/// gives it back to the kernel, not only to the allocator, after 5 idle seconds, so hashing
-/// holds at most
+/// Memory: each thread keeps one argon2 buffer, as large as the largest `m` (KiB) it has used
+/// (the current parameters, or a legacy hash class's when one is verified), and gives it back
+/// to the kernel, not only to the allocator, after 5 idle seconds, so hashing holds at most
 /// `max_concurrency × m` KiB during a login storm and returns to nothing after it (tokio's
 /// blocking pool, used before, ran each hash on whichever of up to 512 threads was free, each
 /// with an allocator arena of its own that kept what it had held).
@@ -253,7 +254,7 @@ impl PasswordHelper {
     /// Checks a password against a stored hash.
     ///
     /// Unknown or corrupt hashes give `Ok(Verification::Invalid)`; `Err` only when the
-    /// blocking task itself failed.
+    /// hashing job itself failed to run.
     pub async fn verify(&self, password: &str, hash: &str) -> Result<Verification, PasswordError> {
         let password = password.to_owned();
         let hash = hash.to_owned();

@@ -61,7 +61,15 @@ impl HashPool {
                     lower_priority(niceness);
                     loop {
                         match receiver.recv_timeout(idle) {
-                            Ok(job) => job(),
+                            // A job that panics (a custom hasher's bug) loses its answer, so
+                            // its caller gets `PasswordError::Task`; the thread lives on.
+                            Ok(job) => {
+                                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+                                    .is_err()
+                                {
+                                    tracing::error!("a password-hashing job panicked");
+                                }
+                            }
                             Err(flume::RecvTimeoutError::Timeout) => {
                                 super::argon2::release_thread_memory();
                             }

@@ -122,3 +122,37 @@ where
     }
     out
 }
+
+/// Panics on the password "boom"; hashes anything else to itself.
+struct Fragile;
+
+impl PasswordHasher for Fragile {
+    fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        assert_ne!(password, "boom", "a hasher bug");
+        Ok(password.to_owned())
+    }
+
+    fn verify(&self, password: &str, hash: &str) -> Verification {
+        if password == hash {
+            Verification::Valid
+        } else {
+            Verification::Invalid
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_hasher_fails_its_call_and_the_thread_lives_on() {
+    let helper = PasswordHelper::new(Fragile).with_max_concurrency(1);
+    assert!(matches!(
+        helper.hash("boom").await,
+        Err(PasswordError::Task(_))
+    ));
+    // The one hashing thread survived the panic and still takes jobs.
+    assert_eq!(helper.hash("fine").await.unwrap(), "fine");
+    assert!(matches!(
+        helper.hash("boom").await,
+        Err(PasswordError::Task(_))
+    ));
+    assert!(helper.verify("fine", "fine").await.unwrap().is_valid());
+}

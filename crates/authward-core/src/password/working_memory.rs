@@ -16,6 +16,8 @@
 //! dropping the buffer unmaps all of it. It also leaves the threshold where it was. Other
 //! allocators (musl, jemalloc, mimalloc) already give large blocks back on their own.
 
+use std::collections::TryReserveError;
+
 use argon2::Block;
 
 /// The smallest capacity, in blocks, of a working-memory buffer: just above glibc's largest
@@ -25,35 +27,56 @@ pub(crate) const MIN_CAPACITY_BLOCKS: usize = (32 << 20) / Block::SIZE + 1;
 /// Makes `memory` hold at least `blocks` blocks, reusing its allocation when it is large
 /// enough. A new allocation is never a copy of the old one: argon2 overwrites every block it
 /// uses.
-pub(crate) fn ensure_blocks(memory: &mut Vec<Block>, blocks: usize) {
+///
+/// # Errors
+/// When the memory cannot be had (a stored hash asking for terabytes, say): an error to
+/// report, never an abort of the process.
+pub(crate) fn ensure_blocks(memory: &mut Vec<Block>, blocks: usize) -> Result<(), TryReserveError> {
     if memory.len() >= blocks {
-        return;
+        return Ok(());
     }
     if memory.capacity() < blocks {
         // Drop the old buffer first, so the two are never resident together.
         *memory = Vec::new();
-        *memory = Vec::with_capacity(blocks.max(MIN_CAPACITY_BLOCKS));
+        memory.try_reserve_exact(blocks.max(MIN_CAPACITY_BLOCKS))?;
     }
     memory.resize(blocks, Block::default());
+    Ok(())
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn buffers_are_reserved_above_the_mmap_threshold_and_reused() {
         let mut memory = Vec::new();
-        ensure_blocks(&mut memory, 1024);
+        ensure_blocks(&mut memory, 1024).unwrap();
         assert_eq!(memory.len(), 1024);
         assert!(memory.capacity() * Block::SIZE > 32 << 20);
         let first = memory.as_ptr();
-        ensure_blocks(&mut memory, 512);
+        ensure_blocks(&mut memory, 512).unwrap();
         assert_eq!(memory.len(), 1024, "never shrinks while held");
-        ensure_blocks(&mut memory, 4096);
+        ensure_blocks(&mut memory, 4096).unwrap();
         assert_eq!(memory.len(), 4096);
         assert_eq!(memory.as_ptr(), first, "grown within its reservation");
-        ensure_blocks(&mut memory, MIN_CAPACITY_BLOCKS + 10);
+        ensure_blocks(&mut memory, MIN_CAPACITY_BLOCKS + 10).unwrap();
         assert_eq!(memory.len(), MIN_CAPACITY_BLOCKS + 10);
+    }
+
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn memory_that_cannot_be_had_is_an_error() {
+        let mut memory = Vec::new();
+        ensure_blocks(&mut memory, 1024).unwrap();
+        // 2^42 blocks of 1 KiB: 4 PiB, more than any machine can reserve.
+        assert!(ensure_blocks(&mut memory, 1 << 42).is_err());
+        assert!(
+            memory.is_empty(),
+            "the old buffer is given up, not kept beside"
+        );
+        ensure_blocks(&mut memory, 16).unwrap();
+        assert_eq!(memory.len(), 16);
     }
 }
