@@ -7,8 +7,11 @@
 //! - **Client identity**: the socket address (axum's `ConnectInfo<SocketAddr>`; serve with
 //!   `into_make_service_with_connect_info::<SocketAddr>()`). `X-Forwarded-For` and `Forwarded`
 //!   are read only when the peer is a [trusted proxy](ThrottleConfig::trusted_proxies): the
-//!   client is then the right-most address that is not a trusted proxy. IPv6 clients are
-//!   grouped by their /64 (one host usually owns a whole /64).
+//!   client is then the right-most address that is not a trusted proxy. When a request
+//!   carries both headers and they name different clients, the client wrote one of them
+//!   (a proxy passes on the header it does not write), so the request counts against the
+//!   proxy's own address instead. IPv6 clients are grouped by their /64 (one host usually
+//!   owns a whole /64).
 //! - **Accounts**: the submitted email's [`email_key`](authward_core::email_key), so `A@x.io`
 //!   and `a@x.io` (or `K` and `k`) are one budget; unknown emails are throttled exactly like
 //!   known ones (no enumeration).
@@ -169,17 +172,34 @@ impl ThrottleConfig {
         else {
             return "unknown".to_owned();
         };
-        let mut client = peer;
-        if self.trusted(peer) {
-            // Right to left: the first address not of a trusted proxy is the client.
-            for hop in forwarded_chain(parts).into_iter().rev() {
-                client = hop;
-                if !self.trusted(hop) {
-                    break;
-                }
+        if !self.trusted(peer) {
+            return bucket(peer);
+        }
+        let forwarded = self.client_in(&forwarded_for(parts));
+        let x_forwarded_for = self.client_in(&x_forwarded_for(parts));
+        let client = match (forwarded, x_forwarded_for) {
+            // A proxy that writes one of the headers passes the other through as the client
+            // sent it, so when both are present and name different clients, one of them is
+            // the client's own choice, and which one depends on the proxy. Such requests all
+            // share the proxy's bucket: a client cannot pick a fresh budget per request.
+            (Some(a), Some(b)) if bucket(a) != bucket(b) => peer,
+            (Some(client), _) | (None, Some(client)) => client,
+            (None, None) => peer,
+        };
+        bucket(client)
+    }
+
+    /// The client a chain of forwarded addresses names: right to left, the first address not
+    /// of a trusted proxy (or the left-most, when all are); `None` for an empty chain.
+    fn client_in(&self, chain: &[IpAddr]) -> Option<IpAddr> {
+        let mut client = None;
+        for &hop in chain.iter().rev() {
+            client = Some(hop);
+            if !self.trusted(hop) {
+                break;
             }
         }
-        bucket(client)
+        client
     }
 
     /// Spends one request of `class` for the client and the account (if any); `429` when
@@ -284,19 +304,21 @@ fn in_network(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
     }
 }
 
-/// The addresses of `Forwarded` (`for=`) or else `X-Forwarded-For`, left to right;
-/// unparsable entries (obfuscated identifiers, `unknown`) are skipped.
-fn forwarded_chain(parts: &Parts) -> Vec<IpAddr> {
-    let values = |name: &str| -> Vec<String> {
-        parts
-            .headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(',').map(|s| s.trim().to_owned()))
-            .collect()
-    };
-    let forwarded: Vec<IpAddr> = values("forwarded")
+/// The comma-separated elements of every `name` header, in order.
+fn header_elements(parts: &Parts, name: &str) -> Vec<String> {
+    parts
+        .headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(',').map(|s| s.trim().to_owned()))
+        .collect()
+}
+
+/// The `for=` addresses of `Forwarded`, left to right; unparsable entries (obfuscated
+/// identifiers, `unknown`) are skipped.
+fn forwarded_for(parts: &Parts) -> Vec<IpAddr> {
+    header_elements(parts, "forwarded")
         .iter()
         .flat_map(|element| element.split(';'))
         .filter_map(|pair| {
@@ -304,11 +326,12 @@ fn forwarded_chain(parts: &Parts) -> Vec<IpAddr> {
             name.eq_ignore_ascii_case("for")
                 .then(|| parse_node(value))?
         })
-        .collect();
-    if !forwarded.is_empty() {
-        return forwarded;
-    }
-    values("x-forwarded-for")
+        .collect()
+}
+
+/// The addresses of `X-Forwarded-For`, left to right; unparsable entries are skipped.
+fn x_forwarded_for(parts: &Parts) -> Vec<IpAddr> {
+    header_elements(parts, "x-forwarded-for")
         .iter()
         .filter_map(|v| parse_node(v))
         .collect()
@@ -365,6 +388,32 @@ mod tests {
             config.client(&parts("10.1.2.3:5000", &forwarded)),
             "2001:db8:cafe::/64"
         );
+    }
+
+    /// A proxy that appends to `X-Forwarded-For` passes a client's own `Forwarded` through
+    /// (and the other way round): a client must not get a fresh budget per request by
+    /// writing the header its proxy does not.
+    #[test]
+    fn a_client_cannot_pick_its_address_with_the_header_the_proxy_does_not_write() {
+        let config = ThrottleConfig::new(MemoryThrottle::new())
+            .with_trusted_proxies([("10.0.0.0".parse().expect("ip"), 8)]);
+        let peer = "10.1.2.3:5000";
+        let injected = [
+            ("x-forwarded-for", "198.51.100.7"),
+            ("forwarded", "for=203.0.113.99"),
+        ];
+        assert_eq!(config.client(&parts(peer, &injected)), "10.1.2.3");
+        let other_way = [
+            ("forwarded", "for=198.51.100.7"),
+            ("x-forwarded-for", "203.0.113.42"),
+        ];
+        assert_eq!(config.client(&parts(peer, &other_way)), "10.1.2.3");
+        // A proxy that writes both: they agree on the client, whatever is to their left.
+        let both = [
+            ("x-forwarded-for", "6.6.6.6, 198.51.100.7"),
+            ("forwarded", "for=198.51.100.7"),
+        ];
+        assert_eq!(config.client(&parts(peer, &both)), "198.51.100.7");
     }
 
     #[test]

@@ -342,7 +342,8 @@ mod throttling {
             .nest("/auth", aw.register_router())
             .nest("/auth", aw.reset_password_router())
             .nest("/auth", aw.verify_router())
-            .nest("/auth/jwt", aw.auth_router("jwt"));
+            .nest("/auth/jwt", aw.auth_router("jwt"))
+            .nest("/users", aw.users_router());
         (router, clock)
     }
 
@@ -483,6 +484,75 @@ mod throttling {
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     }
 
+    /// `POST /users/me/change-password` checks the current password as a login does: its
+    /// failures count against the account's budget and delay it, so a stolen access token
+    /// does not make it a password oracle; a success resets the count.
+    #[tokio::test]
+    async fn change_password_failures_delay_the_account_like_logins() {
+        let (router, clock) = throttled_app(|c| ThrottleConfig {
+            per_client: no_limits(),
+            per_account: no_limits(),
+            lockout: Lockout {
+                free_failures: 2,
+                base_delay: std::time::Duration::from_secs(10),
+                max_delay: std::time::Duration::from_secs(60),
+                forget_after: std::time::Duration::from_secs(3600),
+            },
+            ..c
+        });
+        let peer = "192.0.2.1:1";
+        let register = json(
+            "POST",
+            "/auth/register",
+            &json!({"email": "elaine@camelot.bt", "password": "correct horse"}),
+        );
+        assert_eq!(
+            send(&router, from(peer, register)).await.status,
+            StatusCode::CREATED
+        );
+        let logged_in = send(
+            &router,
+            from(
+                peer,
+                login("/auth/jwt/login", "elaine@camelot.bt", "correct horse"),
+            ),
+        )
+        .await;
+        assert_eq!(logged_in.status, StatusCode::OK);
+        let token = logged_in.body["access_token"].as_str().unwrap().to_owned();
+        let change = |current: &str| {
+            let mut request = json(
+                "POST",
+                "/users/me/change-password",
+                &json!({"current_password": current, "new_password": "a new horse battery"}),
+            );
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+            from(peer, request)
+        };
+        let mut statuses = Vec::new();
+        for guess in ["guess one", "guess two", "guess three", "correct horse"] {
+            statuses.push(send(&router, change(guess)).await.status.as_u16());
+        }
+        assert_eq!(statuses, [400, 400, 400, 429], "even the right one waits");
+        // The delay covers the login route too: one budget per account.
+        let login_now = send(
+            &router,
+            from(
+                peer,
+                login("/auth/jwt/login", "elaine@camelot.bt", "correct horse"),
+            ),
+        )
+        .await;
+        assert_eq!(login_now.status, StatusCode::TOO_MANY_REQUESTS);
+        clock.advance(Duration::seconds(10));
+        assert_eq!(
+            send(&router, change("correct horse")).await.status,
+            StatusCode::NO_CONTENT
+        );
+    }
+
     /// Per account: consecutive failures delay the account exponentially (never for good),
     /// for known and unknown emails alike and whatever the case of the address; a success
     /// resets the count; forgot-password keeps working for the owner meanwhile.
@@ -599,4 +669,122 @@ mod throttling {
         .await;
         assert_eq!(blocked.headers["retry-after"], "20");
     }
+}
+
+/// With `requires_verification`, `/refresh` refuses the users `/login` refuses: after an
+/// email change leaves the user unverified, a refresh token gets no new tokens (`400
+/// LOGIN_USER_NOT_VERIFIED`) and is not spent by the attempt, so it works again once the
+/// user is verified.
+#[tokio::test]
+async fn refresh_requires_verification_like_login() {
+    use authward_core::manager::UserCreate;
+
+    let users = MemoryUserDatabase::<Uuid>::new();
+    let manager = UserManager::builder(users.clone(), SECRET)
+        .password_helper(fast_passwords())
+        .build()
+        .unwrap();
+    let verified = |email: &str, superuser: bool| {
+        let mut create = UserCreate::new(email, "correct horse");
+        create.is_verified = Some(true);
+        create.is_superuser = Some(superuser);
+        create
+    };
+    let user = manager
+        .create(verified("percival@camelot.bt", false), false, None)
+        .await
+        .unwrap();
+    manager
+        .create(verified("arthur@camelot.bt", true), false, None)
+        .await
+        .unwrap();
+    let strategy = Arc::new(
+        authward_core::JwtStrategy::builder(
+            authward_core::strategy::JwtKey::hs256(SECRET).unwrap(),
+            Duration::hours(1),
+        )
+        .revocation_store(MemoryAccessTokenDatabase::<Uuid>::new())
+        .build()
+        .unwrap(),
+    );
+    let backend = AuthBackend::new(
+        "jwt",
+        Transport::Bearer(authward_axum::BearerTransport::new("auth/jwt/login")),
+        strategy,
+    )
+    .with_refresh_arc(Arc::new(RefreshTokens::new(
+        MemoryAccessTokenDatabase::<Uuid>::new(),
+        Duration::days(7),
+    )));
+    let config = AuthwardConfig {
+        requires_verification: true,
+        ..AuthwardConfig::default()
+    };
+    let aw = Authward::new(manager, vec![backend], config).unwrap();
+    let router = Router::new()
+        .nest("/auth/jwt", aw.auth_router("jwt"))
+        .nest("/users", aw.users_router());
+    let log_in = |email: &str| {
+        form(
+            "/auth/jwt/login",
+            &format!("username={}&password=correct+horse", urlencode(email)),
+        )
+    };
+    let bearer = |mut request: Request<Body>, token: &str| {
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        request
+    };
+    let refresh = |token: &str| {
+        json(
+            "POST",
+            "/auth/jwt/refresh",
+            &json!({"refresh_token": token}),
+        )
+    };
+
+    let logged_in = send(&router, log_in("percival@camelot.bt")).await;
+    assert_eq!(logged_in.status, StatusCode::OK);
+    let access = logged_in.body["access_token"].as_str().unwrap().to_owned();
+    let refresh_token = logged_in.body["refresh_token"].as_str().unwrap().to_owned();
+
+    // The email change leaves the user unverified (and logged in).
+    let changed = send(
+        &router,
+        bearer(
+            json("PATCH", "/users/me", &json!({"email": "grail@camelot.bt"})),
+            &access,
+        ),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    assert_eq!(changed.body["is_verified"], json!(false));
+    assert_eq!(
+        send(&router, log_in("grail@camelot.bt")).await.body,
+        json!({"detail": "LOGIN_USER_NOT_VERIFIED"})
+    );
+    let refused = send(&router, refresh(&refresh_token)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.body, json!({"detail": "LOGIN_USER_NOT_VERIFIED"}));
+
+    // Verified again (by a superuser here), the same refresh token works: it was not spent.
+    let admin = send(&router, log_in("arthur@camelot.bt")).await;
+    let admin_token = admin.body["access_token"].as_str().unwrap().to_owned();
+    let verify = send(
+        &router,
+        bearer(
+            json(
+                "PATCH",
+                &format!("/users/{}", user.id),
+                &json!({"is_verified": true}),
+            ),
+            &admin_token,
+        ),
+    )
+    .await;
+    assert_eq!(verify.status, StatusCode::OK);
+    let renewed = send(&router, refresh(&refresh_token)).await;
+    assert_eq!(renewed.status, StatusCode::OK, "{:?}", renewed.body);
+    assert!(renewed.body["refresh_token"].is_string());
 }

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::login_allowed::LoginAllowed;
 use crate::backend::{AuthBackend, RefreshFlow};
 use crate::body::{LimitedBody, LoginForm};
 use crate::error::{ApiError, ErrorCode};
@@ -343,8 +344,14 @@ async fn refresh<DB: HttpUserDb>(
     } else {
         body.json::<RefreshBody>()?.refresh_token
     };
-    let (user, next, family) = match flow.exchange(&token, aw.inner.manager.db()).await {
+    // The same users as `/login`: with required verification, an unverified user (after an
+    // email change, say) gets no new tokens, and keeps the refresh token for later.
+    let users = LoginAllowed::new(aw.inner.manager.db(), aw.inner.requires_verification);
+    let (user, next, family) = match flow.exchange(&token, &users).await {
         Ok(exchanged) => exchanged,
+        Err(StrategyError::InvalidRefreshToken) if users.refused_unverified() => {
+            return Err(ApiError::BadRequest(ErrorCode::LoginUserNotVerified));
+        }
         Err(StrategyError::InvalidRefreshToken | StrategyError::RefreshTokenReused) => {
             return Err(ApiError::BadRequest(ErrorCode::RefreshTokenInvalid));
         }

@@ -14,6 +14,7 @@
 
 mod auth;
 mod email_flow;
+mod login_allowed;
 mod register;
 mod reset;
 mod users;

@@ -17,6 +17,7 @@ use crate::body::ApiJson;
 use crate::error::{ApiError, ErrorCode};
 use crate::schema::user_update;
 use crate::state::{Authward, HttpUserDb, request_info};
+use crate::throttle::RouteClass;
 
 /// The body of `POST /me/change-password`.
 #[derive(Deserialize)]
@@ -134,16 +135,22 @@ async fn change_password<DB: HttpUserDb>(
     ApiJson(body): ApiJson<ChangePasswordBody>,
 ) -> Result<Response, ApiError> {
     let user = aw.current(&parts).await?;
+    // The current password is checked like a login's, under the login budget and its
+    // delays after failures: a stolen access token must not make this a password oracle.
+    aw.throttle(RouteClass::Login, &parts, Some(user.email()))
+        .await?;
     let info = request_info(&parts);
     let manager = &aw.inner.manager;
     let checked = manager
         .authenticate(user.email(), &body.current_password, Some(&info))
         .await?;
     if checked.as_ref().map(AuthUser::id) != Some(user.id()) {
+        aw.login_outcome(user.email(), false).await;
         return Err(ApiError::BadRequest(
             ErrorCode::ChangePasswordBadCurrentPassword,
         ));
     }
+    aw.login_outcome(user.email(), true).await;
     let update = UserUpdate {
         password: Some(body.new_password),
         ..UserUpdate::default()
