@@ -105,13 +105,19 @@ impl<C> RedisThrottle<C> {
         self
     }
 
-    /// The Redis key of a throttle key: the whole key is the hash tag (`{` and `}` in it are
-    /// replaced so that they cannot end the tag early).
+    /// The Redis key of a throttle key: the whole key is the hash tag. `{`, `}` and `%` in it
+    /// are percent-encoded, so they cannot end the tag early and two throttle keys never share
+    /// a Redis key (emails may hold braces: `john{smith@x.io` is not `john_smith@x.io`).
     pub fn redis_key(&self, key: &str) -> String {
-        let safe: String = key
-            .chars()
-            .map(|c| if c == '{' || c == '}' { '_' } else { c })
-            .collect();
+        let mut safe = String::with_capacity(key.len());
+        for c in key.chars() {
+            match c {
+                '{' => safe.push_str("%7B"),
+                '}' => safe.push_str("%7D"),
+                '%' => safe.push_str("%25"),
+                c => safe.push(c),
+            }
+        }
         format!("{}{{{safe}}}", self.prefix)
     }
 }

@@ -118,5 +118,33 @@ async fn cluster_servers_share_one_budget() {
 fn keys_are_one_hash_tag() {
     let store = RedisThrottle::new(()).with_prefix("p:");
     assert_eq!(store.redis_key("login:c:1.2.3.4"), "p:{login:c:1.2.3.4}");
-    assert_eq!(store.redis_key("a}b{c"), "p:{a_b_c}");
+    assert_eq!(store.redis_key("a}b{c"), "p:{a%7Db%7Bc}");
+}
+
+/// Two throttle keys never share a Redis key: an account `john{smith@x.io` (braces are valid
+/// in an email's local part) cannot spend or reset the budget of `john_smith@x.io`.
+#[test]
+fn distinct_throttle_keys_get_distinct_redis_keys() {
+    let store = RedisThrottle::new(());
+    let keys = [
+        "login:f:john{smith@x.io",
+        "login:f:john_smith@x.io",
+        "login:f:john}smith@x.io",
+        "login:f:john%7Bsmith@x.io",
+        "login:f:john%smith@x.io",
+        "login:f:john%25smith@x.io",
+    ];
+    let redis_keys: std::collections::HashSet<String> =
+        keys.iter().map(|k| store.redis_key(k)).collect();
+    assert_eq!(redis_keys.len(), keys.len(), "{redis_keys:?}");
+    for key in &redis_keys {
+        let tag = key
+            .split_once('{')
+            .map(|(_, rest)| rest)
+            .unwrap_or_default();
+        assert!(
+            tag.ends_with('}') && !tag[..tag.len() - 1].contains(['{', '}']),
+            "one hash tag: {key}"
+        );
+    }
 }
