@@ -1028,7 +1028,7 @@ async fn strategies_are_object_safe() {
 }
 
 #[tokio::test]
-async fn revocation_records_are_purged_once_every_token_they_revoke_has_expired() {
+async fn revoked_token_ids_are_purged_once_expired_and_generations_are_kept() {
     let (users, clock) = (Users::new(), clock());
     let alice = user(&users, "alice@example.com").await;
     let records = MemoryAccessTokenDatabase::<Id>::new();
@@ -1046,14 +1046,13 @@ async fn revocation_records_are_purged_once_every_token_they_revoke_has_expired(
     let store = jwt.revocation_store().unwrap();
     assert_eq!(store.purge(clock.now() - jwt.lifetime()).await.unwrap(), 0);
     clock.advance(Duration::hours(1));
-    // The logout record (made at START) goes; the generation (START + 1 s) is due a second
-    // later.
+    // The logout record (made at START) goes once its token has expired; the generation
+    // record stays, however old: later tokens carry its number.
     assert_eq!(store.purge(clock.now() - jwt.lifetime()).await.unwrap(), 1);
-    clock.advance(Duration::seconds(1));
-    assert_eq!(store.purge(clock.now() - jwt.lifetime()).await.unwrap(), 1);
-    assert!(records.is_empty());
-    // With every record purged, new tokens start again at generation 0 and a new revocation
-    // still ends them.
+    clock.advance(Duration::days(365));
+    assert_eq!(store.purge(clock.now() - jwt.lifetime()).await.unwrap(), 0);
+    assert_eq!(records.len(), 1);
+    // New tokens carry generation 1, and the next revocation (generation 2) ends them.
     let fresh = jwt.write_token(&alice).await.unwrap();
     assert!(read(&jwt, &fresh, &users).await.is_some());
     jwt.log_out_everywhere(&alice.id).await.unwrap();
@@ -1063,4 +1062,33 @@ async fn revocation_records_are_purged_once_every_token_they_revoke_has_expired(
         "expired by now anyway"
     );
     assert!(read(&jwt, &logged_out, &users).await.is_none());
+}
+
+/// A token issued late in a generation outlives the generation's record by up to a lifetime.
+/// If a purge could remove that record, the numbering would start again at 1 and the next
+/// log-out-everywhere would write record 1, not the `gen + 1` that refuses the token.
+#[tokio::test]
+async fn a_purge_cannot_make_log_out_everywhere_miss_a_token() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let jwt = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
+        .clock(clock.clone())
+        .revocation_store(MemoryAccessTokenDatabase::<Id>::new())
+        .build()
+        .unwrap();
+    jwt.log_out_everywhere(&alice.id).await.unwrap();
+    clock.advance(Duration::minutes(59));
+    let late = jwt.write_token(&alice).await.unwrap();
+    clock.advance(Duration::minutes(2));
+    let store = jwt.revocation_store().unwrap();
+    store.purge(clock.now() - jwt.lifetime()).await.unwrap();
+    assert!(
+        read(&jwt, &late, &users).await.is_some(),
+        "still within its hour"
+    );
+    jwt.log_out_everywhere(&alice.id).await.unwrap();
+    assert!(
+        read(&jwt, &late, &users).await.is_none(),
+        "logged out everywhere"
+    );
 }

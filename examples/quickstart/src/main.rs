@@ -135,7 +135,8 @@ fn default_pg_pool_size() -> u32 {
         .max(4)
 }
 
-/// Removes JWT revocation records once every token they revoke has expired, every ten minutes.
+/// Removes revoked JWT IDs once their tokens have expired, every ten minutes (generation
+/// records stay: `JwtRevocationStore`).
 fn spawn_purge(revocations: JwtRevocationStore<Uuid>, lifetime: Duration) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -211,10 +212,9 @@ where
                     Some(JwtRevocationStore::new(FailFast::new(store)))
                 }
                 RevocationsKind::Redis => {
-                    // Records live as long as the tokens they revoke.
-                    let options = RedisTokenOptions::new()
-                        .key_prefix("authward_jwt_revocation:")
-                        .lifetime(Some(lifetime));
+                    // No TTL: generation records must outlive every token that carries their
+                    // number (the purge job removes the revoked token IDs once expired).
+                    let options = RedisTokenOptions::new().key_prefix("authward_jwt_revocation:");
                     let redis = FailFast::new(
                         RedisAccessTokenDatabase::<Uuid>::connect(&config.redis_url, options)
                             .await?,

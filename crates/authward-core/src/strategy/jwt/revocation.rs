@@ -35,9 +35,15 @@ use crate::token::{NewAccessToken, TokenDigest, TokenFamily};
 ///
 /// **Give it a store of its own** (its own table or key prefix): sharing one with database or
 /// refresh tokens would show revocations as sessions, and the other strategy's
-/// log-out-everywhere would delete the revocations. Records older than the JWT lifetime are
-/// useless (every token they revoke has expired) and can be removed with
-/// [`JwtRevocationStore::purge`]; generations stay correct when old ones are purged.
+/// log-out-everywhere would delete the revocations. Revoked token IDs older than the JWT
+/// lifetime are useless (the token has expired) and can be removed with
+/// [`JwtRevocationStore::purge`]. Generation records are never purged: they are written with a
+/// `created_at` far in the future (the year 9000), because the newest one is
+/// what later tokens carry, however old it is, and numbering must never start again below it
+/// (a token of generation `g` is refused by record `g + 1` only). There is one per
+/// log-out-everywhere, password change or reset, deactivation or deletion of a user. For the
+/// same reason a Redis store used for revocations must not expire its records (no `lifetime`
+/// in its options): run the purge instead.
 pub struct JwtRevocationStore<ID> {
     store: Arc<dyn AccessTokenDatabase<ID>>,
     clock: Arc<dyn Clock>,
@@ -75,6 +81,12 @@ fn marker(kind: &[u8], parts: &[&[u8]]) -> TokenDigest {
 fn jti_marker(jti: &str) -> TokenDigest {
     marker(b"jti", &[jti.as_bytes()])
 }
+
+/// The `created_at` of every generation record: far enough in the future that no purge
+/// ([`JwtRevocationStore::purge`], or a store's own `delete_expired`) removes it, and within
+/// what every store keeps (MySQL's `DATETIME` ends with the year 9999).
+pub(crate) const GENERATION_CREATED_AT: OffsetDateTime =
+    time::macros::datetime!(9000-01-01 0:00 UTC);
 
 fn generation_marker(user_id: &str, generation: u64) -> TokenDigest {
     marker(
@@ -139,7 +151,8 @@ impl<ID: UserId> JwtRevocationStore<ID> {
         let record = NewAccessToken {
             digest: generation_marker(&user_id.to_string(), next),
             user_id: user_id.clone(),
-            created_at: self.clock.now(),
+            // Never purged: see the type's documentation.
+            created_at: GENERATION_CREATED_AT,
             family: Some(TokenFamily(uuid::Uuid::from_u128(u128::from(next)))),
             used: true,
         };
@@ -194,8 +207,8 @@ impl<ID: UserId> JwtRevocationStore<ID> {
         }
     }
 
-    /// Deletes the records created before `before` (pass `now - JWT lifetime`: every token
-    /// they revoke has expired by then). Returns how many were deleted.
+    /// Deletes the revoked token IDs recorded before `before` (pass `now - JWT lifetime`: those
+    /// tokens have expired by then); generation records stay. Returns how many were deleted.
     pub async fn purge(&self, before: OffsetDateTime) -> Result<u64, DbError> {
         self.store.delete_expired(before).await
     }
