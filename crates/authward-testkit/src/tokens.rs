@@ -294,6 +294,14 @@ where
     let expired = store(tokens, &user_id, cutoff - Duration::seconds(1)).await;
     let boundary = store(tokens, &user_id, cutoff).await;
     let fresh = store(tokens, &user_id, base_time()).await;
+    // authward's JWT revocation store writes its generation records in the year 9000 so
+    // that no purge removes them: the store must keep such a date exactly, and never expire it.
+    let far = store(
+        tokens,
+        &user_id,
+        time::macros::datetime!(9000-01-01 0:00 UTC),
+    )
+    .await;
     let deleted = tokens.delete_expired(cutoff).await.expect("delete_expired");
     assert!(
         deleted >= 1,
@@ -317,6 +325,11 @@ where
     assert_eq!(
         tokens.get_by_token(&fresh.digest, None).await.expect("get"),
         Some(fresh)
+    );
+    assert_eq!(
+        tokens.get_by_token(&far.digest, None).await.expect("get"),
+        Some(far),
+        "a record dated in the year 9000 round-trips, and the purge leaves it"
     );
 }
 
