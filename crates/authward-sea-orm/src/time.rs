@@ -24,6 +24,12 @@ pub(crate) fn time_value(at: OffsetDateTime, backend: DbBackend) -> Result<Value
             .format(STORED)
             .map(Value::from)
             .map_err(DbError::backend),
+        // `DATETIME` on the wire, in UTC: an `OffsetDateTime` goes as a `TIMESTAMP`, which
+        // MySQL and MariaDB only take up to 2038 (later ones arrive as `NULL`).
+        DbBackend::MySql => {
+            let utc = at.to_offset(UtcOffset::UTC);
+            Ok(Value::from(PrimitiveDateTime::new(utc.date(), utc.time())))
+        }
         _ => Ok(Value::from(at)),
     }
 }
@@ -42,6 +48,10 @@ pub(crate) fn time_from_row(
                 Err(_) => Err(DbError::backend(InvalidStored::new("timestamp", stored))),
             }
         }
+        DbBackend::MySql => row
+            .try_get::<PrimitiveDateTime>("", column)
+            .map(PrimitiveDateTime::assume_utc)
+            .map_err(DbError::backend),
         _ => row.try_get("", column).map_err(DbError::backend),
     }
 }

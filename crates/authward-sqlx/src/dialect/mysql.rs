@@ -3,7 +3,7 @@
 //! exactly (`email_key` is `VARBINARY`, OAuth names and IDs use `utf8mb4_bin`).
 
 use sqlx::MySql;
-use time::OffsetDateTime;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 use authward_core::DbError;
 
@@ -55,7 +55,10 @@ impl<'r> sqlx::Decode<'r, MySql> for BinaryCollatedText {
 impl Sealed for MySql {}
 
 impl Dialect for MySql {
-    type Time = OffsetDateTime;
+    /// `DATETIME` on the wire, in UTC: sqlx sends an `OffsetDateTime` as a `TIMESTAMP`, which
+    /// MySQL and MariaDB only take up to 2038 (later ones arrive as `NULL`); a `DATETIME` goes
+    /// to the year 9999, which the column holds.
+    type Time = PrimitiveDateTime;
     type ExactText = BinaryCollatedText;
     const INSERT_RETURNING: bool = false;
     const UPDATE_RETURNING: bool = false;
@@ -68,11 +71,12 @@ impl Dialect for MySql {
         "?".to_owned()
     }
 
-    fn time_to_wire(at: OffsetDateTime) -> Result<OffsetDateTime, DbError> {
-        Ok(at)
+    fn time_to_wire(at: OffsetDateTime) -> Result<PrimitiveDateTime, DbError> {
+        let utc = at.to_offset(UtcOffset::UTC);
+        Ok(PrimitiveDateTime::new(utc.date(), utc.time()))
     }
 
-    fn time_from_wire(stored: OffsetDateTime) -> Result<OffsetDateTime, DbError> {
-        Ok(stored)
+    fn time_from_wire(stored: PrimitiveDateTime) -> Result<OffsetDateTime, DbError> {
+        Ok(stored.assume_utc())
     }
 }
