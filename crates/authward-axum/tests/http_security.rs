@@ -374,6 +374,22 @@ mod throttling {
         }
     }
 
+    /// No rate limits, only the failed-login delay: 2 free failures, then 10 s doubling up
+    /// to 60 s.
+    fn lockout_only(c: ThrottleConfig) -> ThrottleConfig {
+        ThrottleConfig {
+            per_client: no_limits(),
+            per_account: no_limits(),
+            lockout: Lockout {
+                free_failures: 2,
+                base_delay: std::time::Duration::from_secs(10),
+                max_delay: std::time::Duration::from_secs(60),
+                forget_after: std::time::Duration::from_secs(3600),
+            },
+            ..c
+        }
+    }
+
     fn no_limits() -> RouteLimits {
         RouteLimits {
             login: None,
@@ -489,17 +505,7 @@ mod throttling {
     /// does not make it a password oracle; a success resets the count.
     #[tokio::test]
     async fn change_password_failures_delay_the_account_like_logins() {
-        let (router, clock) = throttled_app(|c| ThrottleConfig {
-            per_client: no_limits(),
-            per_account: no_limits(),
-            lockout: Lockout {
-                free_failures: 2,
-                base_delay: std::time::Duration::from_secs(10),
-                max_delay: std::time::Duration::from_secs(60),
-                forget_after: std::time::Duration::from_secs(3600),
-            },
-            ..c
-        });
+        let (router, clock) = throttled_app(lockout_only);
         let peer = "192.0.2.1:1";
         let register = json(
             "POST",
@@ -558,17 +564,7 @@ mod throttling {
     /// resets the count; forgot-password keeps working for the owner meanwhile.
     #[tokio::test]
     async fn failed_logins_delay_the_account_and_success_resets() {
-        let (router, clock) = throttled_app(|c| ThrottleConfig {
-            per_client: no_limits(),
-            per_account: no_limits(),
-            lockout: Lockout {
-                free_failures: 2,
-                base_delay: std::time::Duration::from_secs(10),
-                max_delay: std::time::Duration::from_secs(60),
-                forget_after: std::time::Duration::from_secs(3600),
-            },
-            ..c
-        });
+        let (router, clock) = throttled_app(lockout_only);
         let register = json(
             "POST",
             "/auth/register",
