@@ -12,8 +12,8 @@ use authward_core::strategy::{
     DatabaseStrategy, JwtKey, JwtStrategy, RefreshTokens, Strategy, StrategyError, WithRefresh,
 };
 use authward_core::{
-    AccessTokenDatabase, ManualClock, NewAccessToken, RevokeReason, SessionRevoker, TokenDigest,
-    User, UserDatabase,
+    AccessTokenDatabase, Clock, ManualClock, NewAccessToken, RevokeReason, SessionRevoker,
+    TokenDigest, User, UserDatabase,
 };
 use support::*;
 use time::Duration;
@@ -102,6 +102,13 @@ async fn reusing_a_refresh_token_revokes_the_whole_family_including_the_newest()
     let (tokens, store) = refresh_tokens(&clock);
     let r1 = tokens.issue(&alice.id).await.unwrap();
     let other_family = tokens.issue(&alice.id).await.unwrap();
+    let other = store
+        .get_by_token(&TokenDigest::of(&other_family), None)
+        .await
+        .unwrap()
+        .unwrap()
+        .family
+        .unwrap();
     let (_, r2) = tokens.exchange(&r1, &users).await.unwrap();
     let (_, r3) = tokens.exchange(&r2, &users).await.unwrap();
 
@@ -114,7 +121,21 @@ async fn reusing_a_refresh_token_revokes_the_whole_family_including_the_newest()
     assert!(is_invalid(tokens.exchange(&r2, &users).await));
     // Another login's family is untouched.
     assert!(tokens.exchange(&other_family, &users).await.is_ok());
-    assert_eq!(store.list_for_user(&alice.id).await.unwrap().len(), 2);
+    // Left: the other family's tombstone and newest token, and the revoked family's mark (a
+    // used record no token digest matches).
+    let left = store.list_for_user(&alice.id).await.unwrap();
+    assert_eq!(left.len(), 3);
+    let revoked = left
+        .iter()
+        .filter(|record| record.family != Some(other))
+        .collect::<Vec<_>>();
+    assert_eq!(revoked.len(), 1);
+    assert!(revoked[0].used);
+    assert!(
+        [&r1, &r2, &r3]
+            .iter()
+            .all(|token| revoked[0].digest != TokenDigest::of(token))
+    );
 }
 
 #[tokio::test]
@@ -289,6 +310,55 @@ async fn revoking_by_token_and_unknown_tokens() {
     );
 }
 
+#[tokio::test]
+async fn logging_out_with_a_consumed_token_ends_its_family() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let (tokens, store) = refresh_tokens(&clock);
+    let r1 = tokens.issue(&alice.id).await.unwrap();
+    let (_, r2) = tokens.exchange(&r1, &users).await.unwrap();
+    // r1 is consumed: its tombstone still names the family.
+    assert!(tokens.revoke(&r1).await.unwrap());
+    assert!(is_invalid(tokens.exchange(&r2, &users).await));
+    assert_eq!(
+        store
+            .list_for_user(&alice.id)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|record| !record.used)
+            .count(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_tombstone_under_the_tokens_own_digest_still_counts_as_reuse() {
+    // Earlier versions kept the tombstone under the consumed token's digest; a store upgraded
+    // in place still holds such records.
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let (tokens, store) = refresh_tokens(&clock);
+    let r1 = tokens.issue(&alice.id).await.unwrap();
+    let family = store
+        .get_by_token(&TokenDigest::of(&r1), None)
+        .await
+        .unwrap()
+        .unwrap()
+        .family;
+    let old = "o".repeat(43);
+    let mut tombstone = NewAccessToken::new(&old, alice.id, clock.now());
+    tombstone.family = family;
+    tombstone.used = true;
+    store.create(tombstone).await.unwrap();
+
+    assert!(is_reused(tokens.exchange(&old, &users).await));
+    assert!(
+        is_invalid(tokens.exchange(&r1, &users).await),
+        "family ended"
+    );
+}
+
 /// A store in which every delete loses a race: another caller consumed the token between
 /// our read and our delete.
 struct LosesEveryRace(Tokens);
@@ -339,10 +409,16 @@ async fn losing_the_atomic_delete_is_reuse() {
     let r1 = tokens.issue(&alice.id).await.unwrap();
     let sibling = tokens.issue(&alice.id).await.unwrap();
     assert!(is_reused(tokens.exchange(&r1, &users).await));
-    // Nothing new was issued, the family is gone, the other family stays.
+    // Nothing new was issued, the family is gone (its revocation mark left), the other family
+    // stays.
     let left = inner.list_for_user(&alice.id).await.unwrap();
-    assert_eq!(left.len(), 1);
-    assert_eq!(left[0].digest, TokenDigest::of(&sibling));
+    let live = left
+        .iter()
+        .filter(|record| !record.used)
+        .collect::<Vec<_>>();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].digest, TokenDigest::of(&sibling));
+    assert_eq!(left.len(), 2, "the sibling and the mark");
 }
 
 #[tokio::test]
@@ -366,4 +442,173 @@ async fn logout_with_the_access_token_alone_ends_its_refresh_family() {
     ));
     // Another login's family is untouched.
     assert!(auth.refresh(&kept.refresh_token, &users).await.is_ok());
+}
+
+/// Which store call a [`Gated`] store can hold up.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Step {
+    /// Right after a `get_by_token` read its record.
+    AfterRead,
+    /// Right before a live (unused) token is stored.
+    BeforeNewToken,
+}
+
+/// One held-up call: `reached` fires when a caller arrives, which then waits for `release`.
+struct Gate {
+    step: Step,
+    reached: Arc<tokio::sync::Notify>,
+    release: Arc<tokio::sync::Notify>,
+}
+
+/// The memory store, with one-shot gates that hold a call at a chosen step, so a test can put
+/// two exchanges in the exact interleaving a race would.
+struct Gated {
+    inner: Tokens,
+    gates: std::sync::Mutex<Vec<Gate>>,
+}
+
+impl Gated {
+    fn new(inner: Tokens) -> Self {
+        Self {
+            inner,
+            gates: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Holds the next call reaching `step`; returns (reached, release).
+    fn arm(&self, step: Step) -> (Arc<tokio::sync::Notify>, Arc<tokio::sync::Notify>) {
+        let gate = Gate {
+            step,
+            reached: Arc::new(tokio::sync::Notify::new()),
+            release: Arc::new(tokio::sync::Notify::new()),
+        };
+        let handles = (Arc::clone(&gate.reached), Arc::clone(&gate.release));
+        self.gates.lock().unwrap().push(gate);
+        handles
+    }
+
+    async fn pass(&self, step: Step) {
+        let gate = {
+            let mut gates = self.gates.lock().unwrap();
+            let at = gates.iter().position(|gate| gate.step == step);
+            at.map(|at| gates.remove(at))
+        };
+        if let Some(gate) = gate {
+            gate.reached.notify_one();
+            gate.release.notified().await;
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl AccessTokenDatabase<Id> for Gated {
+    async fn get_by_token(
+        &self,
+        digest: &TokenDigest,
+        max_age: Option<time::OffsetDateTime>,
+    ) -> Result<Option<authward_core::AccessToken<Id>>, authward_core::DbError> {
+        let record = self.inner.get_by_token(digest, max_age).await;
+        self.pass(Step::AfterRead).await;
+        record
+    }
+    async fn create(
+        &self,
+        token: NewAccessToken<Id>,
+    ) -> Result<authward_core::AccessToken<Id>, authward_core::DbError> {
+        if !token.used {
+            self.pass(Step::BeforeNewToken).await;
+        }
+        self.inner.create(token).await
+    }
+    async fn delete(&self, digest: &TokenDigest) -> Result<bool, authward_core::DbError> {
+        self.inner.delete(digest).await
+    }
+    async fn delete_all_for_user(&self, user_id: &Id) -> Result<u64, authward_core::DbError> {
+        self.inner.delete_all_for_user(user_id).await
+    }
+    async fn list_for_user(
+        &self,
+        user_id: &Id,
+    ) -> Result<Vec<authward_core::AccessToken<Id>>, authward_core::DbError> {
+        self.inner.list_for_user(user_id).await
+    }
+    async fn delete_expired(
+        &self,
+        before: time::OffsetDateTime,
+    ) -> Result<u64, authward_core::DbError> {
+        self.inner.delete_expired(before).await
+    }
+}
+
+/// The live (unused) tokens of `user`.
+async fn live_tokens(store: &Tokens, user: &Id) -> usize {
+    let records = store.list_for_user(user).await.unwrap();
+    records.iter().filter(|record| !record.used).count()
+}
+
+#[tokio::test]
+async fn a_replay_between_the_tombstone_and_the_next_token_still_ends_the_family() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let inner = Tokens::new();
+    let tokens =
+        RefreshTokens::new(Gated::new(inner.clone()), Duration::days(7)).with_clock(clock.clone());
+    let r1 = tokens.issue(&alice.id).await.unwrap();
+    let sibling = tokens.issue(&alice.id).await.unwrap();
+
+    // The first exchange consumes r1 and leaves its tombstone, then stops before storing r2;
+    // a replay of r1 runs to the end in that gap.
+    let (reached, release) = tokens.store().arm(Step::BeforeNewToken);
+    let (first, replay) = tokio::join!(tokens.exchange(&r1, &users), async {
+        reached.notified().await;
+        let replay = tokens.exchange(&r1, &users).await;
+        release.notify_one();
+        replay
+    });
+
+    assert!(is_reused(replay));
+    assert!(
+        is_invalid(first),
+        "the family was revoked while r2 was being issued: r2 must not be handed out"
+    );
+    assert_eq!(live_tokens(&inner, &alice.id).await, 1, "only the sibling");
+    assert!(tokens.exchange(&sibling, &users).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_replay_that_read_first_and_lost_the_delete_still_ends_the_family() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let inner = Tokens::new();
+    let tokens =
+        RefreshTokens::new(Gated::new(inner.clone()), Duration::days(7)).with_clock(clock.clone());
+    let r1 = tokens.issue(&alice.id).await.unwrap();
+
+    // The replay reads r1 (not yet used) and stops; the legitimate exchange reads, consumes r1,
+    // leaves the tombstone and stops before storing r2; the replay then loses the delete and
+    // revokes the family before r2 exists.
+    let (read, resume_replay) = tokens.store().arm(Step::AfterRead);
+    let (before_r2, resume_first) = tokens.store().arm(Step::BeforeNewToken);
+    let replay_done = tokio::sync::Notify::new();
+    let (replay, first, ()) = tokio::join!(
+        async {
+            let replay = tokens.exchange(&r1, &users).await;
+            replay_done.notify_one();
+            replay
+        },
+        async {
+            read.notified().await;
+            tokens.exchange(&r1, &users).await
+        },
+        async {
+            before_r2.notified().await;
+            resume_replay.notify_one();
+            replay_done.notified().await;
+            resume_first.notify_one();
+        }
+    );
+
+    assert!(is_reused(replay));
+    assert!(is_invalid(first), "r2 must not be handed out");
+    assert_eq!(live_tokens(&inner, &alice.id).await, 0);
 }

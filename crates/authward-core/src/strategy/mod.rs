@@ -35,6 +35,7 @@ mod error;
 pub mod jwt;
 mod random_token;
 mod refresh;
+mod refresh_marks;
 mod revoke;
 mod token_store;
 

@@ -12,20 +12,21 @@ use crate::clock::Clock;
 use crate::db::AccessTokenDatabase;
 use crate::id::UserId;
 use crate::strategy::random_token::is_well_formed_token;
+use crate::strategy::refresh_marks as marks;
 use crate::strategy::token_store::{TokenStore, oldest_valid};
 use crate::strategy::{
     Revocation, RevokeReason, SessionRevoker, Strategy, StrategyError, UserLookup,
 };
-use crate::token::{NewAccessToken, TokenDigest, TokenFamily};
+use crate::token::{AccessToken, NewAccessToken, TokenDigest, TokenFamily};
 use crate::user::AuthUser;
 
 /// Refresh tokens kept (as digests) in an [`AccessTokenDatabase`] of their own.
 ///
 /// - [`RefreshTokens::issue`] starts a new *family* (one per login).
 /// - [`RefreshTokens::exchange`] consumes a token (the store's atomic
-///   [`AccessTokenDatabase::delete`] decides who owns it), leaves a *tombstone* (same digest,
-///   same family, `used = true`) and issues the next token of the family. Every refresh
-///   therefore rotates the token.
+///   [`AccessTokenDatabase::delete`] decides who owns it), leaves a *tombstone* (a record of
+///   the same family with `used = true`, under a digest derived from the token's) and issues
+///   the next token of the family. Every refresh therefore rotates the token.
 /// - Presenting a token whose record is a tombstone — a token that was already exchanged,
 ///   so either the client or a thief holds a stale copy — revokes every token of the family,
 ///   the newest included, and fails with [`StrategyError::RefreshTokenReused`].
@@ -137,7 +138,7 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
         family: TokenFamily,
         access_token: &str,
     ) -> Result<(), StrategyError> {
-        let link = link_marker(&TokenDigest::of(access_token));
+        let link = marks::link(&TokenDigest::of(access_token));
         self.store_used(link, user_id, family, self.tokens.now())
             .await
     }
@@ -149,7 +150,7 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
         access_token: &str,
         owner: &ID,
     ) -> Result<bool, StrategyError> {
-        let link = link_marker(&TokenDigest::of(access_token));
+        let link = marks::link(&TokenDigest::of(access_token));
         match self.tokens.store.get_by_token(&link, None).await? {
             Some(record) if &record.user_id == owner => match record.family {
                 Some(family) => Ok(self.revoke_family(owner, family).await? > 0),
@@ -160,18 +161,57 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
     }
 
     /// Deletes every record of `family` belonging to `user_id`; returns how many.
+    ///
+    /// It first leaves a *revocation mark* for the family (a record no client can present,
+    /// living `lifetime`), then lists and deletes. An exchange of the family that is under way
+    /// checks the mark after storing its next token and withdraws that token when the mark is
+    /// there, so a revocation that listed the family before the next token existed still ends
+    /// it (see [`RefreshTokens::exchange`]).
     pub async fn revoke_family(
         &self,
         user_id: &ID,
         family: TokenFamily,
     ) -> Result<u64, StrategyError> {
+        let mark = marks::revocation(family);
+        self.store_used(mark, user_id, family, self.tokens.now())
+            .await?;
         let mut deleted = 0;
         for record in self.tokens.store.list_for_user(user_id).await? {
-            if record.family == Some(family) && self.tokens.store.delete(&record.digest).await? {
+            if record.family == Some(family)
+                && record.digest != mark
+                && self.tokens.store.delete(&record.digest).await?
+            {
                 deleted += 1;
             }
         }
         Ok(deleted)
+    }
+
+    /// The record of the token with `digest`: the live token, or else its tombstone (a record
+    /// with `used` set), or a tombstone written under the token's own digest (as authward did
+    /// before tombstones had keys of their own).
+    async fn find(
+        &self,
+        digest: &TokenDigest,
+        max_age: Option<OffsetDateTime>,
+    ) -> Result<Option<AccessToken<ID>>, StrategyError> {
+        let store = &self.tokens.store;
+        if let Some(record) = store.get_by_token(digest, max_age).await? {
+            return Ok(Some(record));
+        }
+        Ok(store
+            .get_by_token(&marks::tombstone(digest), max_age)
+            .await?)
+    }
+
+    /// Whether `family` (of `user_id`) carries a revocation mark.
+    async fn is_revoked(&self, user_id: &ID, family: TokenFamily) -> Result<bool, StrategyError> {
+        let mark = self
+            .tokens
+            .store
+            .get_by_token(&marks::revocation(family), None)
+            .await?;
+        Ok(mark.is_some_and(|mark| mark.family == Some(family) && &mark.user_id == user_id))
     }
 
     /// Revokes the family of `token` (logout); `false` when the token is unknown.
@@ -189,12 +229,7 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
         if !is_well_formed_token(token) {
             return Ok(false);
         }
-        match self
-            .tokens
-            .store
-            .get_by_token(&TokenDigest::of(token), None)
-            .await?
-        {
+        match self.find(&TokenDigest::of(token), None).await? {
             Some(record) if owner.is_none_or(|owner| owner == &record.user_id) => {
                 match record.family {
                     Some(family) => Ok(self.revoke_family(&record.user_id, family).await? > 0),
@@ -215,7 +250,9 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
     /// Fails with [`StrategyError::InvalidRefreshToken`] for a malformed, unknown or expired
     /// token, or one whose user is gone or inactive; with
     /// [`StrategyError::RefreshTokenReused`] (after revoking the family) for a token already
-    /// exchanged.
+    /// exchanged. When the family is revoked while the exchange runs (a replay of the same
+    /// token, a logout), the exchange fails with [`StrategyError::InvalidRefreshToken`] and the
+    /// next token it stored is withdrawn, so no revocation can miss it.
     pub async fn exchange<U>(
         &self,
         token: &str,
@@ -244,17 +281,13 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
         }
         let now = self.tokens.now();
         let digest = TokenDigest::of(token);
-        let Some(record) = self
-            .tokens
-            .store
-            .get_by_token(&digest, Some(self.max_age(now)))
-            .await?
-        else {
+        let Some(record) = self.find(&digest, Some(self.max_age(now))).await? else {
             return Err(StrategyError::InvalidRefreshToken);
         };
         let Some(family) = record.family else {
             return Err(StrategyError::InvalidRefreshToken);
         };
+        // A tombstone: the token was exchanged already.
         if record.used {
             self.revoke_family(&record.user_id, family).await?;
             return Err(StrategyError::RefreshTokenReused);
@@ -263,18 +296,29 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
             Some(user) if user.is_active() => user,
             _ => return Err(StrategyError::InvalidRefreshToken),
         };
+        // The tombstone has a key of its own, so only one caller's delete can succeed, however
+        // the calls interleave.
         if !self.tokens.store.delete(&digest).await? {
             // Someone exchanged it between our read and our delete: a replay racing the
             // legitimate exchange (or the other way round).
             self.revoke_family(&record.user_id, family).await?;
             return Err(StrategyError::RefreshTokenReused);
         }
-        self.store_used(digest, &record.user_id, family, now)
+        self.store_used(marks::tombstone(&digest), &record.user_id, family, now)
             .await?;
         let next = self
             .tokens
             .create(&record.user_id, Some(family), now)
             .await?;
+        // A revocation of the family (a replay of this token, a logout) may have listed the
+        // family before `next` existed. Every revocation marks the family before it lists, so
+        // either the mark is visible now, or the revocation lists after `next` was stored and
+        // deletes it.
+        if self.is_revoked(&record.user_id, family).await? {
+            // Never handed out; deleting it only tidies up.
+            self.tokens.store.delete(&TokenDigest::of(&next)).await?;
+            return Err(StrategyError::InvalidRefreshToken);
+        }
         Ok((user, next, family))
     }
 }
@@ -285,17 +329,6 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> SessionRevoker<ID> for RefreshToken
     async fn revoke_all(&self, user_id: &ID, _reason: RevokeReason) -> Result<(), StrategyError> {
         self.revoke_all_for_user(user_id).await.map(|_| ())
     }
-}
-
-/// The digest of the link record of an access token: the SHA-256 of a byte string starting with
-/// `0xFF` (which no `&str` contains), so no presented token can match it.
-fn link_marker(access: &TokenDigest) -> TokenDigest {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    hasher.update([0xFF]);
-    hasher.update(b"authward/refresh-link/");
-    hasher.update(access.as_bytes());
-    TokenDigest::from_stored(hasher.finalize().into())
 }
 
 /// An access token and a refresh token, as the login and refresh routes return them.
