@@ -179,6 +179,11 @@ impl<U: AuthUser> AuthBackend<U> {
         self
     }
 
+    /// Whether the backend issues refresh tokens ([`AuthBackend::with_refresh`]).
+    pub fn has_refresh(&self) -> bool {
+        self.refresh.is_some()
+    }
+
     /// Adds session listing: the auth router gains `GET /sessions`.
     pub fn with_sessions(mut self, sessions: Arc<dyn SessionList<U::Id>>) -> Self {
         self.sessions = Some(sessions);

@@ -290,6 +290,12 @@ impl Transport {
         }
     }
 
+    /// Whether the refresh cookie's `Path` is the auth router's mount (a cookie transport
+    /// without [`CookieTransport::refresh_path`]).
+    pub(crate) fn scopes_refresh_to_mount(&self) -> bool {
+        matches!(self, Self::Cookie(cookie) if cookie.refresh_path.is_none())
+    }
+
     /// The logout response: 204, clearing the cookie for the cookie transport (and the
     /// refresh cookie of the auth router mounted at `refresh_mount`, when given).
     pub fn logout_response(&self, refresh_mount: Option<&str>) -> Response {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use authward_axum::{AuthBackend, Authward, AuthwardConfig, CookieTransport, Transport};
 use authward_core::memory::{MemoryAccessTokenDatabase, MemoryUserDatabase};
 use authward_core::strategy::{DatabaseStrategy, RefreshTokens};
-use authward_core::{UserDatabase as _, UserManager};
+use authward_core::{AccessTokenDatabase as _, UserDatabase as _, UserManager};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -783,4 +783,93 @@ async fn refresh_requires_verification_like_login() {
     let renewed = send(&router, refresh(&refresh_token)).await;
     assert_eq!(renewed.status, StatusCode::OK, "{:?}", renewed.body);
     assert!(renewed.body["refresh_token"].is_string());
+}
+
+/// An application route logging users in (a magic link, an OAuth callback) cannot know where
+/// the auth router is mounted: a refresh cookie it set would get the wrong `Path` (and survive
+/// logout). Without `refresh_path` it answers 500 before issuing anything.
+#[tokio::test]
+async fn a_login_outside_the_auth_router_needs_the_refresh_cookie_path() {
+    use axum::http::request::Parts;
+    use axum::response::IntoResponse;
+
+    for (refresh_path, status) in [
+        (None, StatusCode::INTERNAL_SERVER_ERROR),
+        (Some("/auth/cookie"), StatusCode::NO_CONTENT),
+    ] {
+        let users = MemoryUserDatabase::<Uuid>::new();
+        let tokens = MemoryAccessTokenDatabase::<Uuid>::new();
+        let refresh_tokens = MemoryAccessTokenDatabase::<Uuid>::new();
+        let manager = UserManager::builder(users.clone(), SECRET)
+            .password_helper(fast_passwords())
+            .build()
+            .unwrap();
+        let transport = CookieTransport {
+            refresh_path: refresh_path.map(str::to_owned),
+            ..CookieTransport::default()
+        };
+        let backend = AuthBackend::new(
+            "cookie",
+            Transport::Cookie(transport),
+            Arc::new(DatabaseStrategy::new(
+                tokens.clone(),
+                Some(Duration::hours(1)),
+            )),
+        )
+        .with_refresh(RefreshTokens::new(
+            refresh_tokens.clone(),
+            Duration::days(1),
+        ));
+        let aw = Authward::new(manager, vec![backend], AuthwardConfig::default()).unwrap();
+        let magic = {
+            let aw = aw.clone();
+            axum::routing::post(move |parts: Parts| async move {
+                let user = aw
+                    .manager()
+                    .get_by_email("lancelot@camelot.bt")
+                    .await
+                    .unwrap();
+                aw.login_response("cookie", &user, &parts)
+                    .await
+                    .into_response()
+            })
+        };
+        let router = Router::new()
+            .nest("/auth", aw.register_router())
+            .nest("/auth/cookie", aw.auth_router("cookie"))
+            .route("/magic/login", magic);
+        let register = json(
+            "POST",
+            "/auth/register",
+            &json!({"email": "lancelot@camelot.bt", "password": "correct horse battery"}),
+        );
+        assert_eq!(send(&router, register).await.status, StatusCode::CREATED);
+        let id = users
+            .get_by_email("lancelot@camelot.bt")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+
+        let reply = send(&router, form("/magic/login", "")).await;
+        assert_eq!(reply.status, status, "{refresh_path:?}");
+        let issued = tokens.list_for_user(&id).await.unwrap().len()
+            + refresh_tokens.list_for_user(&id).await.unwrap().len();
+        match refresh_path {
+            None => {
+                assert_eq!(issued, 0, "nothing issued");
+                assert!(set_cookies(&reply).is_empty());
+            }
+            Some(path) => {
+                let refresh = reply
+                    .headers
+                    .get_all("set-cookie")
+                    .iter()
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .find(|c| c.starts_with("fastapiusersrefresh="))
+                    .unwrap();
+                assert!(refresh.contains(&format!("Path={path};")), "{refresh}");
+            }
+        }
+    }
 }

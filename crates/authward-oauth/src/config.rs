@@ -32,6 +32,14 @@ pub enum OAuthConfigError {
     /// No authentication backend has this name.
     #[error("no authentication backend named {0:?}")]
     UnknownBackend(String),
+    /// The login backend is a cookie backend with refresh tokens and no
+    /// `CookieTransport::refresh_path`: its refresh cookie is scoped to the auth router's path,
+    /// which an OAuth callback (mounted elsewhere) cannot know.
+    #[error(
+        "backend {0:?} sets a refresh cookie: set CookieTransport::refresh_path to its auth \
+         router's path (e.g. \"/auth/cookie\") to log in through OAuth with it"
+    )]
+    RefreshPathUnset(String),
     /// The redirect URL does not parse, or is not absolute http(s).
     #[error("invalid OAuth redirect URL {0:?}: an absolute http or https URL is required")]
     InvalidRedirectUrl(String),

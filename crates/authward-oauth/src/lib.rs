@@ -86,5 +86,6 @@ pub use provider::{
 };
 pub use routes::DETAIL_INVALID_ID_TOKEN;
 pub use state::{
-    DEFAULT_STATE_LIFETIME, MemoryStateStore, STATE_AUDIENCE, StateStore, TokenStateStore,
+    DEFAULT_MEMORY_STATE_CAPACITY, DEFAULT_STATE_LIFETIME, MemoryStateStore, STATE_AUDIENCE,
+    StateStore, TokenStateStore,
 };

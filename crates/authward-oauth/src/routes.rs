@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use authward_axum::state::request_info;
-use authward_axum::{ApiError, AuthResolver, ErrorCode, Requirements};
+use authward_axum::{ApiError, AuthResolver, ErrorCode, Requirements, Transport};
 use authward_core::manager::OAuthLoginOptions;
 use authward_core::schema::UserSchema;
 use authward_core::{AuthUser, DbError, ManagerError, NewOAuthAccount};
@@ -175,14 +175,21 @@ impl<DB: OAuthUserDb> OAuth<DB> {
     /// `/auth/<provider>`.
     ///
     /// # Errors
-    /// An unknown backend, or a redirect URL that is not an absolute http(s) URL.
+    /// An unknown backend, a cookie backend with refresh tokens and no
+    /// `CookieTransport::refresh_path` ([`OAuthConfigError::RefreshPathUnset`]), or a redirect
+    /// URL that is not an absolute http(s) URL.
     pub fn login_router(
         &self,
         provider: Arc<dyn OAuthProvider>,
         options: LoginOptions,
     ) -> Result<Router, OAuthConfigError> {
-        if self.aw.backend(&options.backend).is_none() {
+        let Some(backend) = self.aw.backend(&options.backend) else {
             return Err(OAuthConfigError::UnknownBackend(options.backend));
+        };
+        if backend.has_refresh()
+            && matches!(backend.transport(), Transport::Cookie(cookie) if cookie.refresh_path.is_none())
+        {
+            return Err(OAuthConfigError::RefreshPathUnset(options.backend));
         }
         let kind = Kind::Login {
             backend: options.backend,

@@ -186,11 +186,22 @@ pub trait StateStore: Send + Sync + 'static {
     async fn first_use(&self, jti: &str, expires_at: OffsetDateTime) -> Result<bool, DbError>;
 }
 
+/// How many used states a [`MemoryStateStore`] holds at most by default (about 10 MB).
+pub const DEFAULT_MEMORY_STATE_CAPACITY: usize = 100_000;
+
 /// Used states in this process's memory (the default store). Entries are dropped once the
 /// state has expired.
-#[derive(Debug, Default)]
+///
+/// The store holds at most its capacity ([`DEFAULT_MEMORY_STATE_CAPACITY`] unless set with
+/// [`MemoryStateStore::with_capacity`]): anyone can start logins, so callbacks come at the rate
+/// a client chooses, and each used state stays until it expires (one state lifetime). When
+/// every entry is an unexpired state, a new state is refused with
+/// [`DbError::Unavailable`] (the callback answers 503) rather than growing without bound or
+/// forgetting a state that must not work twice; a replayed state is still refused as such.
+#[derive(Debug)]
 pub struct MemoryStateStore {
     inner: Mutex<MemoryStates>,
+    capacity: usize,
 }
 
 #[derive(Debug, Default)]
@@ -198,12 +209,37 @@ struct MemoryStates {
     used: HashMap<String, OffsetDateTime>,
     /// Size after the last sweep of expired entries.
     swept_at: usize,
+    /// The earliest expiry left after the last sweep: while the store is full, sweeping
+    /// again before then frees nothing.
+    next_expiry: Option<OffsetDateTime>,
+}
+
+impl MemoryStates {
+    fn sweep(&mut self, now: OffsetDateTime) {
+        self.used.retain(|_, until| *until > now);
+        self.swept_at = self.used.len();
+        self.next_expiry = self.used.values().min().copied();
+    }
 }
 
 impl MemoryStateStore {
-    /// An empty store.
+    /// An empty store holding up to [`DEFAULT_MEMORY_STATE_CAPACITY`] used states.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_capacity(DEFAULT_MEMORY_STATE_CAPACITY)
+    }
+
+    /// An empty store holding up to `capacity` used states (about 100 bytes each).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            inner: Mutex::new(MemoryStates::default()),
+            capacity,
+        }
+    }
+}
+
+impl Default for MemoryStateStore {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -214,14 +250,23 @@ impl StateStore for MemoryStateStore {
             .inner
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        // Sweep expired entries whenever the map has doubled since the last sweep.
-        if inner.used.len() >= 2 * inner.swept_at.max(512) {
-            let now = OffsetDateTime::now_utc();
-            inner.used.retain(|_, until| *until > now);
-            inner.swept_at = inner.used.len();
+        let now = OffsetDateTime::now_utc();
+        let full = inner.used.len() >= self.capacity;
+        // Sweep expired entries whenever the map has doubled since the last sweep, or when it
+        // is full and an entry has expired since.
+        if inner.used.len() >= 2 * inner.swept_at.max(512)
+            || (full && inner.next_expiry.is_none_or(|next| next <= now))
+        {
+            inner.sweep(now);
         }
         if inner.used.contains_key(jti) {
             return Ok(false);
+        }
+        if inner.used.len() >= self.capacity {
+            return Err(DbError::unavailable(
+                "the OAuth used-state store is full of unexpired states \
+                 (MemoryStateStore::with_capacity, or TokenStateStore over a shared store)",
+            ));
         }
         inner.used.insert(jti.to_owned(), expires_at);
         Ok(true)
@@ -383,6 +428,45 @@ mod tests {
         }
         assert_eq!(wins, 1);
         assert!(store.first_use("jti-2", until).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_full_memory_store_refuses_new_states_and_still_refuses_replays() {
+        let store = MemoryStateStore::with_capacity(2);
+        let until = OffsetDateTime::now_utc() + Duration::hours(1);
+        assert!(store.first_use("a", until).await.unwrap());
+        assert!(store.first_use("b", until).await.unwrap());
+        let err = store.first_use("c", until).await.unwrap_err();
+        assert!(err.is_unavailable(), "{err}");
+        assert!(!store.first_use("a", until).await.unwrap(), "a replay");
+        assert_eq!(store.inner.lock().unwrap().used.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_full_memory_store_makes_room_as_states_expire() {
+        let store = MemoryStateStore::with_capacity(2);
+        let now = OffsetDateTime::now_utc();
+        assert!(
+            store
+                .first_use("gone", now - Duration::seconds(1))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .first_use("b", now + Duration::hours(1))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .first_use("c", now + Duration::hours(1))
+                .await
+                .unwrap()
+        );
+        let inner = store.inner.lock().unwrap();
+        assert!(!inner.used.contains_key("gone"));
+        assert_eq!(inner.used.len(), 2);
     }
 
     #[tokio::test]

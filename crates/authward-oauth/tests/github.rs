@@ -156,16 +156,26 @@ async fn serve_stub() -> (Arc<Stub>, String) {
 }
 
 async fn setup(configure: impl FnOnce(LoginOptions) -> LoginOptions) -> (Arc<Stub>, TestApp) {
-    let (stub, base) = serve_stub().await;
-    let provider = GitHubProvider::new(CLIENT_ID, CLIENT_SECRET)
+    setup_with(Backend::Bearer, configure).await
+}
+
+fn stub_provider(base: &str) -> GitHubProvider {
+    GitHubProvider::new(CLIENT_ID, CLIENT_SECRET)
         .with_endpoints(
             &format!("{base}/login/oauth/authorize"),
             &format!("{base}/login/oauth/access_token"),
         )
         .unwrap()
         .with_api_base_url(&format!("{base}/api"))
-        .unwrap();
-    let app = build_app(Arc::new(provider), Backend::Bearer, configure, false);
+        .unwrap()
+}
+
+async fn setup_with(
+    backend: Backend,
+    configure: impl FnOnce(LoginOptions) -> LoginOptions,
+) -> (Arc<Stub>, TestApp) {
+    let (stub, base) = serve_stub().await;
+    let app = build_app(Arc::new(stub_provider(&base)), backend, configure, false);
     (stub, app)
 }
 
@@ -282,4 +292,88 @@ async fn a_refused_exchange_is_a_400_and_forged_states_never_reach_it() {
     // The code was consumed by that attempt, as GitHub does.
     let reply = app.callback(LOGIN, &code, &state, Some(&csrf), None).await;
     assert_eq!(reply.body, json!({"detail": "bad_verification_code"}));
+}
+
+#[tokio::test]
+async fn an_oauth_login_scopes_the_refresh_cookie_where_refresh_and_logout_clear_it() {
+    let (stub, app) = setup_with(Backend::CookieRefresh, |o| o.is_verified_by_default(true)).await;
+    add_account(&stub, "octocat", 7, &[("octo@example.com", true, true)]);
+    let reply = login(&app, "octocat").await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{:?}", reply.body);
+    let issued = set_cookie_of(&reply, "fastapiusersrefresh");
+    assert!(
+        issued.contains(&format!("Path={REFRESH_MOUNT};")),
+        "the auth router's path, not the callback's or /: {issued}"
+    );
+    let refresh = reply.cookie("fastapiusersrefresh").unwrap();
+
+    let refreshed = app
+        .call(cookie_request(
+            &format!("{REFRESH_MOUNT}/refresh"),
+            &[("fastapiusersrefresh", &refresh)],
+        ))
+        .await;
+    assert_eq!(
+        refreshed.status,
+        StatusCode::NO_CONTENT,
+        "{:?}",
+        refreshed.body
+    );
+    let auth = refreshed.cookie("fastapiusersauth").unwrap();
+    let rotated = refreshed.cookie("fastapiusersrefresh").unwrap();
+
+    let out = app
+        .call(cookie_request(
+            &format!("{REFRESH_MOUNT}/logout"),
+            &[
+                ("fastapiusersauth", &auth),
+                ("fastapiusersrefresh", &rotated),
+            ],
+        ))
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT, "{:?}", out.body);
+    let cleared = set_cookie_of(&out, "fastapiusersrefresh");
+    assert!(
+        cleared.contains(&format!("Path={REFRESH_MOUNT};")),
+        "{cleared}"
+    );
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let after = app
+        .call(cookie_request(
+            &format!("{REFRESH_MOUNT}/refresh"),
+            &[("fastapiusersrefresh", &rotated)],
+        ))
+        .await;
+    assert_eq!(after.status, StatusCode::BAD_REQUEST, "revoked at logout");
+}
+
+#[tokio::test]
+async fn a_cookie_backend_with_refresh_and_no_refresh_path_cannot_serve_an_oauth_login() {
+    use authward_axum::{Authward, AuthwardConfig};
+    use authward_core::UserManager;
+
+    let manager = UserManager::builder(Db::new(), SECRET)
+        .password_helper(fast_passwords())
+        .build()
+        .unwrap();
+    let backends = vec![cookie_refresh_backend(None)];
+    let aw = Authward::new(manager, backends, AuthwardConfig::default()).unwrap();
+    let oauth = authward_oauth::OAuth::new(aw, STATE_SECRET).unwrap();
+    let provider = Arc::new(stub_provider("http://127.0.0.1:9"));
+    let options = LoginOptions::new("cookie-refresh", format!("{APP}/auth/github/callback"));
+    let err = oauth.login_router(provider.clone(), options).unwrap_err();
+    assert!(
+        matches!(&err, authward_oauth::OAuthConfigError::RefreshPathUnset(name) if name == "cookie-refresh"),
+        "{err}"
+    );
+    // With the path set, the same backend is accepted.
+    let manager = UserManager::builder(Db::new(), SECRET)
+        .password_helper(fast_passwords())
+        .build()
+        .unwrap();
+    let backends = vec![cookie_refresh_backend(Some(REFRESH_MOUNT))];
+    let aw = Authward::new(manager, backends, AuthwardConfig::default()).unwrap();
+    let oauth = authward_oauth::OAuth::new(aw, STATE_SECRET).unwrap();
+    let options = LoginOptions::new("cookie-refresh", format!("{APP}/auth/github/callback"));
+    assert!(oauth.login_router(provider, options).is_ok());
 }

@@ -226,6 +226,39 @@ async fn full_flow_with_cookie() {
 }
 
 #[tokio::test]
+async fn full_flow_with_cookie_and_refresh_tokens() {
+    let Some(f) = fixture(Backend::CookieRefresh).await else {
+        return;
+    };
+    let sub = unique();
+    let reply = f
+        .login(&hint(&sub, &format!("{sub}@example.com"), true))
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{:?}", reply.body);
+    let issued = set_cookie_of(&reply, "fastapiusersrefresh");
+    assert!(
+        issued.contains(&format!("Path={REFRESH_MOUNT};")),
+        "{issued}"
+    );
+    let refresh = reply.cookie("fastapiusersrefresh").unwrap();
+    let refreshed = f
+        .app
+        .call(cookie_request(
+            &format!("{REFRESH_MOUNT}/refresh"),
+            &[("fastapiusersrefresh", &refresh)],
+        ))
+        .await;
+    assert_eq!(
+        refreshed.status,
+        StatusCode::NO_CONTENT,
+        "{:?}",
+        refreshed.body
+    );
+    let auth = Auth::Cookie(refreshed.cookie("fastapiusersauth").unwrap());
+    assert_eq!(f.app.me(&auth).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn is_verified_by_default_with_a_verified_provider_email() {
     let Some(f) = fixture_with(Backend::Bearer, |o| o.is_verified_by_default(true), false).await
     else {

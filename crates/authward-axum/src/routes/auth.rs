@@ -80,16 +80,18 @@ fn presented_refresh<U: AuthUser>(
     Ok(refresh_in_body(body)?.or_else(|| backend.transport.refresh_token(parts)))
 }
 
-/// Where the auth router is mounted: the request's full path without the route's own suffix.
-fn mount_path(parts: &Parts, route: &str) -> String {
+/// Where the auth router is mounted: the request's full path without the route's own suffix;
+/// `None` when the request is not one of `route` (a login answered by another route, such as
+/// an OAuth callback).
+fn mount_path(parts: &Parts, route: &str) -> Option<String> {
     let full = parts
         .extensions
         .get::<OriginalUri>()
         .map_or_else(|| parts.uri.path().to_owned(), |uri| uri.path().to_owned());
-    full.strip_suffix(route)
-        .map(|m| m.trim_end_matches('/').to_owned())
-        .filter(|m| !m.is_empty())
-        .unwrap_or_else(|| "/".to_owned())
+    full.strip_suffix(route).map(|mount| {
+        let mount = mount.trim_end_matches('/');
+        if mount.is_empty() { "/" } else { mount }.to_owned()
+    })
 }
 
 /// The transport's answer to a login or a refresh (the request of `route`) with the
@@ -103,7 +105,9 @@ fn issued_with_refresh<U: AuthUser>(
     access: &str,
     refresh: &str,
 ) -> Response {
-    let mount = mount_path(parts, route);
+    // Outside the router, only a transport that does not need the mount gets here
+    // (`issue_login` checks).
+    let mount = mount_path(parts, route).unwrap_or_else(|| "/".to_owned());
     backend.transport.login_response(
         access,
         Some(IssuedRefresh {
@@ -117,7 +121,10 @@ fn issued_with_refresh<U: AuthUser>(
 /// The transport's answer to a logout (the request of `route`): 204, clearing the cookies of
 /// a cookie transport (the refresh cookie too when the backend has refresh tokens).
 fn logged_out<U: AuthUser>(backend: &AuthBackend<U>, parts: &Parts, route: &str) -> Response {
-    let mount = backend.refresh.as_ref().map(|_| mount_path(parts, route));
+    let mount = backend
+        .refresh
+        .as_ref()
+        .map(|_| mount_path(parts, route).unwrap_or_else(|| "/".to_owned()));
     backend.transport.logout_response(mount.as_deref())
 }
 
@@ -208,7 +215,7 @@ async fn login<DB: HttpUserDb>(
     if aw.inner.requires_verification && !user.is_verified() {
         return Err(ApiError::BadRequest(ErrorCode::LoginUserNotVerified));
     }
-    aw.issue_login(index, &user, parts, &info).await
+    aw.issue_login(index, &user, parts, &info, true).await
 }
 
 impl<DB: HttpUserDb> Authward<DB> {
@@ -220,8 +227,14 @@ impl<DB: HttpUserDb> Authward<DB> {
     /// For routes of the application's own that authenticate a user another way (OAuth
     /// callbacks, magic links): check the user is active (and verified when required) first.
     ///
+    /// A cookie backend with refresh tokens scopes its refresh cookie to the auth router's
+    /// path, which a route outside that router cannot know: set
+    /// [`CookieTransport::refresh_path`](crate::CookieTransport::refresh_path) for such a
+    /// backend, or this answers 500 (and logs why) before issuing anything.
+    ///
     /// # Errors
-    /// 404 when no backend has that name; 503 when a store is down; 500 when signing fails.
+    /// 404 when no backend has that name; 503 when a store is down; 500 when signing fails or
+    /// the refresh cookie's path is unknown.
     pub async fn login_response(
         &self,
         backend: &str,
@@ -232,7 +245,7 @@ impl<DB: HttpUserDb> Authward<DB> {
             .inner
             .backend_index(backend)
             .ok_or(ApiError::NotFound)?;
-        self.issue_login(index, user, parts, &request_info(parts))
+        self.issue_login(index, user, parts, &request_info(parts), false)
             .await
     }
 
@@ -242,8 +255,21 @@ impl<DB: HttpUserDb> Authward<DB> {
         user: &DB::User,
         parts: &Parts,
         info: &authward_core::manager::RequestInfo,
+        in_auth_router: bool,
     ) -> Result<Response, ApiError> {
         let backend = &self.inner.backends[index];
+        if !in_auth_router
+            && backend.refresh.is_some()
+            && backend.transport.scopes_refresh_to_mount()
+        {
+            tracing::error!(
+                backend = %backend.name,
+                path = %parts.uri.path(),
+                "a login outside the auth router cannot scope the refresh cookie to that router: \
+                 set CookieTransport::refresh_path"
+            );
+            return Err(ApiError::Internal);
+        }
         let token = backend.strategy.write_token(user).await?;
         let response = match &backend.refresh {
             Some(flow) => {

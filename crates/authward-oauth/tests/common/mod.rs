@@ -9,7 +9,7 @@ use authward_axum::{
 };
 use authward_core::memory::{MemoryAccessTokenDatabase, MemoryUserDatabase};
 use authward_core::oauth::ProviderTokenCipher;
-use authward_core::strategy::{DatabaseStrategy, JwtStrategy};
+use authward_core::strategy::{DatabaseStrategy, JwtStrategy, RefreshTokens};
 use authward_core::{Argon2Hasher, PasswordHelper, User, UserManager};
 use authward_oauth::{AssociateOptions, LoginOptions, OAuth, OAuthProvider};
 use axum::Router;
@@ -36,6 +36,27 @@ pub const CSRF_COOKIE: &str = "fastapiusersoauthcsrf";
 pub enum Backend {
     Bearer,
     Cookie,
+    /// `cookie-refresh`: a cookie backend with refresh tokens, its refresh cookie scoped to
+    /// [`REFRESH_MOUNT`].
+    CookieRefresh,
+}
+
+/// Where the `cookie-refresh` backend's auth router is mounted.
+pub const REFRESH_MOUNT: &str = "/auth/cookie-refresh";
+
+/// A cookie backend called `cookie-refresh` with refresh tokens, its refresh cookie's path
+/// set to `refresh_path`.
+pub fn cookie_refresh_backend(refresh_path: Option<&str>) -> AuthBackend<U> {
+    let transport = CookieTransport {
+        refresh_path: refresh_path.map(str::to_owned),
+        ..CookieTransport::default()
+    };
+    let strategy = Arc::new(DatabaseStrategy::new(
+        MemoryAccessTokenDatabase::<Uuid>::new(),
+        Some(Duration::hours(1)),
+    ));
+    let refresh = RefreshTokens::new(MemoryAccessTokenDatabase::<Uuid>::new(), Duration::days(1));
+    AuthBackend::new("cookie-refresh", Transport::Cookie(transport), strategy).with_refresh(refresh)
 }
 
 pub struct TestApp {
@@ -77,7 +98,7 @@ pub fn build_app(
         MemoryAccessTokenDatabase::<Uuid>::new(),
         Some(Duration::hours(1)),
     ));
-    let backends = vec![
+    let mut backends = vec![
         AuthBackend::new(
             "jwt",
             Transport::Bearer(BearerTransport::new("auth/jwt/login")),
@@ -89,6 +110,9 @@ pub fn build_app(
             database,
         ),
     ];
+    if backend == Backend::CookieRefresh {
+        backends.push(cookie_refresh_backend(Some(REFRESH_MOUNT)));
+    }
     let config = AuthwardConfig {
         requires_verification,
         ..AuthwardConfig::default()
@@ -99,13 +123,17 @@ pub fn build_app(
     let backend_name = match backend {
         Backend::Bearer => "jwt",
         Backend::Cookie => "cookie",
+        Backend::CookieRefresh => "cookie-refresh",
     };
     let login = configure(LoginOptions::new(
         backend_name,
         format!("{APP}/auth/{name}/callback"),
     ));
-    let router = Router::new()
-        .nest("/auth/jwt", aw.auth_router("jwt"))
+    let mut router = Router::new().nest("/auth/jwt", aw.auth_router("jwt"));
+    if backend == Backend::CookieRefresh {
+        router = router.nest(REFRESH_MOUNT, aw.auth_router("cookie-refresh"));
+    }
+    let router = router
         .nest("/auth", aw.register_router())
         .nest("/users", aw.users_router())
         .nest(
@@ -284,7 +312,7 @@ impl TestApp {
                 assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
                 Auth::Bearer(reply.body["access_token"].as_str().unwrap().to_owned())
             }
-            Backend::Cookie => {
+            Backend::Cookie | Backend::CookieRefresh => {
                 assert_eq!(reply.status, StatusCode::NO_CONTENT, "{:?}", reply.body);
                 Auth::Cookie(reply.cookie("fastapiusersauth").expect("auth cookie"))
             }
@@ -378,4 +406,29 @@ pub fn refusing_hint(sub: &str) -> String {
 /// A unique suffix for subs and emails.
 pub fn unique() -> String {
     Uuid::new_v4().simple().to_string()[..12].to_owned()
+}
+
+/// A `POST` to `uri` sending `cookies`.
+pub fn cookie_request(uri: &str, cookies: &[(&str, &str)]) -> Request<Body> {
+    let cookie = cookies
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("cookie", cookie)
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// The `Set-Cookie` of `name` in `reply`, attributes included.
+pub fn set_cookie_of(reply: &Reply, name: &str) -> String {
+    let prefix = format!("{name}=");
+    reply
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no {name} cookie in {:?}", reply.set_cookies()))
 }
