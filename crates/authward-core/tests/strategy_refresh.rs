@@ -451,6 +451,8 @@ enum Step {
     AfterRead,
     /// Right before a live (unused) token is stored.
     BeforeNewToken,
+    /// Right after a `delete` removed a record.
+    AfterDelete,
 }
 
 /// One held-up call: `reached` fires when a caller arrives, which then waits for `release`.
@@ -521,7 +523,11 @@ impl AccessTokenDatabase<Id> for Gated {
         self.inner.create(token).await
     }
     async fn delete(&self, digest: &TokenDigest) -> Result<bool, authward_core::DbError> {
-        self.inner.delete(digest).await
+        let deleted = self.inner.delete(digest).await;
+        if matches!(deleted, Ok(true)) {
+            self.pass(Step::AfterDelete).await;
+        }
+        deleted
     }
     async fn delete_all_for_user(&self, user_id: &Id) -> Result<u64, authward_core::DbError> {
         self.inner.delete_all_for_user(user_id).await
@@ -611,4 +617,36 @@ async fn a_replay_that_read_first_and_lost_the_delete_still_ends_the_family() {
     assert!(is_reused(replay));
     assert!(is_invalid(first), "r2 must not be handed out");
     assert_eq!(live_tokens(&inner, &alice.id).await, 0);
+}
+
+#[tokio::test]
+async fn ending_every_session_while_an_exchange_stores_the_next_token_ends_it_too() {
+    // A password change (or log-out-everywhere) lands while a stolen refresh token is being
+    // exchanged, at each step of the exchange: the thief must not keep a session.
+    for step in [Step::AfterDelete, Step::BeforeNewToken] {
+        let (users, clock) = (Users::new(), clock());
+        let alice = user(&users, "alice@example.com").await;
+        let inner = Tokens::new();
+        let tokens = RefreshTokens::new(Gated::new(inner.clone()), Duration::days(7))
+            .with_clock(clock.clone());
+        // `issue` links no access token: the family's only record is the token itself.
+        let r1 = tokens.issue(&alice.id).await.unwrap();
+
+        let (reached, release) = tokens.store().arm(step);
+        let (exchange, revoked) = tokio::join!(tokens.exchange(&r1, &users), async {
+            reached.notified().await;
+            let revoked = tokens
+                .revoke_all(&alice.id, RevokeReason::PasswordChanged)
+                .await;
+            release.notify_one();
+            revoked
+        });
+
+        revoked.unwrap();
+        assert!(
+            is_invalid(exchange),
+            "{step:?}: the next token must not be handed out"
+        );
+        assert_eq!(live_tokens(&inner, &alice.id).await, 0, "{step:?}");
+    }
 }

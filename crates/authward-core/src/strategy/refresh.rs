@@ -1,6 +1,7 @@
 //! Refresh tokens with rotation and reuse detection (RFC 9700 §4.14), over any
 //! [`AccessTokenDatabase`] and alongside any access-token [`Strategy`].
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -240,9 +241,39 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
         }
     }
 
-    /// Deletes every refresh token of `user_id`; returns how many.
+    /// Ends every refresh family of `user_id` (log-out-everywhere, password change or reset,
+    /// deactivation, deletion); returns how many records it deleted.
+    ///
+    /// It marks every family the user has (as [`RefreshTokens::revoke_family`] marks one), then
+    /// lists the user's records again and deletes each one but the marks, so an exchange under
+    /// way when the user's sessions end withdraws the token it is issuing instead of handing out
+    /// a session that outlives the password change (see [`RefreshTokens::exchange`]). One
+    /// `delete` per record: a user's tombstones and links (one of each per refresh within the
+    /// lifetime) make it slower than [`AccessTokenDatabase::delete_all_for_user`], which would
+    /// also delete the marks an exchange under way must still find.
     pub async fn revoke_all_for_user(&self, user_id: &ID) -> Result<u64, StrategyError> {
-        Ok(self.tokens.store.delete_all_for_user(user_id).await?)
+        let store = &self.tokens.store;
+        let now = self.tokens.now();
+        let families: HashSet<TokenFamily> = store
+            .list_for_user(user_id)
+            .await?
+            .into_iter()
+            .filter_map(|record| record.family)
+            .collect();
+        for family in families {
+            self.store_used(marks::revocation(family), user_id, family, now)
+                .await?;
+        }
+        let mut deleted = 0;
+        for record in store.list_for_user(user_id).await? {
+            let is_mark = record
+                .family
+                .is_some_and(|family| record.digest == marks::revocation(family));
+            if !is_mark && store.delete(&record.digest).await? {
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
     }
 
     /// Exchanges a refresh token for its user and the next token of its family.
@@ -251,8 +282,9 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
     /// token, or one whose user is gone or inactive; with
     /// [`StrategyError::RefreshTokenReused`] (after revoking the family) for a token already
     /// exchanged. When the family is revoked while the exchange runs (a replay of the same
-    /// token, a logout), the exchange fails with [`StrategyError::InvalidRefreshToken`] and the
-    /// next token it stored is withdrawn, so no revocation can miss it.
+    /// token, a logout, a password change ending all of the user's sessions), the exchange
+    /// fails with [`StrategyError::InvalidRefreshToken`] and the next token it stored is
+    /// withdrawn, so no revocation can miss it.
     pub async fn exchange<U>(
         &self,
         token: &str,
@@ -296,24 +328,26 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
             Some(user) if user.is_active() => user,
             _ => return Err(StrategyError::InvalidRefreshToken),
         };
+        // The tombstone goes first, so the family has a record at every moment (the token, its
+        // tombstone, or both): a revocation listing the user's families cannot miss this one.
+        self.store_used(marks::tombstone(&digest), &record.user_id, family, now)
+            .await?;
         // The tombstone has a key of its own, so only one caller's delete can succeed, however
         // the calls interleave.
         if !self.tokens.store.delete(&digest).await? {
             // Someone exchanged it between our read and our delete: a replay racing the
-            // legitimate exchange (or the other way round).
+            // legitimate exchange (or the other way round), or a revocation deleted it.
             self.revoke_family(&record.user_id, family).await?;
             return Err(StrategyError::RefreshTokenReused);
         }
-        self.store_used(marks::tombstone(&digest), &record.user_id, family, now)
-            .await?;
         let next = self
             .tokens
             .create(&record.user_id, Some(family), now)
             .await?;
-        // A revocation of the family (a replay of this token, a logout) may have listed the
-        // family before `next` existed. Every revocation marks the family before it lists, so
-        // either the mark is visible now, or the revocation lists after `next` was stored and
-        // deletes it.
+        // A revocation of the family (a replay of this token, a logout, the end of all of the
+        // user's sessions) may have listed the family before `next` existed. Every revocation
+        // marks the family before it lists, so either the mark is visible now, or the
+        // revocation lists after `next` was stored and deletes it.
         if self.is_revoked(&record.user_id, family).await? {
             // Never handed out; deleting it only tidies up.
             self.tokens.store.delete(&TokenDigest::of(&next)).await?;
