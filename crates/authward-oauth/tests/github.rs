@@ -299,26 +299,7 @@ async fn an_oauth_login_scopes_the_refresh_cookie_where_refresh_and_logout_clear
     let (stub, app) = setup_with(Backend::CookieRefresh, |o| o.is_verified_by_default(true)).await;
     add_account(&stub, "octocat", 7, &[("octo@example.com", true, true)]);
     let reply = login(&app, "octocat").await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{:?}", reply.body);
-    let issued = set_cookie_of(&reply, "fastapiusersrefresh");
-    assert!(
-        issued.contains(&format!("Path={REFRESH_MOUNT};")),
-        "the auth router's path, not the callback's or /: {issued}"
-    );
-    let refresh = reply.cookie("fastapiusersrefresh").unwrap();
-
-    let refreshed = app
-        .call(cookie_request(
-            &format!("{REFRESH_MOUNT}/refresh"),
-            &[("fastapiusersrefresh", &refresh)],
-        ))
-        .await;
-    assert_eq!(
-        refreshed.status,
-        StatusCode::NO_CONTENT,
-        "{:?}",
-        refreshed.body
-    );
+    let refreshed = app.refresh_with_cookie(&reply).await;
     let auth = refreshed.cookie("fastapiusersauth").unwrap();
     let rotated = refreshed.cookie("fastapiusersrefresh").unwrap();
 

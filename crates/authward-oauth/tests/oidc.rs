@@ -234,26 +234,7 @@ async fn full_flow_with_cookie_and_refresh_tokens() {
     let reply = f
         .login(&hint(&sub, &format!("{sub}@example.com"), true))
         .await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{:?}", reply.body);
-    let issued = set_cookie_of(&reply, "fastapiusersrefresh");
-    assert!(
-        issued.contains(&format!("Path={REFRESH_MOUNT};")),
-        "{issued}"
-    );
-    let refresh = reply.cookie("fastapiusersrefresh").unwrap();
-    let refreshed = f
-        .app
-        .call(cookie_request(
-            &format!("{REFRESH_MOUNT}/refresh"),
-            &[("fastapiusersrefresh", &refresh)],
-        ))
-        .await;
-    assert_eq!(
-        refreshed.status,
-        StatusCode::NO_CONTENT,
-        "{:?}",
-        refreshed.body
-    );
+    let refreshed = f.app.refresh_with_cookie(&reply).await;
     let auth = Auth::Cookie(refreshed.cookie("fastapiusersauth").unwrap());
     assert_eq!(f.app.me(&auth).await.status, StatusCode::OK);
 }

@@ -432,3 +432,31 @@ pub fn set_cookie_of(reply: &Reply, name: &str) -> String {
         .find(|c| c.starts_with(&prefix))
         .unwrap_or_else(|| panic!("no {name} cookie in {:?}", reply.set_cookies()))
 }
+
+impl TestApp {
+    /// Checks that a cookie login with refresh tokens (`reply`) scoped its refresh cookie to
+    /// the auth router at [`REFRESH_MOUNT`] (not the callback's path or `/`), then refreshes
+    /// with it there: the refresh's answer (204, a new auth cookie, the rotated refresh cookie).
+    pub async fn refresh_with_cookie(&self, reply: &Reply) -> Reply {
+        assert_eq!(reply.status, StatusCode::NO_CONTENT, "{:?}", reply.body);
+        let issued = set_cookie_of(reply, "fastapiusersrefresh");
+        assert!(
+            issued.contains(&format!("Path={REFRESH_MOUNT};")),
+            "the auth router's path: {issued}"
+        );
+        let refresh = reply.cookie("fastapiusersrefresh").unwrap();
+        let refreshed = self
+            .call(cookie_request(
+                &format!("{REFRESH_MOUNT}/refresh"),
+                &[("fastapiusersrefresh", &refresh)],
+            ))
+            .await;
+        assert_eq!(
+            refreshed.status,
+            StatusCode::NO_CONTENT,
+            "{:?}",
+            refreshed.body
+        );
+        refreshed
+    }
+}
