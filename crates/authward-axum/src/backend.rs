@@ -211,10 +211,21 @@ impl<U: AuthUser> AuthBackend<U> {
         &self.transport
     }
 
-    /// The revokers this backend brings: its strategy's (when `with_strategy`) and its refresh
-    /// tokens'.
+    /// The revokers this backend brings: its refresh tokens' and its strategy's (when
+    /// `with_strategy`).
+    ///
+    /// Refresh tokens come first. A refresh under way checks their revocation mark after
+    /// storing its next refresh token, then writes its access token: when it just missed the
+    /// mark, that access token is written while the refresh revoker still lists and deletes,
+    /// before the strategy's revocation, which ends it. Only a refresh stalling between its
+    /// check and its access token for longer than that (and, around a password change, than
+    /// the user update and the manager's second round of revocations) keeps its access token
+    /// until it expires.
     pub(crate) fn revokers(&self, with_strategy: bool) -> Vec<Arc<dyn SessionRevoker<U::Id>>> {
         let mut revokers: Vec<Arc<dyn SessionRevoker<U::Id>>> = Vec::new();
+        if let Some(refresh) = &self.refresh {
+            revokers.push(Arc::new(RefreshRevoker(Arc::clone(refresh))));
+        }
         if with_strategy {
             let revoker = StrategyRevoker::new(Arc::clone(&self.strategy));
             if self.stateless {
@@ -222,9 +233,6 @@ impl<U: AuthUser> AuthBackend<U> {
             } else {
                 revokers.push(Arc::new(revoker));
             }
-        }
-        if let Some(refresh) = &self.refresh {
-            revokers.push(Arc::new(RefreshRevoker(Arc::clone(refresh))));
         }
         revokers
     }

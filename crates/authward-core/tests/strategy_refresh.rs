@@ -433,6 +433,9 @@ enum Step {
     BeforeNewToken,
     /// Right after a `delete` removed a record.
     AfterDelete,
+    /// In the middle of `list_for_user`: after reading which records the user has, before
+    /// reading them.
+    MidList,
 }
 
 /// One held-up call: `reached` fires when a caller arrives, which then waits for `release`.
@@ -512,11 +515,21 @@ impl AccessTokenDatabase<Id> for Gated {
     async fn delete_all_for_user(&self, user_id: &Id) -> Result<u64, authward_core::DbError> {
         self.inner.delete_all_for_user(user_id).await
     }
+    /// Lists in two steps, as the Redis store does (the user's index, then the records as
+    /// they are by then), so a listing is not a snapshot.
     async fn list_for_user(
         &self,
         user_id: &Id,
     ) -> Result<Vec<authward_core::AccessToken<Id>>, authward_core::DbError> {
-        self.inner.list_for_user(user_id).await
+        let index = self.inner.list_for_user(user_id).await?;
+        self.pass(Step::MidList).await;
+        let mut records = Vec::new();
+        for listed in index {
+            if let Some(record) = self.inner.get_by_token(&listed.digest, None).await? {
+                records.push(record);
+            }
+        }
+        Ok(records)
     }
     async fn delete_expired(
         &self,
@@ -635,4 +648,73 @@ async fn ending_every_session_while_an_exchange_stores_the_next_token_ends_it_to
         );
         assert_eq!(live_tokens(&inner, &alice.id).await, 0, "{step:?}");
     }
+}
+
+#[tokio::test]
+async fn ending_every_session_ends_an_exchange_under_way_even_when_listing_is_not_a_snapshot() {
+    // The revocation reads the user's index (the token), the exchange then stores the
+    // tombstone, consumes the token and stops before storing the next one; the revocation
+    // finds the token gone and never saw the tombstone in its index.
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let inner = Tokens::new();
+    let tokens =
+        RefreshTokens::new(Gated::new(inner.clone()), Duration::days(7)).with_clock(clock.clone());
+    let r1 = tokens.issue(&alice.id).await.unwrap();
+
+    let (listed, resume_list) = tokens.store().arm(Step::MidList);
+    let (before_r2, resume_exchange) = tokens.store().arm(Step::BeforeNewToken);
+    let revoked_all = tokio::sync::Notify::new();
+    let (revoked, exchange, ()) = tokio::join!(
+        async {
+            let revoked = tokens.revoke_all(&alice.id, RevokeReason::LogoutAll).await;
+            revoked_all.notify_one();
+            revoked
+        },
+        async {
+            listed.notified().await;
+            tokens.exchange(&r1, &users).await
+        },
+        async {
+            before_r2.notified().await;
+            resume_list.notify_one();
+            revoked_all.notified().await;
+            resume_exchange.notify_one();
+        }
+    );
+
+    revoked.unwrap();
+    assert!(
+        is_invalid(exchange),
+        "the next token must not be handed out"
+    );
+    assert_eq!(live_tokens(&inner, &alice.id).await, 0);
+}
+
+#[tokio::test]
+async fn a_login_after_everything_was_revoked_refreshes_normally() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let (tokens, _) = refresh_tokens(&clock);
+    let before = tokens.issue(&alice.id).await.unwrap();
+    tokens
+        .revoke_all(&alice.id, RevokeReason::PasswordChanged)
+        .await
+        .unwrap();
+    assert!(is_invalid(tokens.exchange(&before, &users).await));
+    clock.advance(Duration::seconds(1));
+    let after = tokens.issue(&alice.id).await.unwrap();
+    let (_, next) = tokens.exchange(&after, &users).await.unwrap();
+    assert!(tokens.exchange(&next, &users).await.is_ok());
+    // A second revocation dates the mark again: the new family ends with it.
+    clock.advance(Duration::seconds(1));
+    let (_, newest) = {
+        let family = tokens.issue(&alice.id).await.unwrap();
+        tokens.exchange(&family, &users).await.unwrap()
+    };
+    tokens
+        .revoke_all(&alice.id, RevokeReason::LogoutAll)
+        .await
+        .unwrap();
+    assert!(is_invalid(tokens.exchange(&newest, &users).await));
 }

@@ -1,7 +1,6 @@
 //! Refresh tokens with rotation and reuse detection (RFC 9700 §4.14), over any
 //! [`AccessTokenDatabase`] and alongside any access-token [`Strategy`].
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -97,11 +96,22 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
         family: TokenFamily,
         now: OffsetDateTime,
     ) -> Result<(), StrategyError> {
+        self.store_used_at(digest, user_id, Some(family), now).await
+    }
+
+    /// [`RefreshTokens::store_used`] for a record that may have no family (a user's mark).
+    async fn store_used_at(
+        &self,
+        digest: TokenDigest,
+        user_id: &ID,
+        family: Option<TokenFamily>,
+        now: OffsetDateTime,
+    ) -> Result<(), StrategyError> {
         let record = NewAccessToken {
             digest,
             user_id: user_id.clone(),
             created_at: now,
-            family: Some(family),
+            family,
             used: true,
         };
         match self.tokens.store.create(record).await {
@@ -205,14 +215,23 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
             .await?)
     }
 
-    /// Whether `family` (of `user_id`) carries a revocation mark.
-    async fn is_revoked(&self, user_id: &ID, family: TokenFamily) -> Result<bool, StrategyError> {
-        let mark = self
-            .tokens
-            .store
-            .get_by_token(&marks::revocation(family), None)
+    /// Whether `family` (of `user_id`) was revoked: it carries a revocation mark, or all of the
+    /// user's sessions ended at or after `since` (when the consumed token was issued).
+    async fn is_revoked(
+        &self,
+        user_id: &ID,
+        family: TokenFamily,
+        since: OffsetDateTime,
+    ) -> Result<bool, StrategyError> {
+        let store = &self.tokens.store;
+        let mark = store.get_by_token(&marks::revocation(family), None).await?;
+        if mark.is_some_and(|mark| mark.family == Some(family) && &mark.user_id == user_id) {
+            return Ok(true);
+        }
+        let all = store
+            .get_by_token(&marks::all_revoked(&user_id.to_string()), None)
             .await?;
-        Ok(mark.is_some_and(|mark| mark.family == Some(family) && &mark.user_id == user_id))
+        Ok(all.is_some_and(|mark| &mark.user_id == user_id && mark.created_at >= since))
     }
 
     /// Revokes the family of `token` (logout); `false` when the token is unknown.
@@ -244,31 +263,29 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
     /// Ends every refresh family of `user_id` (log-out-everywhere, password change or reset,
     /// deactivation, deletion); returns how many records it deleted.
     ///
-    /// It marks every family the user has (as [`RefreshTokens::revoke_family`] marks one), then
-    /// lists the user's records again and deletes each one but the marks, so an exchange under
-    /// way when the user's sessions end withdraws the token it is issuing instead of handing out
-    /// a session that outlives the password change (see [`RefreshTokens::exchange`]). One
-    /// `delete` per record: a user's tombstones and links (one of each per refresh within the
-    /// lifetime) make it slower than [`AccessTokenDatabase::delete_all_for_user`], which would
-    /// also delete the marks an exchange under way must still find.
+    /// It first dates the user's *all-revoked mark* (a record no client can present, living
+    /// `lifetime`), then lists the user's records and deletes each one but the marks. An
+    /// exchange under way checks the mark after storing its next token and withdraws that
+    /// token when the mark is at least as recent as the token it consumed, so a session being
+    /// issued during a password change does not outlive it (see [`RefreshTokens::exchange`]),
+    /// whether or not the store's listing is a snapshot. One `delete` per record: a user's
+    /// tombstones and links (one of each per refresh within the lifetime) make it slower than
+    /// [`AccessTokenDatabase::delete_all_for_user`], which would also delete the marks an
+    /// exchange under way must still find.
     pub async fn revoke_all_for_user(&self, user_id: &ID) -> Result<u64, StrategyError> {
         let store = &self.tokens.store;
-        let now = self.tokens.now();
-        let families: HashSet<TokenFamily> = store
-            .list_for_user(user_id)
-            .await?
-            .into_iter()
-            .filter_map(|record| record.family)
-            .collect();
-        for family in families {
-            self.store_used(marks::revocation(family), user_id, family, now)
-                .await?;
-        }
+        let all_revoked = marks::all_revoked(&user_id.to_string());
+        // Replace the mark with one dated now (a concurrent revocation may write it between
+        // the two calls: its date is as recent as ours).
+        store.delete(&all_revoked).await?;
+        self.store_used_at(all_revoked, user_id, None, self.tokens.now())
+            .await?;
         let mut deleted = 0;
         for record in store.list_for_user(user_id).await? {
-            let is_mark = record
-                .family
-                .is_some_and(|family| record.digest == marks::revocation(family));
+            let is_mark = record.digest == all_revoked
+                || record
+                    .family
+                    .is_some_and(|family| record.digest == marks::revocation(family));
             if !is_mark && store.delete(&record.digest).await? {
                 deleted += 1;
             }
@@ -328,8 +345,8 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
             Some(user) if user.is_active() => user,
             _ => return Err(StrategyError::InvalidRefreshToken),
         };
-        // The tombstone goes first, so the family has a record at every moment (the token, its
-        // tombstone, or both): a revocation listing the user's families cannot miss this one.
+        // The tombstone goes first, so a replay finds the token or its tombstone at every
+        // moment, and is detected as reuse either way (never merely refused as unknown).
         self.store_used(marks::tombstone(&digest), &record.user_id, family, now)
             .await?;
         // The tombstone has a key of its own, so only one caller's delete can succeed, however
@@ -345,10 +362,13 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
             .create(&record.user_id, Some(family), now)
             .await?;
         // A revocation of the family (a replay of this token, a logout, the end of all of the
-        // user's sessions) may have listed the family before `next` existed. Every revocation
-        // marks the family before it lists, so either the mark is visible now, or the
-        // revocation lists after `next` was stored and deletes it.
-        if self.is_revoked(&record.user_id, family).await? {
+        // user's sessions) may have listed the user's records before `next` existed. Every
+        // revocation leaves its mark before it lists, so either the mark is visible now, or
+        // the revocation lists after `next` was stored and deletes it.
+        if self
+            .is_revoked(&record.user_id, family, record.created_at)
+            .await?
+        {
             // Never handed out; deleting it only tidies up.
             self.tokens.store.delete(&TokenDigest::of(&next)).await?;
             return Err(StrategyError::InvalidRefreshToken);

@@ -34,6 +34,11 @@ pub(super) fn revocation(family: TokenFamily) -> TokenDigest {
     mark(b"refresh-revoked/", family.0.as_bytes())
 }
 
+/// The mark the end of all of a user's sessions leaves (one per user, dated by the latest).
+pub(super) fn all_revoked(user_id: &str) -> TokenDigest {
+    mark(b"refresh-all-revoked/", user_id.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +64,7 @@ mod tests {
             link(&digest),
             tombstone(&digest),
             revocation(family),
+            all_revoked("0123456789abcdef"),
             mark(b"refresh-link/", b"0123456789abcdef"),
         ];
         for (i, a) in all.iter().enumerate() {
