@@ -194,7 +194,9 @@ impl<DB: HttpUserDb> Authward<DB> {
 
 impl<DB: HttpUserDb> Authward<DB> {
     /// Spends one request of `class` (see [`crate::throttle`]); `429` when over budget.
-    pub(crate) async fn throttle(
+    /// Public for authward-oauth's callbacks; not part of the API.
+    #[doc(hidden)]
+    pub async fn throttle(
         &self,
         class: crate::throttle::RouteClass,
         parts: &Parts,

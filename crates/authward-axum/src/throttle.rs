@@ -1,5 +1,5 @@
 //! Throttling of the unauthenticated routes: login, register, forgot-password,
-//! request-verify-token and refresh answer `429 {"detail": "Too Many Requests"}` with
+//! request-verify-token, refresh and the OAuth callbacks (authward-oauth) answer `429 {"detail": "Too Many Requests"}` with
 //! `Retry-After` when a client or an account is over its budget, and login is delayed
 //! exponentially after consecutive failures of one account (docs/src/security.md has the
 //! defaults and the reasoning).
@@ -44,6 +44,9 @@ pub enum RouteClass {
     RequestVerify,
     /// `POST {auth}/refresh`.
     Refresh,
+    /// `GET {prefix}/callback` of an OAuth router (authward-oauth): each one may record a used
+    /// state, which the default store keeps in memory for the state lifetime.
+    OAuthCallback,
 }
 
 impl RouteClass {
@@ -54,6 +57,7 @@ impl RouteClass {
             Self::ForgotPassword => "forgot",
             Self::RequestVerify => "verify",
             Self::Refresh => "refresh",
+            Self::OAuthCallback => "oauth-callback",
         }
     }
 }
@@ -71,6 +75,8 @@ pub struct RouteLimits {
     pub request_verify: Option<Limit>,
     /// Refresh.
     pub refresh: Option<Limit>,
+    /// OAuth callbacks.
+    pub oauth_callback: Option<Limit>,
 }
 
 impl RouteLimits {
@@ -82,11 +88,13 @@ impl RouteLimits {
             RouteClass::ForgotPassword => self.forgot_password,
             RouteClass::RequestVerify => self.request_verify,
             RouteClass::Refresh => self.refresh,
+            RouteClass::OAuthCallback => self.oauth_callback,
         }
     }
 
     /// Per client (one IPv4 address or IPv6 /64): login 10 a minute, registration 10 an hour,
-    /// forgot-password and request-verify-token 5 per 15 minutes, refresh 30 a minute.
+    /// forgot-password and request-verify-token 5 per 15 minutes, refresh 30 a minute, OAuth
+    /// callbacks 10 a minute.
     pub fn per_client_defaults() -> Self {
         Self {
             login: Some(Limit::new(10, Duration::from_secs(60))),
@@ -94,11 +102,13 @@ impl RouteLimits {
             forgot_password: Some(Limit::new(5, Duration::from_secs(900))),
             request_verify: Some(Limit::new(5, Duration::from_secs(900))),
             refresh: Some(Limit::new(30, Duration::from_secs(60))),
+            oauth_callback: Some(Limit::new(10, Duration::from_secs(60))),
         }
     }
 
     /// Per account (email key): login 30 an hour, registration 5 an hour, forgot-password
-    /// and request-verify-token 3 an hour; refresh tokens are per session, not limited here.
+    /// and request-verify-token 3 an hour; refresh tokens are per session and OAuth callbacks
+    /// carry no account, so neither is limited here.
     pub fn per_account_defaults() -> Self {
         Self {
             login: Some(Limit::new(30, Duration::from_secs(3600))),
@@ -106,6 +116,7 @@ impl RouteLimits {
             forgot_password: Some(Limit::new(3, Duration::from_secs(3600))),
             request_verify: Some(Limit::new(3, Duration::from_secs(3600))),
             refresh: None,
+            oauth_callback: None,
         }
     }
 }

@@ -371,6 +371,7 @@ mod throttling {
             forgot_password: Some(limit),
             request_verify: Some(limit),
             refresh: Some(limit),
+            oauth_callback: Some(limit),
         }
     }
 
@@ -397,6 +398,7 @@ mod throttling {
             forgot_password: None,
             request_verify: None,
             refresh: None,
+            oauth_callback: None,
         }
     }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use authward_axum::state::request_info;
-use authward_axum::{ApiError, AuthResolver, ErrorCode, Requirements, Transport};
+use authward_axum::{ApiError, AuthResolver, ErrorCode, Requirements, RouteClass, Transport};
 use authward_core::manager::OAuthLoginOptions;
 use authward_core::schema::UserSchema;
 use authward_core::{AuthUser, DbError, ManagerError, NewOAuthAccount};
@@ -410,6 +410,11 @@ impl<DB: OAuthUserDb> Flow<DB> {
 
     #[tracing::instrument(level = "debug", name = "authward.oauth.callback", skip_all, fields(provider = self.provider.name()))]
     async fn callback(&self, query: Option<&str>, parts: &Parts) -> Result<Response, Failure> {
+        // Before anything is read or recorded: each callback may fill the used-state store.
+        self.oauth
+            .aw
+            .throttle(RouteClass::OAuthCallback, parts, None)
+            .await?;
         let user = self.associating_user(parts).await?;
         if let Some(error) = first(query, "error")? {
             return Err(Failure::Detail(

@@ -228,7 +228,8 @@ impl MemoryStateStore {
         Self::with_capacity(DEFAULT_MEMORY_STATE_CAPACITY)
     }
 
-    /// An empty store holding up to `capacity` used states (about 100 bytes each).
+    /// An empty store holding up to `capacity` used states (about 100 bytes each; `0` refuses
+    /// every state).
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             inner: Mutex::new(MemoryStates::default()),
@@ -269,6 +270,12 @@ impl StateStore for MemoryStateStore {
             ));
         }
         inner.used.insert(jti.to_owned(), expires_at);
+        // Keep the earliest expiry true for states of a shorter lifetime recorded since.
+        inner.next_expiry = Some(
+            inner
+                .next_expiry
+                .map_or(expires_at, |next| next.min(expires_at)),
+        );
         Ok(true)
     }
 }
@@ -467,6 +474,41 @@ mod tests {
         let inner = store.inner.lock().unwrap();
         assert!(!inner.used.contains_key("gone"));
         assert_eq!(inner.used.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_full_memory_store_frees_a_shorter_lived_state_recorded_after_its_sweep() {
+        let store = MemoryStateStore::with_capacity(2);
+        let now = OffsetDateTime::now_utc();
+        assert!(
+            store
+                .first_use("long", now + Duration::hours(1))
+                .await
+                .unwrap()
+        );
+        // Fill the store, then sweep (nothing expired): the earliest expiry is an hour away.
+        assert!(
+            store
+                .first_use("short", now + Duration::hours(1))
+                .await
+                .unwrap()
+        );
+        assert!(store.first_use("x", now).await.is_err());
+        store.inner.lock().unwrap().used.remove("short");
+        // A state of a shorter lifetime, already expired by the next call.
+        assert!(
+            store
+                .first_use("brief", now - Duration::seconds(1))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .first_use("next", now + Duration::hours(1))
+                .await
+                .unwrap(),
+            "the expired state's room is found without waiting for the hour"
+        );
     }
 
     #[tokio::test]

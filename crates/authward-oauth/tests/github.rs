@@ -358,3 +358,61 @@ async fn a_cookie_backend_with_refresh_and_no_refresh_path_cannot_serve_an_oauth
     let options = LoginOptions::new("cookie-refresh", format!("{APP}/auth/github/callback"));
     assert!(oauth.login_router(provider, options).is_ok());
 }
+
+#[tokio::test]
+async fn callbacks_are_throttled_per_client_before_any_state_is_recorded() {
+    use authward_axum::{Authward, AuthwardConfig, RouteLimits, ThrottleConfig};
+    use authward_core::UserManager;
+    use authward_core::throttle::{Limit, MemoryThrottle};
+    use axum::extract::ConnectInfo;
+
+    let manager = UserManager::builder(Db::new(), SECRET)
+        .password_helper(fast_passwords())
+        .build()
+        .unwrap();
+    let backend = cookie_refresh_backend(Some(REFRESH_MOUNT));
+    let throttle = ThrottleConfig {
+        per_client: RouteLimits {
+            oauth_callback: Some(Limit::new(2, std::time::Duration::from_secs(60))),
+            ..RouteLimits::per_client_defaults()
+        },
+        ..ThrottleConfig::new(MemoryThrottle::new())
+    };
+    let config = AuthwardConfig {
+        throttle: Some(throttle),
+        ..AuthwardConfig::default()
+    };
+    let aw = Authward::new(manager, vec![backend], config).unwrap();
+    let oauth = authward_oauth::OAuth::new(aw, STATE_SECRET).unwrap();
+    let options = LoginOptions::new("cookie-refresh", format!("{APP}/auth/github/callback"));
+    let router = axum::Router::new().nest(
+        LOGIN,
+        oauth
+            .login_router(Arc::new(stub_provider("http://127.0.0.1:9")), options)
+            .unwrap(),
+    );
+    let from = |peer: &str| {
+        let mut request = common::get(&format!("{LOGIN}/callback?code=c&state=s"), None, None);
+        let peer: std::net::SocketAddr = peer.parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(send(&router, from("203.0.113.7:4000")).await.status);
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::BAD_REQUEST,
+            StatusCode::BAD_REQUEST,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    let other = send(&router, from("198.51.100.9:4000")).await;
+    assert_eq!(
+        other.status,
+        StatusCode::BAD_REQUEST,
+        "another client's budget"
+    );
+}
