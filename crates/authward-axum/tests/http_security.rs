@@ -875,3 +875,132 @@ async fn a_login_outside_the_auth_router_needs_the_refresh_cookie_path() {
         }
     }
 }
+
+/// A strategy that holds its next token write until released, so a test can change the
+/// password while a login is between its password check and its token.
+struct HoldsNextWrite {
+    inner: Arc<dyn authward_core::strategy::Strategy<authward_core::User<Uuid>>>,
+    armed: std::sync::atomic::AtomicBool,
+    reached: tokio::sync::Notify,
+    release: tokio::sync::Notify,
+}
+
+#[async_trait::async_trait]
+impl authward_core::strategy::Strategy<authward_core::User<Uuid>> for HoldsNextWrite {
+    async fn read_token(
+        &self,
+        token: &str,
+        users: &dyn authward_core::strategy::UserLookup<authward_core::User<Uuid>>,
+    ) -> Result<Option<authward_core::User<Uuid>>, authward_core::strategy::StrategyError> {
+        self.inner.read_token(token, users).await
+    }
+    async fn write_token(
+        &self,
+        user: &authward_core::User<Uuid>,
+    ) -> Result<String, authward_core::strategy::StrategyError> {
+        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.reached.notify_one();
+            self.release.notified().await;
+        }
+        self.inner.write_token(user).await
+    }
+    async fn destroy_token(
+        &self,
+        token: &str,
+        user: &authward_core::User<Uuid>,
+    ) -> Result<(), authward_core::strategy::StrategyError> {
+        self.inner.destroy_token(token, user).await
+    }
+    async fn revoke_all(
+        &self,
+        user_id: &Uuid,
+        reason: authward_core::RevokeReason,
+    ) -> Result<(), authward_core::strategy::StrategyError> {
+        self.inner.revoke_all(user_id, reason).await
+    }
+    fn revocation(&self) -> authward_core::strategy::Revocation {
+        self.inner.revocation()
+    }
+}
+
+/// A password change landing while a login with the old password is between its check and its
+/// tokens: the change's revocation ran before the tokens existed, so the login must not hand
+/// them out.
+#[tokio::test]
+async fn a_login_racing_a_password_change_hands_out_nothing() {
+    let users = MemoryUserDatabase::<Uuid>::new();
+    let tokens = MemoryAccessTokenDatabase::<Uuid>::new();
+    let refresh_tokens = MemoryAccessTokenDatabase::<Uuid>::new();
+    let strategy = Arc::new(HoldsNextWrite {
+        inner: Arc::new(DatabaseStrategy::new(
+            tokens.clone(),
+            Some(Duration::hours(1)),
+        )),
+        armed: std::sync::atomic::AtomicBool::new(false),
+        reached: tokio::sync::Notify::new(),
+        release: tokio::sync::Notify::new(),
+    });
+    let manager = UserManager::builder(users.clone(), SECRET)
+        .password_helper(fast_passwords())
+        .build()
+        .unwrap();
+    let backend = AuthBackend::new(
+        "db",
+        Transport::Bearer(authward_axum::BearerTransport::new("auth/db/login")),
+        strategy.clone(),
+    )
+    .with_refresh(RefreshTokens::new(
+        refresh_tokens.clone(),
+        Duration::days(1),
+    ));
+    let aw = Authward::new(manager, vec![backend], AuthwardConfig::default()).unwrap();
+    let router = Router::new()
+        .nest("/auth", aw.register_router())
+        .nest("/auth/db", aw.auth_router("db"));
+    let register = json(
+        "POST",
+        "/auth/register",
+        &json!({"email": "gawain@camelot.bt", "password": "the old password"}),
+    );
+    assert_eq!(send(&router, register).await.status, StatusCode::CREATED);
+    let user = aw
+        .manager()
+        .get_by_email("gawain@camelot.bt")
+        .await
+        .unwrap();
+
+    strategy
+        .armed
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let login = form(
+        "/auth/db/login",
+        "username=gawain%40camelot.bt&password=the+old+password",
+    );
+    let (reply, ()) = tokio::join!(send(&router, login), async {
+        strategy.reached.notified().await;
+        let change = authward_core::manager::UserUpdate {
+            password: Some("the new password".into()),
+            ..authward_core::manager::UserUpdate::default()
+        };
+        aw.manager()
+            .update(change, &user, true, None)
+            .await
+            .unwrap();
+        strategy.release.notify_one();
+    });
+
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.body);
+    assert_eq!(reply.body, json!({"detail": "LOGIN_BAD_CREDENTIALS"}));
+    assert!(tokens.list_for_user(&user.id).await.unwrap().is_empty());
+    let refresh_left = refresh_tokens.list_for_user(&user.id).await.unwrap();
+    assert!(
+        refresh_left.iter().all(|record| record.used),
+        "no live refresh token"
+    );
+    // The new password logs in as usual.
+    let login = form(
+        "/auth/db/login",
+        "username=gawain%40camelot.bt&password=the+new+password",
+    );
+    assert_eq!(send(&router, login).await.status, StatusCode::OK);
+}

@@ -609,3 +609,80 @@ async fn without_legacy_classes_a_login_is_one_verification() {
         .unwrap();
     assert_eq!(f.hasher.verifies(), before + 1);
 }
+
+/// A hasher with a legacy class (`old:` + password, to be upgraded) whose next hash of the
+/// password `secret` waits for a release, so a test can change the password meanwhile.
+struct HoldingHasher {
+    armed: std::sync::atomic::AtomicBool,
+    reached: Arc<tokio::sync::Notify>,
+    release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl authward_core::PasswordHasher for HoldingHasher {
+    fn hash(&self, password: &str) -> Result<String, authward_core::password::PasswordError> {
+        if password == "secret" && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.reached.notify_one();
+            let _ = self.release.lock().unwrap().recv();
+        }
+        Ok(format!("new:{password}"))
+    }
+
+    fn verify(&self, password: &str, hash: &str) -> Verification {
+        if hash == format!("new:{password}") {
+            Verification::Valid
+        } else if hash == format!("old:{password}") {
+            Verification::ValidNeedsRehash
+        } else {
+            Verification::Invalid
+        }
+    }
+}
+
+#[tokio::test]
+async fn upgrading_a_legacy_hash_never_undoes_a_password_change_made_meanwhile() {
+    let reached = Arc::new(tokio::sync::Notify::new());
+    let (release, released) = std::sync::mpsc::channel();
+    let hasher = Arc::new(HoldingHasher {
+        armed: std::sync::atomic::AtomicBool::new(false),
+        reached: Arc::clone(&reached),
+        release: std::sync::Mutex::new(released),
+    });
+    let db = Db::new();
+    let manager = UserManager::builder(db.clone(), SECRET)
+        .password_helper(authward_core::PasswordHelper::new(Arc::clone(&hasher)))
+        .without_sessions()
+        .build()
+        .unwrap();
+    let user = db
+        .create(NewUser::new("bedivere@camelot.bt", "old:secret"))
+        .await
+        .unwrap();
+
+    hasher
+        .armed
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (login, ()) = tokio::join!(
+        manager.authenticate("bedivere@camelot.bt", "secret", None),
+        async {
+            reached.notified().await;
+            // The password changes while the old one's upgraded hash is being computed.
+            let change = authward_core::UserPatch {
+                hashed_password: Some("new:changed".into()),
+                ..authward_core::UserPatch::default()
+            };
+            db.update(&user.id, change).await.unwrap();
+            release.send(()).unwrap();
+        }
+    );
+
+    assert_eq!(
+        login.unwrap(),
+        None,
+        "the password checked is no longer the user's"
+    );
+    assert_eq!(
+        db.get(&user.id).await.unwrap().unwrap().hashed_password,
+        "new:changed",
+        "the change stands"
+    );
+}

@@ -255,12 +255,10 @@ impl<DB: HttpUserDb> Authward<DB> {
         user: &DB::User,
         parts: &Parts,
         info: &authward_core::manager::RequestInfo,
-        in_auth_router: bool,
+        by_password: bool,
     ) -> Result<Response, ApiError> {
         let backend = &self.inner.backends[index];
-        if !in_auth_router
-            && backend.refresh.is_some()
-            && backend.transport.scopes_refresh_to_mount()
+        if !by_password && backend.refresh.is_some() && backend.transport.scopes_refresh_to_mount()
         {
             tracing::error!(
                 backend = %backend.name,
@@ -271,22 +269,64 @@ impl<DB: HttpUserDb> Authward<DB> {
             return Err(ApiError::Internal);
         }
         let token = backend.strategy.write_token(user).await?;
-        let response = match &backend.refresh {
-            Some(flow) => {
-                let refresh_token = flow.issue(user.id(), &token).await?;
-                issued_with_refresh(
-                    backend,
-                    flow.as_ref(),
-                    parts,
-                    "/login",
-                    &token,
-                    &refresh_token,
-                )
-            }
-            None => backend.transport.login_response(&token, None),
+        let refresh_token = match &backend.refresh {
+            Some(flow) => Some(flow.issue(user.id(), &token).await?),
+            None => None,
+        };
+        if by_password && !self.still_current(user).await? {
+            // The password (or the account) changed while this login ran, and that change's
+            // revocation may have run before these tokens existed: they are never handed out.
+            withdraw(backend, user, &token, refresh_token.as_deref()).await;
+            return Err(ApiError::BadRequest(ErrorCode::LoginBadCredentials));
+        }
+        let response = match (&backend.refresh, &refresh_token) {
+            (Some(flow), Some(refresh_token)) => issued_with_refresh(
+                backend,
+                flow.as_ref(),
+                parts,
+                "/login",
+                &token,
+                refresh_token,
+            ),
+            _ => backend.transport.login_response(&token, None),
         };
         self.inner.manager.after_login(user, Some(info)).await?;
         Ok(response)
+    }
+
+    /// Whether `user`, as its password was checked, is still the stored user: same password
+    /// hash, still active. Read by email, which the user cache never answers.
+    ///
+    /// A password change writes the user, then revokes every session; a login issues its
+    /// tokens, then asks this. Either this sees the new password, or the revocation comes
+    /// after the tokens were stored and ends them.
+    async fn still_current(&self, user: &DB::User) -> Result<bool, ApiError> {
+        let stored = self.inner.manager.db().get_by_email(user.email()).await?;
+        Ok(stored.is_some_and(|stored| {
+            stored.id() == user.id()
+                && stored.hashed_password() == user.hashed_password()
+                && stored.is_active()
+        }))
+    }
+}
+
+/// Ends the tokens of a login that is not handed out. Failures are logged: the tokens were
+/// never given to anyone.
+async fn withdraw<U: AuthUser>(
+    backend: &AuthBackend<U>,
+    user: &U,
+    token: &str,
+    refresh_token: Option<&str>,
+) {
+    match backend.strategy.destroy_token(token, user).await {
+        // A stateless token carries the old password's fingerprint, which no longer matches.
+        Ok(()) | Err(StrategyError::DestroyNotSupported) => {}
+        Err(error) => tracing::warn!(%error, "withdrawing a login's access token failed"),
+    }
+    if let (Some(flow), Some(refresh_token)) = (&backend.refresh, refresh_token)
+        && let Err(error) = flow.revoke_family(refresh_token, user.id()).await
+    {
+        tracing::warn!(%error, "withdrawing a login's refresh token failed");
     }
 }
 

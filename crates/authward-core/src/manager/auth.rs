@@ -16,7 +16,9 @@ impl<DB: UserDatabase> UserManager<DB> {
     /// - A password longer than the policy's maximum is refused before any lookup or hashing.
     /// - A correct password whose stored hash is legacy (bcrypt, older argon2 parameters) is
     ///   re-hashed and saved; the updated user is returned. If saving fails, the login still
-    ///   succeeds and the failure is logged.
+    ///   succeeds and the failure is logged. If the password was changed while it was being
+    ///   checked, nothing is saved and the answer is `Ok(None)`: the password checked is no
+    ///   longer the user's.
     /// - Like FastAPI Users, inactive users are returned too: the caller decides (the login route
     ///   answers `LOGIN_BAD_CREDENTIALS` for them).
     ///
@@ -43,28 +45,43 @@ impl<DB: UserDatabase> UserManager<DB> {
         {
             Verification::Invalid => Ok(None),
             Verification::Valid => Ok(Some(user)),
-            Verification::ValidNeedsRehash => Ok(Some(self.rehash(user, password).await)),
+            Verification::ValidNeedsRehash => self.rehash(user, password).await,
         }
     }
 
-    /// Replaces a legacy hash after a successful login; returns the freshest user available.
-    async fn rehash(&self, user: DB::User, password: &str) -> DB::User {
+    /// Replaces a legacy hash after a successful login; returns the freshest user available,
+    /// or `None` when the password was changed while it was being checked (the one checked is
+    /// no longer the user's, and writing its new hash would undo the change).
+    async fn rehash(
+        &self,
+        user: DB::User,
+        password: &str,
+    ) -> Result<Option<DB::User>, ManagerError> {
         let hashed_password = match self.inner.passwords.hash(password).await {
             Ok(hash) => hash,
             Err(err) => {
                 tracing::warn!(error = %err, user_id = %user.id(), "re-hashing a legacy password hash failed");
-                return user;
+                return Ok(Some(user));
             }
         };
+        // Hashing took a while: read the user again (by email, which no cache answers) and
+        // keep a password change made meanwhile. What is left is one round trip between this
+        // read and the write.
+        match self.inner.db.get_by_email(user.email()).await? {
+            Some(current)
+                if current.id() == user.id()
+                    && current.hashed_password() == user.hashed_password() => {}
+            _ => return Ok(None),
+        }
         let patch = UserPatch {
             hashed_password: Some(hashed_password),
             ..UserPatch::default()
         };
         match self.inner.db.update(user.id(), patch).await {
-            Ok(updated) => updated,
+            Ok(updated) => Ok(Some(updated)),
             Err(err) => {
                 tracing::warn!(error = %err, user_id = %user.id(), "saving an upgraded password hash failed");
-                user
+                Ok(Some(user))
             }
         }
     }
