@@ -539,6 +539,91 @@ impl AccessTokenDatabase<Id> for Gated {
     }
 }
 
+/// A user with one refresh token `r1` (its family's only record: no access token linked),
+/// over a [`Gated`] store whose records are in `inner`.
+struct Race {
+    users: Users,
+    alice: User<Id>,
+    inner: Tokens,
+    tokens: RefreshTokens<Gated, Id>,
+    r1: String,
+}
+
+async fn race() -> Race {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let inner = Tokens::new();
+    let tokens = RefreshTokens::new(Gated::new(inner.clone()), Duration::days(7)).with_clock(clock);
+    let r1 = tokens.issue(&alice.id).await.unwrap();
+    Race {
+        users,
+        alice,
+        inner,
+        tokens,
+        r1,
+    }
+}
+
+/// `run`, failing (instead of hanging) when a step it waits for is never reached, as with code
+/// that no longer takes that step.
+async fn within<F: Future>(run: F) -> F::Output {
+    tokio::time::timeout(std::time::Duration::from_secs(10), run)
+        .await
+        .expect("a gated step was never reached")
+}
+
+/// Runs `a` until it reaches its step, then `b` to the end, then `a` to the end; their
+/// outputs.
+async fn interrupt<A: Future, B: Future>(
+    store: &Gated,
+    (step, a): (Step, A),
+    b: B,
+) -> (A::Output, B::Output) {
+    let (paused, resume) = store.arm(step);
+    within(async {
+        tokio::join!(a, async {
+            paused.notified().await;
+            let out = b.await;
+            resume.notify_one();
+            out
+        })
+    })
+    .await
+}
+
+/// Runs `a` until it reaches its step, then `b` until it reaches its own, then `a` to the end,
+/// then `b` to the end; their outputs.
+async fn interleave<A: Future, B: Future>(
+    store: &Gated,
+    (a_step, a): (Step, A),
+    (b_step, b): (Step, B),
+) -> (A::Output, B::Output) {
+    let (a_paused, resume_a) = store.arm(a_step);
+    let (b_paused, resume_b) = store.arm(b_step);
+    let a_done = tokio::sync::Notify::new();
+    let (a, b, ()) = within(async {
+        tokio::join!(
+            async {
+                let out = a.await;
+                a_done.notify_one();
+                out
+            },
+            async {
+                a_paused.notified().await;
+                b.await
+            },
+            async {
+                b_paused.notified().await;
+                resume_a.notify_one();
+                a_done.notified().await;
+                resume_b.notify_one();
+            }
+        )
+    })
+    .await;
+    (a, b)
+}
+
 /// The family of `token`'s record.
 async fn family_of(store: &Tokens, token: &str) -> Option<TokenFamily> {
     let record = store.get_by_token(&TokenDigest::of(token), None).await;
@@ -553,23 +638,23 @@ async fn live_tokens(store: &Tokens, user: &Id) -> usize {
 
 #[tokio::test]
 async fn a_replay_between_the_tombstone_and_the_next_token_still_ends_the_family() {
-    let (users, clock) = (Users::new(), clock());
-    let alice = user(&users, "alice@example.com").await;
-    let inner = Tokens::new();
-    let tokens =
-        RefreshTokens::new(Gated::new(inner.clone()), Duration::days(7)).with_clock(clock.clone());
-    let r1 = tokens.issue(&alice.id).await.unwrap();
+    let Race {
+        users,
+        alice,
+        inner,
+        tokens,
+        r1,
+    } = race().await;
     let sibling = tokens.issue(&alice.id).await.unwrap();
 
     // The first exchange consumes r1 and leaves its tombstone, then stops before storing r2;
     // a replay of r1 runs to the end in that gap.
-    let (reached, release) = tokens.store().arm(Step::BeforeNewToken);
-    let (first, replay) = tokio::join!(tokens.exchange(&r1, &users), async {
-        reached.notified().await;
-        let replay = tokens.exchange(&r1, &users).await;
-        release.notify_one();
-        replay
-    });
+    let (first, replay) = interrupt(
+        tokens.store(),
+        (Step::BeforeNewToken, tokens.exchange(&r1, &users)),
+        tokens.exchange(&r1, &users),
+    )
+    .await;
 
     assert!(is_reused(replay));
     assert!(
@@ -582,36 +667,23 @@ async fn a_replay_between_the_tombstone_and_the_next_token_still_ends_the_family
 
 #[tokio::test]
 async fn a_replay_that_read_first_and_lost_the_delete_still_ends_the_family() {
-    let (users, clock) = (Users::new(), clock());
-    let alice = user(&users, "alice@example.com").await;
-    let inner = Tokens::new();
-    let tokens =
-        RefreshTokens::new(Gated::new(inner.clone()), Duration::days(7)).with_clock(clock.clone());
-    let r1 = tokens.issue(&alice.id).await.unwrap();
+    let Race {
+        users,
+        alice,
+        inner,
+        tokens,
+        r1,
+    } = race().await;
 
     // The replay reads r1 (not yet used) and stops; the legitimate exchange reads, consumes r1,
     // leaves the tombstone and stops before storing r2; the replay then loses the delete and
     // revokes the family before r2 exists.
-    let (read, resume_replay) = tokens.store().arm(Step::AfterRead);
-    let (before_r2, resume_first) = tokens.store().arm(Step::BeforeNewToken);
-    let replay_done = tokio::sync::Notify::new();
-    let (replay, first, ()) = tokio::join!(
-        async {
-            let replay = tokens.exchange(&r1, &users).await;
-            replay_done.notify_one();
-            replay
-        },
-        async {
-            read.notified().await;
-            tokens.exchange(&r1, &users).await
-        },
-        async {
-            before_r2.notified().await;
-            resume_replay.notify_one();
-            replay_done.notified().await;
-            resume_first.notify_one();
-        }
-    );
+    let (replay, first) = interleave(
+        tokens.store(),
+        (Step::AfterRead, tokens.exchange(&r1, &users)),
+        (Step::BeforeNewToken, tokens.exchange(&r1, &users)),
+    )
+    .await;
 
     assert!(is_reused(replay));
     assert!(is_invalid(first), "r2 must not be handed out");
@@ -623,23 +695,20 @@ async fn ending_every_session_while_an_exchange_stores_the_next_token_ends_it_to
     // A password change (or log-out-everywhere) lands while a stolen refresh token is being
     // exchanged, at each step of the exchange: the thief must not keep a session.
     for step in [Step::AfterDelete, Step::BeforeNewToken] {
-        let (users, clock) = (Users::new(), clock());
-        let alice = user(&users, "alice@example.com").await;
-        let inner = Tokens::new();
-        let tokens = RefreshTokens::new(Gated::new(inner.clone()), Duration::days(7))
-            .with_clock(clock.clone());
-        // `issue` links no access token: the family's only record is the token itself.
-        let r1 = tokens.issue(&alice.id).await.unwrap();
+        let Race {
+            users,
+            alice,
+            inner,
+            tokens,
+            r1,
+        } = race().await;
 
-        let (reached, release) = tokens.store().arm(step);
-        let (exchange, revoked) = tokio::join!(tokens.exchange(&r1, &users), async {
-            reached.notified().await;
-            let revoked = tokens
-                .revoke_all(&alice.id, RevokeReason::PasswordChanged)
-                .await;
-            release.notify_one();
-            revoked
-        });
+        let (exchange, revoked) = interrupt(
+            tokens.store(),
+            (step, tokens.exchange(&r1, &users)),
+            tokens.revoke_all(&alice.id, RevokeReason::PasswordChanged),
+        )
+        .await;
 
         revoked.unwrap();
         assert!(
@@ -655,33 +724,23 @@ async fn ending_every_session_ends_an_exchange_under_way_even_when_listing_is_no
     // The revocation reads the user's index (the token), the exchange then stores the
     // tombstone, consumes the token and stops before storing the next one; the revocation
     // finds the token gone and never saw the tombstone in its index.
-    let (users, clock) = (Users::new(), clock());
-    let alice = user(&users, "alice@example.com").await;
-    let inner = Tokens::new();
-    let tokens =
-        RefreshTokens::new(Gated::new(inner.clone()), Duration::days(7)).with_clock(clock.clone());
-    let r1 = tokens.issue(&alice.id).await.unwrap();
+    let Race {
+        users,
+        alice,
+        inner,
+        tokens,
+        r1,
+    } = race().await;
 
-    let (listed, resume_list) = tokens.store().arm(Step::MidList);
-    let (before_r2, resume_exchange) = tokens.store().arm(Step::BeforeNewToken);
-    let revoked_all = tokio::sync::Notify::new();
-    let (revoked, exchange, ()) = tokio::join!(
-        async {
-            let revoked = tokens.revoke_all(&alice.id, RevokeReason::LogoutAll).await;
-            revoked_all.notify_one();
-            revoked
-        },
-        async {
-            listed.notified().await;
-            tokens.exchange(&r1, &users).await
-        },
-        async {
-            before_r2.notified().await;
-            resume_list.notify_one();
-            revoked_all.notified().await;
-            resume_exchange.notify_one();
-        }
-    );
+    let (revoked, exchange) = interleave(
+        tokens.store(),
+        (
+            Step::MidList,
+            tokens.revoke_all(&alice.id, RevokeReason::LogoutAll),
+        ),
+        (Step::BeforeNewToken, tokens.exchange(&r1, &users)),
+    )
+    .await;
 
     revoked.unwrap();
     assert!(
