@@ -1004,3 +1004,72 @@ async fn a_login_racing_a_password_change_hands_out_nothing() {
     );
     assert_eq!(send(&router, login).await.status, StatusCode::OK);
 }
+
+/// Another login upgraded the user's hash (a new hash of the same password) while this one
+/// was between its check and its tokens: the password still signs in, so the login stands.
+#[tokio::test]
+async fn a_login_stands_when_the_same_password_was_rehashed_meanwhile() {
+    let users = MemoryUserDatabase::<Uuid>::new();
+    let tokens = MemoryAccessTokenDatabase::<Uuid>::new();
+    let strategy = Arc::new(HoldsNextWrite {
+        inner: Arc::new(DatabaseStrategy::new(
+            tokens.clone(),
+            Some(Duration::hours(1)),
+        )),
+        armed: std::sync::atomic::AtomicBool::new(false),
+        reached: tokio::sync::Notify::new(),
+        release: tokio::sync::Notify::new(),
+    });
+    let manager = UserManager::builder(users.clone(), SECRET)
+        .password_helper(fast_passwords())
+        .build()
+        .unwrap();
+    let backend = AuthBackend::new(
+        "db",
+        Transport::Bearer(authward_axum::BearerTransport::new("auth/db/login")),
+        strategy.clone(),
+    );
+    let aw = Authward::new(manager, vec![backend], AuthwardConfig::default()).unwrap();
+    let router = Router::new()
+        .nest("/auth", aw.register_router())
+        .nest("/auth/db", aw.auth_router("db"));
+    let register = json(
+        "POST",
+        "/auth/register",
+        &json!({"email": "percival@camelot.bt", "password": "the same password"}),
+    );
+    assert_eq!(send(&router, register).await.status, StatusCode::CREATED);
+    let user = aw
+        .manager()
+        .get_by_email("percival@camelot.bt")
+        .await
+        .unwrap();
+
+    strategy
+        .armed
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let login = form(
+        "/auth/db/login",
+        "username=percival%40camelot.bt&password=the+same+password",
+    );
+    let (reply, ()) = tokio::join!(send(&router, login), async {
+        strategy.reached.notified().await;
+        let rehashed = aw
+            .manager()
+            .passwords()
+            .hash("the same password")
+            .await
+            .unwrap();
+        let patch = authward_core::UserPatch {
+            hashed_password: Some(rehashed),
+            ..authward_core::UserPatch::default()
+        };
+        users.update(&user.id, patch).await.unwrap();
+        strategy.release.notify_one();
+    });
+
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    let token = reply.body["access_token"].as_str().unwrap();
+    assert_eq!(tokens.list_for_user(&user.id).await.unwrap().len(), 1);
+    assert!(!token.is_empty());
+}

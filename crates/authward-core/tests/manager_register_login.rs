@@ -638,8 +638,9 @@ impl authward_core::PasswordHasher for HoldingHasher {
     }
 }
 
-#[tokio::test]
-async fn upgrading_a_legacy_hash_never_undoes_a_password_change_made_meanwhile() {
+/// A login of a legacy hash held while it computes the upgraded hash, with `stored` written as
+/// the user's hash meanwhile: what the login answered, and the hash stored after.
+async fn legacy_login_while_the_hash_becomes(stored: &str) -> (Option<String>, String) {
     let reached = Arc::new(tokio::sync::Notify::new());
     let (release, released) = std::sync::mpsc::channel();
     let hasher = Arc::new(HoldingHasher {
@@ -665,24 +666,33 @@ async fn upgrading_a_legacy_hash_never_undoes_a_password_change_made_meanwhile()
         manager.authenticate("bedivere@camelot.bt", "secret", None),
         async {
             reached.notified().await;
-            // The password changes while the old one's upgraded hash is being computed.
             let change = authward_core::UserPatch {
-                hashed_password: Some("new:changed".into()),
+                hashed_password: Some(stored.into()),
                 ..authward_core::UserPatch::default()
             };
             db.update(&user.id, change).await.unwrap();
             release.send(()).unwrap();
         }
     );
-
-    assert_eq!(
-        login.unwrap(),
-        None,
-        "the password checked is no longer the user's"
-    );
-    assert_eq!(
+    let login = login.unwrap().map(|user| user.hashed_password);
+    (
+        login,
         db.get(&user.id).await.unwrap().unwrap().hashed_password,
-        "new:changed",
-        "the change stands"
-    );
+    )
+}
+
+#[tokio::test]
+async fn upgrading_a_legacy_hash_never_undoes_a_password_change_made_meanwhile() {
+    // The password changes while the old one's upgraded hash is being computed.
+    let (login, stored) = legacy_login_while_the_hash_becomes("new:changed").await;
+    assert_eq!(login, None, "the password checked is no longer the user's");
+    assert_eq!(stored, "new:changed", "the change stands");
+}
+
+#[tokio::test]
+async fn a_legacy_hash_upgraded_by_a_concurrent_login_still_signs_in() {
+    // Another login of the same password upgraded the hash first.
+    let (login, stored) = legacy_login_while_the_hash_becomes("new:secret").await;
+    assert_eq!(login.as_deref(), Some("new:secret"));
+    assert_eq!(stored, "new:secret");
 }

@@ -215,7 +215,8 @@ async fn login<DB: HttpUserDb>(
     if aw.inner.requires_verification && !user.is_verified() {
         return Err(ApiError::BadRequest(ErrorCode::LoginUserNotVerified));
     }
-    aw.issue_login(index, &user, parts, &info, true).await
+    aw.issue_login(index, &user, parts, &info, Some(&form.password))
+        .await
 }
 
 impl<DB: HttpUserDb> Authward<DB> {
@@ -245,7 +246,7 @@ impl<DB: HttpUserDb> Authward<DB> {
             .inner
             .backend_index(backend)
             .ok_or(ApiError::NotFound)?;
-        self.issue_login(index, user, parts, &request_info(parts), false)
+        self.issue_login(index, user, parts, &request_info(parts), None)
             .await
     }
 
@@ -255,10 +256,13 @@ impl<DB: HttpUserDb> Authward<DB> {
         user: &DB::User,
         parts: &Parts,
         info: &authward_core::manager::RequestInfo,
-        by_password: bool,
+        password: Option<&str>,
     ) -> Result<Response, ApiError> {
         let backend = &self.inner.backends[index];
-        if !by_password && backend.refresh.is_some() && backend.transport.scopes_refresh_to_mount()
+        // Only the auth router's own `/login` (the one with a password) knows the router's mount.
+        if password.is_none()
+            && backend.refresh.is_some()
+            && backend.transport.scopes_refresh_to_mount()
         {
             tracing::error!(
                 backend = %backend.name,
@@ -273,11 +277,15 @@ impl<DB: HttpUserDb> Authward<DB> {
             Some(flow) => Some(flow.issue(user.id(), &token).await?),
             None => None,
         };
-        if by_password && !self.still_current(user).await? {
-            // The password (or the account) changed while this login ran, and that change's
-            // revocation may have run before these tokens existed: they are never handed out.
-            withdraw(backend, user, &token, refresh_token.as_deref()).await;
-            return Err(ApiError::BadRequest(ErrorCode::LoginBadCredentials));
+        if let Some(password) = password {
+            // The password (or the account) may have changed while this login ran, and that
+            // change's revocation may have run before these tokens existed.
+            let still = self.inner.manager.still_signs_in(user, password).await;
+            if !matches!(still, Ok(true)) {
+                withdraw(backend, user, &token, refresh_token.as_deref()).await;
+                still?;
+                return Err(ApiError::BadRequest(ErrorCode::LoginBadCredentials));
+            }
         }
         let response = match (&backend.refresh, &refresh_token) {
             (Some(flow), Some(refresh_token)) => issued_with_refresh(
@@ -292,21 +300,6 @@ impl<DB: HttpUserDb> Authward<DB> {
         };
         self.inner.manager.after_login(user, Some(info)).await?;
         Ok(response)
-    }
-
-    /// Whether `user`, as its password was checked, is still the stored user: same password
-    /// hash, still active. Read by email, which the user cache never answers.
-    ///
-    /// A password change writes the user, then revokes every session; a login issues its
-    /// tokens, then asks this. Either this sees the new password, or the revocation comes
-    /// after the tokens were stored and ends them.
-    async fn still_current(&self, user: &DB::User) -> Result<bool, ApiError> {
-        let stored = self.inner.manager.db().get_by_email(user.email()).await?;
-        Ok(stored.is_some_and(|stored| {
-            stored.id() == user.id()
-                && stored.hashed_password() == user.hashed_password()
-                && stored.is_active()
-        }))
     }
 }
 

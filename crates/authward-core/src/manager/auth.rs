@@ -71,6 +71,14 @@ impl<DB: UserDatabase> UserManager<DB> {
             Some(current)
                 if current.id() == user.id()
                     && current.hashed_password() == user.hashed_password() => {}
+            // Another login upgraded it meanwhile (or the password was set to the same one):
+            // the password still signs in, and there is nothing left to save.
+            Some(current)
+                if current.id() == user.id()
+                    && self.verifies(password, current.hashed_password()).await? =>
+            {
+                return Ok(Some(current));
+            }
             _ => return Ok(None),
         }
         let patch = UserPatch {
@@ -84,6 +92,37 @@ impl<DB: UserDatabase> UserManager<DB> {
                 Ok(Some(user))
             }
         }
+    }
+
+    /// Whether `password`, which signed `user` in a moment ago, still does: the stored user
+    /// (read again by email, which no cache answers) is the same one, still active, and its
+    /// password hash is the one checked or one `password` verifies against (another login may
+    /// have upgraded a legacy hash meanwhile).
+    ///
+    /// The login route asks this after storing its tokens, and withdraws them when the answer
+    /// is no: a password change writes the user before revoking every session, so either this
+    /// sees the change, or the revocation comes after the tokens were stored and ends them.
+    pub async fn still_signs_in(
+        &self,
+        user: &DB::User,
+        password: &str,
+    ) -> Result<bool, ManagerError> {
+        let Some(stored) = self.inner.db.get_by_email(user.email()).await? else {
+            return Ok(false);
+        };
+        if stored.id() != user.id() || !stored.is_active() {
+            return Ok(false);
+        }
+        if stored.hashed_password() == user.hashed_password() {
+            return Ok(true);
+        }
+        self.verifies(password, stored.hashed_password()).await
+    }
+
+    /// Whether `password` verifies against `hash`.
+    async fn verifies(&self, password: &str, hash: &str) -> Result<bool, ManagerError> {
+        let verification = self.inner.passwords.verify(password, hash).await?;
+        Ok(!matches!(verification, Verification::Invalid))
     }
 
     /// Calls [`Hooks::on_after_login`](super::Hooks::on_after_login); the HTTP layer calls it once
