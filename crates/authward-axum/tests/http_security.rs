@@ -923,11 +923,19 @@ impl authward_core::strategy::Strategy<authward_core::User<Uuid>> for HoldsNextW
     }
 }
 
-/// A password change landing while a login with the old password is between its check and its
-/// tokens: the change's revocation ran before the tokens existed, so the login must not hand
-/// them out.
-#[tokio::test]
-async fn a_login_racing_a_password_change_hands_out_nothing() {
+/// An app whose `db` backend (database strategy, refresh tokens) holds its next token write
+/// when armed, with one registered user.
+struct HeldLogin {
+    users: MemoryUserDatabase<Uuid>,
+    tokens: MemoryAccessTokenDatabase<Uuid>,
+    refresh_tokens: MemoryAccessTokenDatabase<Uuid>,
+    strategy: Arc<HoldsNextWrite>,
+    aw: Authward<MemoryUserDatabase<Uuid>>,
+    router: Router,
+    user: authward_core::User<Uuid>,
+}
+
+async fn held_login_app(email: &str, password: &str) -> HeldLogin {
     let users = MemoryUserDatabase::<Uuid>::new();
     let tokens = MemoryAccessTokenDatabase::<Uuid>::new();
     let refresh_tokens = MemoryAccessTokenDatabase::<Uuid>::new();
@@ -960,39 +968,70 @@ async fn a_login_racing_a_password_change_hands_out_nothing() {
     let register = json(
         "POST",
         "/auth/register",
-        &json!({"email": "gawain@camelot.bt", "password": "the old password"}),
+        &json!({"email": email, "password": password}),
     );
     assert_eq!(send(&router, register).await.status, StatusCode::CREATED);
-    let user = aw
-        .manager()
-        .get_by_email("gawain@camelot.bt")
-        .await
-        .unwrap();
+    let user = aw.manager().get_by_email(email).await.unwrap();
+    HeldLogin {
+        users,
+        tokens,
+        refresh_tokens,
+        strategy,
+        aw,
+        router,
+        user,
+    }
+}
 
-    strategy
-        .armed
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    let login = form(
-        "/auth/db/login",
-        "username=gawain%40camelot.bt&password=the+old+password",
-    );
-    let (reply, ()) = tokio::join!(send(&router, login), async {
-        strategy.reached.notified().await;
-        let change = authward_core::manager::UserUpdate {
-            password: Some("the new password".into()),
-            ..authward_core::manager::UserUpdate::default()
-        };
-        aw.manager()
-            .update(change, &user, true, None)
-            .await
-            .unwrap();
-        strategy.release.notify_one();
-    });
+impl HeldLogin {
+    /// Logs the user in with `password`, running `meanwhile` while the login waits to write
+    /// its token (after its password check).
+    async fn login_while(&self, password: &str, meanwhile: impl Future<Output = ()>) -> Reply {
+        self.strategy
+            .armed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let login = form(
+            "/auth/db/login",
+            &format!(
+                "username={}&password={}",
+                urlencode(&self.user.email),
+                urlencode(password)
+            ),
+        );
+        let (reply, ()) = tokio::join!(send(&self.router, login), async {
+            self.strategy.reached.notified().await;
+            meanwhile.await;
+            self.strategy.release.notify_one();
+        });
+        reply
+    }
+}
+
+/// A password change landing while a login with the old password is between its check and its
+/// tokens: the change's revocation ran before the tokens existed, so the login must not hand
+/// them out.
+#[tokio::test]
+async fn a_login_racing_a_password_change_hands_out_nothing() {
+    let app = held_login_app("gawain@camelot.bt", "the old password").await;
+    let reply = app
+        .login_while("the old password", async {
+            let change = authward_core::manager::UserUpdate {
+                password: Some("the new password".into()),
+                ..authward_core::manager::UserUpdate::default()
+            };
+            app.aw
+                .manager()
+                .update(change, &app.user, true, None)
+                .await
+                .unwrap();
+        })
+        .await;
 
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.body);
     assert_eq!(reply.body, json!({"detail": "LOGIN_BAD_CREDENTIALS"}));
-    assert!(tokens.list_for_user(&user.id).await.unwrap().is_empty());
-    let refresh_left = refresh_tokens.list_for_user(&user.id).await.unwrap();
+    let id = app.user.id;
+    assert!(app.tokens.list_for_user(&id).await.unwrap().is_empty());
+    let refresh_left = app.refresh_tokens.list_for_user(&id).await.unwrap();
     assert!(
         refresh_left.iter().all(|record| record.used),
         "no live refresh token"
@@ -1002,74 +1041,30 @@ async fn a_login_racing_a_password_change_hands_out_nothing() {
         "/auth/db/login",
         "username=gawain%40camelot.bt&password=the+new+password",
     );
-    assert_eq!(send(&router, login).await.status, StatusCode::OK);
+    assert_eq!(send(&app.router, login).await.status, StatusCode::OK);
 }
 
 /// Another login upgraded the user's hash (a new hash of the same password) while this one
 /// was between its check and its tokens: the password still signs in, so the login stands.
 #[tokio::test]
 async fn a_login_stands_when_the_same_password_was_rehashed_meanwhile() {
-    let users = MemoryUserDatabase::<Uuid>::new();
-    let tokens = MemoryAccessTokenDatabase::<Uuid>::new();
-    let strategy = Arc::new(HoldsNextWrite {
-        inner: Arc::new(DatabaseStrategy::new(
-            tokens.clone(),
-            Some(Duration::hours(1)),
-        )),
-        armed: std::sync::atomic::AtomicBool::new(false),
-        reached: tokio::sync::Notify::new(),
-        release: tokio::sync::Notify::new(),
-    });
-    let manager = UserManager::builder(users.clone(), SECRET)
-        .password_helper(fast_passwords())
-        .build()
-        .unwrap();
-    let backend = AuthBackend::new(
-        "db",
-        Transport::Bearer(authward_axum::BearerTransport::new("auth/db/login")),
-        strategy.clone(),
-    );
-    let aw = Authward::new(manager, vec![backend], AuthwardConfig::default()).unwrap();
-    let router = Router::new()
-        .nest("/auth", aw.register_router())
-        .nest("/auth/db", aw.auth_router("db"));
-    let register = json(
-        "POST",
-        "/auth/register",
-        &json!({"email": "percival@camelot.bt", "password": "the same password"}),
-    );
-    assert_eq!(send(&router, register).await.status, StatusCode::CREATED);
-    let user = aw
-        .manager()
-        .get_by_email("percival@camelot.bt")
-        .await
-        .unwrap();
-
-    strategy
-        .armed
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    let login = form(
-        "/auth/db/login",
-        "username=percival%40camelot.bt&password=the+same+password",
-    );
-    let (reply, ()) = tokio::join!(send(&router, login), async {
-        strategy.reached.notified().await;
-        let rehashed = aw
-            .manager()
-            .passwords()
-            .hash("the same password")
-            .await
-            .unwrap();
-        let patch = authward_core::UserPatch {
-            hashed_password: Some(rehashed),
-            ..authward_core::UserPatch::default()
-        };
-        users.update(&user.id, patch).await.unwrap();
-        strategy.release.notify_one();
-    });
+    let app = held_login_app("percival@camelot.bt", "the same password").await;
+    let reply = app
+        .login_while("the same password", async {
+            let passwords = app.aw.manager().passwords();
+            let rehashed = passwords.hash("the same password").await.unwrap();
+            let patch = authward_core::UserPatch {
+                hashed_password: Some(rehashed),
+                ..authward_core::UserPatch::default()
+            };
+            app.users.update(&app.user.id, patch).await.unwrap();
+        })
+        .await;
 
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    let token = reply.body["access_token"].as_str().unwrap();
-    assert_eq!(tokens.list_for_user(&user.id).await.unwrap().len(), 1);
-    assert!(!token.is_empty());
+    assert!(reply.body["access_token"].as_str().is_some());
+    assert_eq!(
+        app.tokens.list_for_user(&app.user.id).await.unwrap().len(),
+        1
+    );
 }
