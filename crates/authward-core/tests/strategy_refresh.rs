@@ -539,29 +539,15 @@ impl AccessTokenDatabase<Id> for Gated {
     }
 }
 
-/// A user with one refresh token `r1` (its family's only record: no access token linked),
-/// over a [`Gated`] store whose records are in `inner`.
-struct Race {
-    users: Users,
-    alice: User<Id>,
-    inner: Tokens,
-    tokens: RefreshTokens<Gated, Id>,
-    r1: String,
-}
-
-async fn race() -> Race {
+/// Alice (of `users`) with one refresh token `r1` (its family's only record: no access token
+/// linked), over a [`Gated`] store whose records are in `inner`.
+async fn race() -> (Users, User<Id>, Tokens, RefreshTokens<Gated, Id>, String) {
     let (users, clock) = (Users::new(), clock());
     let alice = user(&users, "alice@example.com").await;
     let inner = Tokens::new();
     let tokens = RefreshTokens::new(Gated::new(inner.clone()), Duration::days(7)).with_clock(clock);
     let r1 = tokens.issue(&alice.id).await.unwrap();
-    Race {
-        users,
-        alice,
-        inner,
-        tokens,
-        r1,
-    }
+    (users, alice, inner, tokens, r1)
 }
 
 /// `run`, failing (instead of hanging) when a step it waits for is never reached, as with code
@@ -638,13 +624,7 @@ async fn live_tokens(store: &Tokens, user: &Id) -> usize {
 
 #[tokio::test]
 async fn a_replay_between_the_tombstone_and_the_next_token_still_ends_the_family() {
-    let Race {
-        users,
-        alice,
-        inner,
-        tokens,
-        r1,
-    } = race().await;
+    let (users, alice, inner, tokens, r1) = race().await;
     let sibling = tokens.issue(&alice.id).await.unwrap();
 
     // The first exchange consumes r1 and leaves its tombstone, then stops before storing r2;
@@ -667,13 +647,7 @@ async fn a_replay_between_the_tombstone_and_the_next_token_still_ends_the_family
 
 #[tokio::test]
 async fn a_replay_that_read_first_and_lost_the_delete_still_ends_the_family() {
-    let Race {
-        users,
-        alice,
-        inner,
-        tokens,
-        r1,
-    } = race().await;
+    let (users, alice, inner, tokens, r1) = race().await;
 
     // The replay reads r1 (not yet used) and stops; the legitimate exchange reads, consumes r1,
     // leaves the tombstone and stops before storing r2; the replay then loses the delete and
@@ -695,13 +669,7 @@ async fn ending_every_session_while_an_exchange_stores_the_next_token_ends_it_to
     // A password change (or log-out-everywhere) lands while a stolen refresh token is being
     // exchanged, at each step of the exchange: the thief must not keep a session.
     for step in [Step::AfterDelete, Step::BeforeNewToken] {
-        let Race {
-            users,
-            alice,
-            inner,
-            tokens,
-            r1,
-        } = race().await;
+        let (users, alice, inner, tokens, r1) = race().await;
 
         let (exchange, revoked) = interrupt(
             tokens.store(),
@@ -724,13 +692,7 @@ async fn ending_every_session_ends_an_exchange_under_way_even_when_listing_is_no
     // The revocation reads the user's index (the token), the exchange then stores the
     // tombstone, consumes the token and stops before storing the next one; the revocation
     // finds the token gone and never saw the tombstone in its index.
-    let Race {
-        users,
-        alice,
-        inner,
-        tokens,
-        r1,
-    } = race().await;
+    let (users, alice, inner, tokens, r1) = race().await;
 
     let (revoked, exchange) = interleave(
         tokens.store(),
