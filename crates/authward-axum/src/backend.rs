@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use authward_core::strategy::{
-    DatabaseStrategy, RefreshTokens, RevokeReason, Session, SessionRevoker, Strategy,
+    DatabaseStrategy, Exchanged, RefreshTokens, RevokeReason, Session, SessionRevoker, Strategy,
     StrategyError, StrategyRevoker, UserLookup,
 };
-use authward_core::{AccessTokenDatabase, AuthUser, TokenFamily, UserId};
+use authward_core::{AccessTokenDatabase, AuthUser, UserId};
 
 use crate::transport::Transport;
 
@@ -25,12 +25,13 @@ pub trait RefreshFlow<U: AuthUser>: Send + Sync {
         &self,
         refresh_token: &str,
         users: &dyn UserLookup<U>,
-    ) -> Result<(U, String, TokenFamily), StrategyError>;
-    /// Links an access token issued by a refresh to the family.
-    async fn link(
+    ) -> Result<Exchanged<U>, StrategyError>;
+    /// Links an access token issued by a refresh to the family, then checks that the family
+    /// still stands ([`RefreshTokens::link_issued`]): on an error neither token may be handed
+    /// out.
+    async fn link_issued(
         &self,
-        user_id: &U::Id,
-        family: TokenFamily,
+        exchanged: &Exchanged<U>,
         access_token: &str,
     ) -> Result<(), StrategyError>;
     /// Logout: revokes the family of `refresh_token` when it belongs to `owner`.
@@ -61,16 +62,15 @@ where
         &self,
         refresh_token: &str,
         users: &dyn UserLookup<U>,
-    ) -> Result<(U, String, TokenFamily), StrategyError> {
+    ) -> Result<Exchanged<U>, StrategyError> {
         self.exchange_in_family(refresh_token, users).await
     }
-    async fn link(
+    async fn link_issued(
         &self,
-        user_id: &U::Id,
-        family: TokenFamily,
+        exchanged: &Exchanged<U>,
         access_token: &str,
     ) -> Result<(), StrategyError> {
-        RefreshTokens::link(self, user_id, family, access_token).await
+        RefreshTokens::link_issued(self, exchanged, access_token).await
     }
     async fn revoke_linked(
         &self,

@@ -1068,3 +1068,51 @@ async fn a_login_stands_when_the_same_password_was_rehashed_meanwhile() {
         1
     );
 }
+
+/// Log-out-everywhere landing while `/refresh` has exchanged its refresh token and is writing
+/// the access token: the revocation ended the access tokens before that one existed, so the
+/// refresh must hand out nothing, and the access token must not outlive the revocation.
+#[tokio::test]
+async fn a_refresh_racing_log_out_everywhere_hands_out_nothing() {
+    let app = held_login_app("bors@camelot.bt", "a good password").await;
+    let login = form(
+        "/auth/db/login",
+        "username=bors%40camelot.bt&password=a+good+password",
+    );
+    let login = send(&app.router, login).await;
+    assert_eq!(login.status, StatusCode::OK, "{:?}", login.body);
+    let access = login.body["access_token"].as_str().unwrap().to_owned();
+    let refresh_token = login.body["refresh_token"].as_str().unwrap().to_owned();
+
+    app.strategy
+        .armed
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let refresh = json(
+        "POST",
+        "/auth/db/refresh",
+        &json!({"refresh_token": refresh_token}),
+    );
+    let (reply, ()) = tokio::join!(send(&app.router, refresh), async {
+        app.strategy.reached.notified().await;
+        let mut everywhere = post_empty("/auth/db/logout-all");
+        everywhere
+            .headers_mut()
+            .insert("authorization", format!("Bearer {access}").parse().unwrap());
+        let ended = send(&app.router, everywhere).await;
+        assert_eq!(ended.status, StatusCode::NO_CONTENT, "{:?}", ended.body);
+        app.strategy.release.notify_one();
+    });
+
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.body);
+    assert_eq!(reply.body, json!({"detail": "REFRESH_TOKEN_INVALID"}));
+    let id = app.user.id;
+    assert!(
+        app.tokens.list_for_user(&id).await.unwrap().is_empty(),
+        "the access token written meanwhile is destroyed"
+    );
+    let refresh_left = app.refresh_tokens.list_for_user(&id).await.unwrap();
+    assert!(
+        refresh_left.iter().all(|record| record.used),
+        "no live refresh token"
+    );
+}

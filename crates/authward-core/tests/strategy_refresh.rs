@@ -739,3 +739,97 @@ async fn a_login_after_everything_was_revoked_refreshes_normally() {
         .unwrap();
     assert!(is_invalid(tokens.exchange(&newest, &users).await));
 }
+
+/// An access-token strategy that holds its next `write_token` until released, so a test can
+/// revoke sessions between a refresh's exchange and the access token it issues.
+struct HoldsWrite {
+    inner: Arc<dyn Strategy<User<Id>>>,
+    armed: std::sync::atomic::AtomicBool,
+    reached: tokio::sync::Notify,
+    release: tokio::sync::Notify,
+}
+
+#[async_trait::async_trait]
+impl Strategy<User<Id>> for HoldsWrite {
+    async fn read_token(
+        &self,
+        token: &str,
+        users: &dyn authward_core::strategy::UserLookup<User<Id>>,
+    ) -> Result<Option<User<Id>>, StrategyError> {
+        self.inner.read_token(token, users).await
+    }
+    async fn write_token(&self, user: &User<Id>) -> Result<String, StrategyError> {
+        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.reached.notify_one();
+            self.release.notified().await;
+        }
+        self.inner.write_token(user).await
+    }
+    async fn destroy_token(&self, token: &str, user: &User<Id>) -> Result<(), StrategyError> {
+        self.inner.destroy_token(token, user).await
+    }
+    async fn revoke_all(&self, user_id: &Id, reason: RevokeReason) -> Result<(), StrategyError> {
+        self.inner.revoke_all(user_id, reason).await
+    }
+    fn revocation(&self) -> authward_core::strategy::Revocation {
+        self.inner.revocation()
+    }
+}
+
+#[tokio::test]
+async fn a_revocation_while_a_refresh_writes_its_access_token_hands_out_nothing() {
+    // The exchange has checked the family; the access token is not written yet. A logout (of
+    // the family) or the end of every session runs to the end in that gap: the access token
+    // written afterwards must not be handed out, nor outlive the revocation.
+    for logout_all in [true, false] {
+        let (users, clock) = (Users::new(), clock());
+        let alice = user(&users, "alice@example.com").await;
+        let access_store = Tokens::new();
+        let held = Arc::new(HoldsWrite {
+            inner: Arc::new(DatabaseStrategy::new(
+                access_store.clone(),
+                Some(Duration::hours(1)),
+            )),
+            armed: std::sync::atomic::AtomicBool::new(false),
+            reached: tokio::sync::Notify::new(),
+            release: tokio::sync::Notify::new(),
+        });
+        let (refresh, refresh_store) = refresh_tokens(&clock);
+        let auth = WithRefresh::new(held.clone(), refresh);
+        let pair = auth.login(&alice).await.unwrap();
+
+        held.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+        let (refreshed, ()) = within(async {
+            tokio::join!(auth.refresh(&pair.refresh_token, &users), async {
+                held.reached.notified().await;
+                if logout_all {
+                    auth.revoke_all(&alice.id, RevokeReason::LogoutAll)
+                        .await
+                        .unwrap();
+                } else {
+                    auth.logout(&pair.access_token, None, &alice).await.unwrap();
+                }
+                held.release.notify_one();
+            })
+        })
+        .await;
+
+        assert!(
+            is_invalid(refreshed),
+            "logout_all={logout_all}: nothing may be handed out"
+        );
+        assert!(
+            access_store
+                .list_for_user(&alice.id)
+                .await
+                .unwrap()
+                .is_empty(),
+            "logout_all={logout_all}: the access token written meanwhile is destroyed"
+        );
+        assert_eq!(
+            live_tokens(&refresh_store, &alice.id).await,
+            0,
+            "logout_all={logout_all}: no refresh token is left"
+        );
+    }
+}

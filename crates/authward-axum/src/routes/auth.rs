@@ -303,7 +303,7 @@ impl<DB: HttpUserDb> Authward<DB> {
     }
 }
 
-/// Ends the tokens of a login that is not handed out. Failures are logged: the tokens were
+/// Ends the tokens of a login (or a refresh) that are not handed out. Failures are logged: the tokens were
 /// never given to anyone.
 async fn withdraw<U: AuthUser>(
     backend: &AuthBackend<U>,
@@ -406,7 +406,7 @@ async fn refresh<DB: HttpUserDb>(
     // The same users as `/login`: with required verification, an unverified user (after an
     // email change, say) gets no new tokens, and keeps the refresh token for later.
     let users = LoginAllowed::new(aw.inner.manager.db(), aw.inner.requires_verification);
-    let (user, next, family) = match flow.exchange(&token, &users).await {
+    let exchanged = match flow.exchange(&token, &users).await {
         Ok(exchanged) => exchanged,
         Err(StrategyError::InvalidRefreshToken) if users.refused_unverified() => {
             return Err(ApiError::BadRequest(ErrorCode::LoginUserNotVerified));
@@ -416,15 +416,25 @@ async fn refresh<DB: HttpUserDb>(
         }
         Err(e) => return Err(ApiError::from(e)),
     };
-    let access = backend.strategy.write_token(&user).await?;
-    flow.link(user.id(), family, &access).await?;
+    let access = backend.strategy.write_token(&exchanged.user).await?;
+    // A logout or the end of all of the user's sessions that ran while the access token was
+    // written revoked the strategy's tokens before this one existed: hand out neither token.
+    if let Err(error) = flow.link_issued(&exchanged, &access).await {
+        withdraw(backend, &exchanged.user, &access, None).await;
+        return Err(match error {
+            StrategyError::InvalidRefreshToken => {
+                ApiError::BadRequest(ErrorCode::RefreshTokenInvalid)
+            }
+            e => ApiError::from(e),
+        });
+    }
     Ok(issued_with_refresh(
         backend,
         flow.as_ref(),
         parts,
         "/refresh",
         &access,
-        &next,
+        &exchanged.token,
     ))
 }
 

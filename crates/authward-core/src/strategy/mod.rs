@@ -35,6 +35,7 @@ mod error;
 pub mod jwt;
 mod random_token;
 mod refresh;
+mod refresh_exchange;
 mod refresh_marks;
 mod revoke;
 mod token_store;
@@ -54,6 +55,7 @@ pub use jwt::{
 };
 pub use random_token::{RandomTokenError, generate_token, is_well_formed_token};
 pub use refresh::{RefreshTokens, TokenPair, WithRefresh};
+pub use refresh_exchange::Exchanged;
 pub use revoke::{Revocation, RevokeReason, SessionRevoker, StrategyRevoker};
 
 /// How a strategy reads a user by ID: implemented by every [`UserDatabase`] (blanket impl) and

@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::db::AccessTokenDatabase;
 use crate::id::UserId;
 use crate::strategy::random_token::is_well_formed_token;
+use crate::strategy::refresh_exchange::Exchanged;
 use crate::strategy::refresh_marks as marks;
 use crate::strategy::token_store::{TokenStore, oldest_valid};
 use crate::strategy::{
@@ -312,16 +313,17 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
     {
         self.exchange_in_family(token, users)
             .await
-            .map(|(user, next, _)| (user, next))
+            .map(|exchanged| (exchanged.user, exchanged.token))
     }
 
-    /// [`RefreshTokens::exchange`], also returning the family (to [`link`](Self::link) the
-    /// access token issued with the next refresh token).
+    /// [`RefreshTokens::exchange`], also returning the family and when the consumed token was
+    /// issued, for [`link_issued`](Self::link_issued): an access token issued with the next
+    /// refresh token goes out only after that call succeeds.
     pub async fn exchange_in_family<U>(
         &self,
         token: &str,
         users: &dyn UserLookup<U>,
-    ) -> Result<(U, String, TokenFamily), StrategyError>
+    ) -> Result<Exchanged<U>, StrategyError>
     where
         U: AuthUser<Id = ID>,
     {
@@ -373,7 +375,46 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
             self.tokens.store.delete(&TokenDigest::of(&next)).await?;
             return Err(StrategyError::InvalidRefreshToken);
         }
-        Ok((user, next, family))
+        Ok(Exchanged {
+            user,
+            token: next,
+            family,
+            consumed_issued_at: record.created_at,
+        })
+    }
+
+    /// Links `access_token`, issued with an exchange's next refresh token, to the family, then
+    /// checks that the family still stands.
+    ///
+    /// A revocation that began after the exchange checked the family (a logout, the end of all
+    /// of the user's sessions) leaves its mark before it revokes the access tokens, so when it
+    /// revoked them before `access_token` existed, the mark is visible here. The call then
+    /// fails with [`StrategyError::InvalidRefreshToken`] after deleting the next refresh token
+    /// and the link: the caller must not hand out either token, and should destroy
+    /// `access_token` with its strategy.
+    pub async fn link_issued<U>(
+        &self,
+        exchanged: &Exchanged<U>,
+        access_token: &str,
+    ) -> Result<(), StrategyError>
+    where
+        U: AuthUser<Id = ID>,
+    {
+        let user_id = exchanged.user.id();
+        self.link(user_id, exchanged.family, access_token).await?;
+        if self
+            .is_revoked(user_id, exchanged.family, exchanged.consumed_issued_at)
+            .await?
+        {
+            // Never handed out; deleting them only tidies up.
+            let store = &self.tokens.store;
+            store.delete(&TokenDigest::of(&exchanged.token)).await?;
+            store
+                .delete(&marks::link(&TokenDigest::of(access_token)))
+                .await?;
+            return Err(StrategyError::InvalidRefreshToken);
+        }
+        Ok(())
     }
 }
 
@@ -453,23 +494,40 @@ impl<U: AuthUser, S: AccessTokenDatabase<U::Id>> WithRefresh<U, S> {
 
     /// Exchanges a refresh token: the user, a new access token and the next refresh token.
     ///
-    /// Errors as [`RefreshTokens::exchange`].
+    /// Errors as [`RefreshTokens::exchange`]. When the family is revoked while the new access
+    /// token is written, it fails with [`StrategyError::InvalidRefreshToken`] too, and
+    /// destroys that access token (see [`RefreshTokens::link_issued`]).
     pub async fn refresh(
         &self,
         refresh_token: &str,
         users: &dyn UserLookup<U>,
     ) -> Result<(U, TokenPair), StrategyError> {
-        let (user, refresh_token, family) = self
+        let exchanged = self
             .refresh
             .exchange_in_family(refresh_token, users)
             .await?;
-        let access_token = self.access.write_token(&user).await?;
-        self.refresh.link(user.id(), family, &access_token).await?;
+        let access_token = self.access.write_token(&exchanged.user).await?;
+        if let Err(error) = self.refresh.link_issued(&exchanged, &access_token).await {
+            // Revoked while the access token was written (or the check failed): it goes to
+            // no one, and is destroyed where the strategy can (a stateless token cannot be,
+            // and was never handed out).
+            match self
+                .access
+                .destroy_token(&access_token, &exchanged.user)
+                .await
+            {
+                Ok(()) | Err(StrategyError::DestroyNotSupported) => {}
+                Err(destroy) => {
+                    tracing::warn!(error = %destroy, "withdrawing a refresh's access token failed");
+                }
+            }
+            return Err(error);
+        }
         Ok((
-            user,
+            exchanged.user,
             TokenPair {
                 access_token,
-                refresh_token,
+                refresh_token: exchanged.token,
                 token_type: "bearer",
             },
         ))
