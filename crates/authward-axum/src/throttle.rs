@@ -31,8 +31,9 @@ use axum::http::request::Parts;
 
 use crate::error::ApiError;
 
-/// The routes throttled, each with its own buckets.
+/// The routes throttled, each with its own buckets. More may come: match with a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RouteClass {
     /// `POST {auth}/login`.
     Login,
@@ -63,7 +64,24 @@ impl RouteClass {
 }
 
 /// One [`Limit`] per route class (`None`: not limited).
+///
+/// Built from [`RouteLimits::per_client_defaults`], [`RouteLimits::per_account_defaults`],
+/// [`RouteLimits::none`] or [`RouteLimits::all`], then changed field by field or with
+/// [`RouteLimits::with`]; a route class added later gets a field here, so the struct cannot
+/// be written as a literal outside this crate.
+///
+/// ```
+/// use std::time::Duration;
+/// use authward_axum::{RouteClass, RouteLimits};
+/// use authward_core::throttle::Limit;
+///
+/// let limits = RouteLimits::per_client_defaults()
+///     .with(RouteClass::Login, Some(Limit::new(5, Duration::from_secs(60))));
+/// assert_eq!(limits.get(RouteClass::Login), Some(Limit::new(5, Duration::from_secs(60))));
+/// assert_eq!(RouteLimits::none().get(RouteClass::Refresh), None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RouteLimits {
     /// Login.
     pub login: Option<Limit>,
@@ -80,6 +98,38 @@ pub struct RouteLimits {
 }
 
 impl RouteLimits {
+    /// No route class limited.
+    pub fn none() -> Self {
+        Self::all(None)
+    }
+
+    /// Every route class with `limit`.
+    pub fn all(limit: impl Into<Option<Limit>>) -> Self {
+        let limit = limit.into();
+        Self {
+            login: limit,
+            register: limit,
+            forgot_password: limit,
+            request_verify: limit,
+            refresh: limit,
+            oauth_callback: limit,
+        }
+    }
+
+    /// These limits with `class` limited by `limit` (`None`: not limited).
+    #[must_use]
+    pub fn with(mut self, class: RouteClass, limit: Option<Limit>) -> Self {
+        *match class {
+            RouteClass::Login => &mut self.login,
+            RouteClass::Register => &mut self.register,
+            RouteClass::ForgotPassword => &mut self.forgot_password,
+            RouteClass::RequestVerify => &mut self.request_verify,
+            RouteClass::Refresh => &mut self.refresh,
+            RouteClass::OAuthCallback => &mut self.oauth_callback,
+        } = limit;
+        self
+    }
+
     /// The limit of `class`.
     pub fn get(&self, class: RouteClass) -> Option<Limit> {
         match class {

@@ -365,14 +365,7 @@ mod throttling {
     }
 
     fn only(limit: Limit) -> RouteLimits {
-        RouteLimits {
-            login: Some(limit),
-            register: Some(limit),
-            forgot_password: Some(limit),
-            request_verify: Some(limit),
-            refresh: Some(limit),
-            oauth_callback: Some(limit),
-        }
+        RouteLimits::all(limit)
     }
 
     /// No rate limits, only the failed-login delay: 2 free failures, then 10 s doubling up
@@ -392,14 +385,7 @@ mod throttling {
     }
 
     fn no_limits() -> RouteLimits {
-        RouteLimits {
-            login: None,
-            register: None,
-            forgot_password: None,
-            request_verify: None,
-            refresh: None,
-            oauth_callback: None,
-        }
+        RouteLimits::none()
     }
 
     /// Per client: 3 logins a minute; the 4th is 429 with Retry-After and the JSON detail,

@@ -361,7 +361,7 @@ async fn a_cookie_backend_with_refresh_and_no_refresh_path_cannot_serve_an_oauth
 
 #[tokio::test]
 async fn callbacks_are_throttled_per_client_before_any_state_is_recorded() {
-    use authward_axum::{Authward, AuthwardConfig, RouteLimits, ThrottleConfig};
+    use authward_axum::{Authward, AuthwardConfig, RouteClass, RouteLimits, ThrottleConfig};
     use authward_core::UserManager;
     use authward_core::throttle::{Limit, MemoryThrottle};
     use axum::extract::ConnectInfo;
@@ -372,10 +372,10 @@ async fn callbacks_are_throttled_per_client_before_any_state_is_recorded() {
         .unwrap();
     let backend = cookie_refresh_backend(Some(REFRESH_MOUNT));
     let throttle = ThrottleConfig {
-        per_client: RouteLimits {
-            oauth_callback: Some(Limit::new(2, std::time::Duration::from_secs(60))),
-            ..RouteLimits::per_client_defaults()
-        },
+        per_client: RouteLimits::per_client_defaults().with(
+            RouteClass::OAuthCallback,
+            Some(Limit::new(2, std::time::Duration::from_secs(60))),
+        ),
         ..ThrottleConfig::new(MemoryThrottle::new())
     };
     let config = AuthwardConfig {
