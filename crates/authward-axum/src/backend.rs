@@ -211,30 +211,26 @@ impl<U: AuthUser> AuthBackend<U> {
         &self.transport
     }
 
-    /// The revokers this backend brings: its refresh tokens' and its strategy's (when
-    /// `with_strategy`).
+    /// The revoker of this backend's refresh tokens, if it has them.
     ///
-    /// Refresh tokens come first. A refresh under way checks their revocation mark after
-    /// storing its next refresh token, then writes its access token: when it just missed the
-    /// mark, that access token is written while the refresh revoker still lists and deletes,
-    /// before the strategy's revocation, which ends it. Only a refresh stalling between its
-    /// check and its access token for longer than that (and, around a password change, than
-    /// the user update and the manager's second round of revocations) keeps its access token
-    /// until it expires.
-    pub(crate) fn revokers(&self, with_strategy: bool) -> Vec<Arc<dyn SessionRevoker<U::Id>>> {
-        let mut revokers: Vec<Arc<dyn SessionRevoker<U::Id>>> = Vec::new();
-        if let Some(refresh) = &self.refresh {
-            revokers.push(Arc::new(RefreshRevoker(Arc::clone(refresh))));
+    /// [`Authward::new`](crate::Authward::new) registers every backend's refresh revoker before
+    /// any strategy's: a refresh under way checks the refresh tokens' revocation marks after
+    /// writing its access token ([`RefreshTokens::link_issued`]), which closes the race only
+    /// when every mark is written before any strategy revokes its access tokens.
+    pub(crate) fn refresh_revoker(&self) -> Option<Arc<dyn SessionRevoker<U::Id>>> {
+        let refresh = self.refresh.as_ref()?;
+        Some(Arc::new(RefreshRevoker(Arc::clone(refresh))))
+    }
+
+    /// The revoker of this backend's strategy (pausing its tokens instead when the backend is
+    /// stateless).
+    pub(crate) fn strategy_revoker(&self) -> Arc<dyn SessionRevoker<U::Id>> {
+        let revoker = StrategyRevoker::new(Arc::clone(&self.strategy));
+        if self.stateless {
+            Arc::new(Pausing(revoker))
+        } else {
+            Arc::new(revoker)
         }
-        if with_strategy {
-            let revoker = StrategyRevoker::new(Arc::clone(&self.strategy));
-            if self.stateless {
-                revokers.push(Arc::new(Pausing(revoker)));
-            } else {
-                revokers.push(Arc::new(revoker));
-            }
-        }
-        revokers
     }
 }
 

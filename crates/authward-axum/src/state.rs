@@ -130,14 +130,22 @@ impl<DB: HttpUserDb> Authward<DB> {
                 return Err(BuildError::CannotRevoke(backend.name.clone()));
             }
         }
+        // Every refresh revoker before any strategy's: each leaves its revocation marks before a
+        // strategy revokes the access tokens a refresh under way may just have written (see
+        // `AuthBackend::refresh_revoker`).
+        for backend in &backends {
+            if let Some(revoker) = backend.refresh_revoker() {
+                manager.add_revoker(revoker);
+            }
+        }
         for (i, backend) in backends.iter().enumerate() {
             // Backends sharing one strategy (bearer and cookie over the same store) register
             // it once.
             let first_use = !backends[..i]
                 .iter()
                 .any(|b| Arc::ptr_eq(&b.strategy, &backend.strategy));
-            for revoker in backend.revokers(first_use) {
-                manager.add_revoker(revoker);
+            if first_use {
+                manager.add_revoker(backend.strategy_revoker());
             }
         }
         let can_log_out_everywhere = backends.iter().all(|b| b.strategy.revocation().revoke_all);

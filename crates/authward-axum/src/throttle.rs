@@ -118,7 +118,8 @@ impl RouteLimits {
 
     /// These limits with `class` limited by `limit` (`None`: not limited).
     #[must_use]
-    pub fn with(mut self, class: RouteClass, limit: Option<Limit>) -> Self {
+    pub fn with(mut self, class: RouteClass, limit: impl Into<Option<Limit>>) -> Self {
+        let limit = limit.into();
         *match class {
             RouteClass::Login => &mut self.login,
             RouteClass::Register => &mut self.register,

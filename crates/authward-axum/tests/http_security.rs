@@ -1102,3 +1102,102 @@ async fn a_refresh_racing_log_out_everywhere_hands_out_nothing() {
         "no live refresh token"
     );
 }
+
+/// A strategy that notes, each time all of a user's sessions are revoked, whether the refresh
+/// tokens' all-revoked mark (a used record without a family) was already there.
+struct NotesTheMark {
+    inner: Arc<dyn authward_core::strategy::Strategy<authward_core::User<Uuid>>>,
+    refresh_tokens: MemoryAccessTokenDatabase<Uuid>,
+    saw_mark: std::sync::Mutex<Vec<bool>>,
+}
+
+#[async_trait::async_trait]
+impl authward_core::strategy::Strategy<authward_core::User<Uuid>> for NotesTheMark {
+    async fn read_token(
+        &self,
+        token: &str,
+        users: &dyn authward_core::strategy::UserLookup<authward_core::User<Uuid>>,
+    ) -> Result<Option<authward_core::User<Uuid>>, authward_core::strategy::StrategyError> {
+        self.inner.read_token(token, users).await
+    }
+    async fn write_token(
+        &self,
+        user: &authward_core::User<Uuid>,
+    ) -> Result<String, authward_core::strategy::StrategyError> {
+        self.inner.write_token(user).await
+    }
+    async fn destroy_token(
+        &self,
+        token: &str,
+        user: &authward_core::User<Uuid>,
+    ) -> Result<(), authward_core::strategy::StrategyError> {
+        self.inner.destroy_token(token, user).await
+    }
+    async fn revoke_all(
+        &self,
+        user_id: &Uuid,
+        reason: authward_core::RevokeReason,
+    ) -> Result<(), authward_core::strategy::StrategyError> {
+        let records = self.refresh_tokens.list_for_user(user_id).await.unwrap();
+        let marked = records
+            .iter()
+            .any(|record| record.used && record.family.is_none());
+        self.saw_mark.lock().unwrap().push(marked);
+        self.inner.revoke_all(user_id, reason).await
+    }
+    fn revocation(&self) -> authward_core::strategy::Revocation {
+        self.inner.revocation()
+    }
+}
+
+/// A refresh checks the refresh tokens' marks after writing its access token, which ends that
+/// token only if every mark is written before any strategy revokes its access tokens. With a
+/// strategy shared by a backend without refresh tokens listed first, the strategy must still
+/// be revoked after the refresh tokens.
+#[tokio::test]
+async fn refresh_tokens_are_revoked_before_any_strategy_whatever_the_backend_order() {
+    let refresh_tokens = MemoryAccessTokenDatabase::<Uuid>::new();
+    let strategy = Arc::new(NotesTheMark {
+        inner: Arc::new(DatabaseStrategy::new(
+            MemoryAccessTokenDatabase::<Uuid>::new(),
+            Some(Duration::hours(1)),
+        )),
+        refresh_tokens: refresh_tokens.clone(),
+        saw_mark: std::sync::Mutex::new(Vec::new()),
+    });
+    let users = MemoryUserDatabase::<Uuid>::new();
+    let manager = UserManager::builder(users.clone(), SECRET)
+        .password_helper(fast_passwords())
+        .build()
+        .unwrap();
+    let plain = AuthBackend::new(
+        "plain",
+        Transport::Bearer(authward_axum::BearerTransport::new("auth/plain/login")),
+        strategy.clone(),
+    );
+    let with_refresh = AuthBackend::new(
+        "db",
+        Transport::Bearer(authward_axum::BearerTransport::new("auth/db/login")),
+        strategy.clone(),
+    )
+    .with_refresh(RefreshTokens::new(refresh_tokens, Duration::days(1)));
+    let aw = Authward::new(
+        manager,
+        vec![plain, with_refresh],
+        AuthwardConfig::default(),
+    )
+    .unwrap();
+    let user = aw
+        .manager()
+        .create(
+            authward_core::manager::UserCreate::new("lancelot@camelot.bt", "a good password"),
+            false,
+            None,
+        )
+        .await
+        .unwrap();
+
+    aw.manager().revoke_all_sessions(&user.id).await.unwrap();
+
+    assert_eq!(*strategy.saw_mark.lock().unwrap(), vec![true]);
+}

@@ -314,7 +314,7 @@ async fn withdraw<U: AuthUser>(
     match backend.strategy.destroy_token(token, user).await {
         // A stateless token carries the old password's fingerprint, which no longer matches.
         Ok(()) | Err(StrategyError::DestroyNotSupported) => {}
-        Err(error) => tracing::warn!(%error, "withdrawing a login's access token failed"),
+        Err(error) => tracing::warn!(%error, "withdrawing an access token not handed out failed"),
     }
     if let (Some(flow), Some(refresh_token)) = (&backend.refresh, refresh_token)
         && let Err(error) = flow.revoke_family(refresh_token, user.id()).await

@@ -36,8 +36,8 @@ use crate::user::AuthUser;
 /// session ends after `lifetime`. Give the tokens a store of their own (a separate table or key
 /// prefix from access tokens).
 ///
-/// A family can be *linked* to the access tokens issued with it ([`RefreshTokens::issue_for`],
-/// [`RefreshTokens::link`]): a record keyed by a digest of the access token (which no client
+/// A family can be *linked* to the access tokens issued with it ([`RefreshTokens::issue_for`]
+/// at login, [`RefreshTokens::link_issued`] after an exchange): a record keyed by a digest of the access token (which no client
 /// can present as a refresh token) naming the family, so logging out with the access token
 /// alone ends the family too ([`RefreshTokens::revoke_linked`]).
 pub struct RefreshTokens<S, ID> {
@@ -143,7 +143,11 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
         Ok(token)
     }
 
-    /// Links `access_token` to `family` (after a refresh issued it).
+    /// Links `access_token` to `family`, without checking the family.
+    ///
+    /// For an access token issued with an exchange's next refresh token, use
+    /// [`RefreshTokens::link_issued`], which also checks that no revocation ran while the access
+    /// token was written.
     pub async fn link(
         &self,
         user_id: &ID,
@@ -303,6 +307,11 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
     /// token, a logout, a password change ending all of the user's sessions), the exchange
     /// fails with [`StrategyError::InvalidRefreshToken`] and the next token it stored is
     /// withdrawn, so no revocation can miss it.
+    ///
+    /// To issue an access token with the next refresh token, use
+    /// [`RefreshTokens::exchange_in_family`] and [`RefreshTokens::link_issued`] (as
+    /// [`WithRefresh::refresh`] does): this call alone cannot tell whether a revocation ran
+    /// while that access token was written.
     pub async fn exchange<U>(
         &self,
         token: &str,

@@ -30,6 +30,25 @@ pub struct Exchanged<U> {
 }
 
 impl<U> Exchanged<U> {
+    /// An exchange's outcome (for a wrapper of [`RefreshTokens`] of one's own, such as an HTTP
+    /// layer's refresh flow): the user, the next refresh token, its family, and when the
+    /// consumed token was issued.
+    ///
+    /// [`RefreshTokens`]: crate::strategy::RefreshTokens
+    pub fn new(
+        user: U,
+        token: String,
+        family: TokenFamily,
+        consumed_issued_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            user,
+            token,
+            family,
+            consumed_issued_at,
+        }
+    }
+
     /// When the consumed refresh token was issued.
     pub fn consumed_issued_at(&self) -> OffsetDateTime {
         self.consumed_issued_at
