@@ -36,6 +36,7 @@ mod backend;
 mod dialect;
 mod error;
 mod extra;
+mod handoff;
 mod health;
 mod id;
 pub mod migrate;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use authward_core::{DbError, TokenDigest, TokenFamily};
 
 use crate::backend::Backend;
+use crate::handoff::Handoff;
 use crate::id::SqlId;
 use crate::migrate::{MigrateError, TokenPlan};
 use crate::sql::TokenSql;
@@ -33,6 +34,8 @@ use authward_sql_schema::TableNames;
 /// ```
 pub struct SqlxAccessTokenDatabase<DB: Backend, ID> {
     pub(crate) pool: sqlx::Pool<DB>,
+    /// The pool's connections, handed from call to call while calls wait (shared by clones).
+    pub(crate) handoff: Arc<Handoff<DB>>,
     pub(crate) tables: TableNames,
     pub(crate) sql: Arc<TokenSql>,
     _marker: PhantomData<fn() -> ID>,
@@ -42,6 +45,7 @@ impl<DB: Backend, ID> Clone for SqlxAccessTokenDatabase<DB, ID> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
+            handoff: Arc::clone(&self.handoff),
             tables: self.tables.clone(),
             sql: Arc::clone(&self.sql),
             _marker: PhantomData,
@@ -67,6 +71,7 @@ impl<DB: Backend, ID: SqlId<DB>> SqlxAccessTokenDatabase<DB, ID> {
     pub fn with_tables(pool: sqlx::Pool<DB>, tables: TableNames) -> Self {
         Self {
             sql: Arc::new(TokenSql::new::<DB>(&tables)),
+            handoff: Arc::new(Handoff::new(pool.clone())),
             pool,
             tables,
             _marker: PhantomData,
@@ -141,7 +146,9 @@ macro_rules! impl_token_database {
                         .bind(digest.as_bytes().as_slice())
                         .bind(<$db>::time_to_wire(cutoff)?),
                 };
-                let Some(row) = query.fetch_optional(&self.pool).await.map_err(map)? else {
+                let row = $crate::handoff::on_handoff!(self.handoff, map, |conn| query
+                    .fetch_optional(conn));
+                let Some(row) = row else {
                     return Ok(None);
                 };
                 let user_id: ID::Wire = row.try_get(0).map_err(authward_core::DbError::backend)?;
@@ -164,7 +171,7 @@ macro_rules! impl_token_database {
                 token: authward_core::NewAccessToken<ID>,
             ) -> Result<authward_core::AccessToken<ID>, authward_core::DbError> {
                 use $crate::dialect::Dialect as _;
-                sqlx::query(&self.sql.insert)
+                let query = sqlx::query(&self.sql.insert)
                     .bind(token.digest.as_bytes().as_slice())
                     .bind(token.user_id.to_wire())
                     .bind(<$db>::time_to_wire(token.created_at)?)
@@ -173,10 +180,12 @@ macro_rules! impl_token_database {
                             .family
                             .map(|f| <uuid::Uuid as $crate::id::SqlId<$db>>::to_wire(&f.0)),
                     )
-                    .bind(token.used)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| $crate::error::db_error_owned(e, "token"))?;
+                    .bind(token.used);
+                $crate::handoff::on_handoff!(
+                    self.handoff,
+                    |e| $crate::error::db_error_owned(e, "token"),
+                    |conn| query.execute(conn)
+                );
                 Ok(token.into_token())
             }
 
@@ -184,11 +193,12 @@ macro_rules! impl_token_database {
                 &self,
                 digest: &authward_core::TokenDigest,
             ) -> Result<bool, authward_core::DbError> {
-                let done = sqlx::query(&self.sql.delete)
-                    .bind(digest.as_bytes().as_slice())
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| $crate::error::db_error(e, "token"))?;
+                let query = sqlx::query(&self.sql.delete).bind(digest.as_bytes().as_slice());
+                let done = $crate::handoff::on_handoff!(
+                    self.handoff,
+                    |e| $crate::error::db_error(e, "token"),
+                    |conn| query.execute(conn)
+                );
                 Ok(done.rows_affected() > 0)
             }
 
@@ -202,13 +212,15 @@ macro_rules! impl_token_database {
                     let (Some(first), Some(last)) = (pair.first(), pair.last()) else {
                         continue;
                     };
-                    let found = sqlx::query(&self.sql.any_for_user)
+                    let query = sqlx::query(&self.sql.any_for_user)
                         .bind(user_id.to_wire())
                         .bind(first.as_bytes().as_slice())
-                        .bind(last.as_bytes().as_slice())
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(|e| $crate::error::db_error(e, "token"))?;
+                        .bind(last.as_bytes().as_slice());
+                    let found = $crate::handoff::on_handoff!(
+                        self.handoff,
+                        |e| $crate::error::db_error(e, "token"),
+                        |conn| query.fetch_optional(conn)
+                    );
                     if found.is_some() {
                         return Ok(true);
                     }
@@ -234,11 +246,12 @@ macro_rules! impl_token_database {
             ) -> Result<Vec<authward_core::AccessToken<ID>>, authward_core::DbError> {
                 use sqlx::Row as _;
                 use $crate::dialect::Dialect as _;
-                let rows = sqlx::query(&self.sql.list_for_user)
-                    .bind(user_id.to_wire())
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(|e| $crate::error::db_error(e, "token"))?;
+                let query = sqlx::query(&self.sql.list_for_user).bind(user_id.to_wire());
+                let rows = $crate::handoff::on_handoff!(
+                    self.handoff,
+                    |e| $crate::error::db_error(e, "token"),
+                    |conn| query.fetch_all(conn)
+                );
                 let mut out = Vec::with_capacity(rows.len());
                 for row in &rows {
                     let backend = authward_core::DbError::backend;

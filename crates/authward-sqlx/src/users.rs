@@ -8,6 +8,7 @@ use sqlx::{ColumnIndex, Decode, Encode, Pool, Row, Type};
 
 use crate::backend::{Backend, SqlQuery};
 use crate::extra::ExtraColumns;
+use crate::handoff::Handoff;
 use crate::id::SqlId;
 use crate::migrate::{MigrateError, UserPlan};
 use crate::sql::{RESERVED_COLUMNS, UserSql};
@@ -37,6 +38,8 @@ use authward_sql_schema::{Ident, InvalidIdent, TableNames};
 /// ```
 pub struct SqlxUserDatabase<DB: Backend, ID, E = ()> {
     pub(crate) pool: Pool<DB>,
+    /// The pool's connections, handed from call to call while calls wait (shared by clones).
+    pub(crate) handoff: Arc<Handoff<DB>>,
     pub(crate) tables: TableNames,
     pub(crate) sql: Arc<UserSql>,
     _marker: PhantomData<fn() -> (ID, E)>,
@@ -46,6 +49,7 @@ impl<DB: Backend, ID, E> Clone for SqlxUserDatabase<DB, ID, E> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
+            handoff: Arc::clone(&self.handoff),
             tables: self.tables.clone(),
             sql: Arc::clone(&self.sql),
             _marker: PhantomData,
@@ -79,6 +83,7 @@ where
         let extra = extra_columns::<DB, E>()?;
         Ok(Self {
             sql: Arc::new(UserSql::new::<DB>(&tables, &extra)),
+            handoff: Arc::new(Handoff::new(pool.clone())),
             pool,
             tables,
             _marker: PhantomData,
@@ -202,10 +207,11 @@ macro_rules! impl_user_database {
                 &self,
                 query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
             ) -> Result<Option<authward_core::User<ID, E::Value>>, authward_core::DbError> {
-                let row = query
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(|e| $crate::error::db_error(e, "user"))?;
+                let row = $crate::handoff::on_handoff!(
+                    self.handoff,
+                    |e| $crate::error::db_error(e, "user"),
+                    |conn| query.fetch_optional(conn)
+                );
                 row.as_ref()
                     .map($crate::users::decode_user::<$db, ID, E>)
                     .transpose()

@@ -24,6 +24,19 @@ fn unix_now() -> u64 {
 /// A fresh schema `aw_<unix seconds>_<random>` and a pool (3 connections) whose
 /// `search_path` is that schema; `None` when `AUTHWARD_TEST_POSTGRES_URL` is unset.
 pub async fn fresh_pool() -> Option<PgPool> {
+    let options = fresh_schema().await?;
+    Some(
+        PgPoolOptions::new()
+            .max_connections(3)
+            .connect_with(options)
+            .await
+            .expect("connect to the test schema"),
+    )
+}
+
+/// Connection options for a fresh schema `aw_<unix seconds>_<random>` (the `search_path`);
+/// `None` when `AUTHWARD_TEST_POSTGRES_URL` is unset.
+pub async fn fresh_schema() -> Option<PgConnectOptions> {
     let url = authward_testkit::service_url("AUTHWARD_TEST_POSTGRES_URL")?;
     let base = PgConnectOptions::from_str(&url).expect("valid postgres url");
     let schema = format!("aw_{}_{}", unix_now(), uuid::Uuid::new_v4().simple());
@@ -38,14 +51,7 @@ pub async fn fresh_pool() -> Option<PgPool> {
         .await
         .expect("create schema");
     admin.close().await;
-    let options = base.options([("search_path", schema.as_str())]);
-    Some(
-        PgPoolOptions::new()
-            .max_connections(3)
-            .connect_with(options)
-            .await
-            .expect("connect to the test schema"),
-    )
+    Some(base.options([("search_path", schema.as_str())]))
 }
 
 async fn drop_stale_schemas(admin: &PgPool) {
@@ -263,5 +269,165 @@ mod migrations {
             .acquire_timeout(std::time::Duration::from_secs(2))
             .connect_lazy_with(options);
         adoption::outage_is_unavailable(pool).await;
+    }
+}
+
+/// Store calls hand a finished call's connection to a waiting call instead of sending it back
+/// through the pool (where sqlx pings it), without starving the pool's other users or holding
+/// up `Pool::close`.
+#[allow(clippy::unwrap_used)]
+mod handoff {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use authward_core::UserDatabase as _;
+    use authward_core::{AccessTokenDatabase as _, NewAccessToken, NewUser, TokenDigest};
+    use sqlx::postgres::PgPoolOptions;
+    use sqlx::{PgPool, Postgres};
+    use uuid::Uuid;
+
+    use super::{common, fresh_schema};
+
+    type Tokens = authward_sqlx::SqlxAccessTokenDatabase<Postgres, Uuid>;
+
+    /// A pool of `size` connections counting the connections sqlx takes back, with a token
+    /// store over it holding one token (whose digest is returned).
+    async fn counted(size: u32) -> Option<(PgPool, Arc<AtomicUsize>, Tokens, TokenDigest)> {
+        let options = fresh_schema().await?;
+        let released = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&released);
+        let pool = PgPoolOptions::new()
+            .max_connections(size)
+            .acquire_timeout(Duration::from_secs(5))
+            .after_release(move |_, _| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Box::pin(async { Ok(true) })
+            })
+            .connect_with(options)
+            .await
+            .expect("connect to the test schema");
+        let (tokens, users) = common::tokens::<Postgres, Uuid>(pool.clone()).await;
+        let owner = users
+            .create(NewUser::new("handoff@example.com", "$argon2id$x"))
+            .await
+            .unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        tokens
+            .create(NewAccessToken::new("a token", owner.id, now))
+            .await
+            .unwrap();
+        let digest = TokenDigest::of("a token");
+        Some((pool, released, tokens, digest))
+    }
+
+    /// Waits until every connection is back in the pool (sqlx returns them in tasks of their
+    /// own).
+    async fn settle(pool: &PgPool) {
+        for _ in 0..500 {
+            if pool.num_idle() == pool.size() as usize {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("connections did not come back to the pool");
+    }
+
+    #[tokio::test]
+    async fn a_busy_store_hands_its_connections_over_instead_of_releasing_them() {
+        let Some((pool, released, tokens, digest)) = counted(2).await else {
+            return;
+        };
+        settle(&pool).await;
+        released.store(0, Ordering::SeqCst);
+        const CALLERS: usize = 32;
+        const CALLS: usize = 25;
+        let callers = (0..CALLERS).map(|_| async {
+            for _ in 0..CALLS {
+                let found = tokens.get_by_token(&digest, None).await.unwrap();
+                assert!(found.is_some());
+            }
+        });
+        futures::future::join_all(callers).await;
+        settle(&pool).await;
+        let released = released.load(Ordering::SeqCst);
+        // Through the pool, every call would be a release (800). A connection goes back after
+        // at most 8 hand-overs in a row, or when no call waits.
+        assert!(
+            released * 4 < CALLERS * CALLS,
+            "{released} of {} calls went back through the pool",
+            CALLERS * CALLS
+        );
+        assert!(released > 0, "connections still go back to the pool");
+    }
+
+    #[tokio::test]
+    async fn the_pool_gets_its_connection_back_however_busy_the_store_is() {
+        // One connection, sixteen store calls always waiting: a query of the application's
+        // own, queued on the pool, still gets the connection within the acquire timeout.
+        let Some((pool, _, tokens, digest)) = counted(1).await else {
+            return;
+        };
+        let stop = AtomicBool::new(false);
+        let busy = (0..16).map(|_| async {
+            while !stop.load(Ordering::SeqCst) {
+                tokens.get_by_token(&digest, None).await.unwrap();
+            }
+        });
+        let own = async {
+            for _ in 0..5 {
+                let mut conn = pool
+                    .acquire()
+                    .await
+                    .expect("the pool's connection came back");
+                let one: i32 = sqlx::query_scalar("SELECT 1")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap();
+                assert_eq!(one, 1);
+            }
+            stop.store(true, Ordering::SeqCst);
+        };
+        futures::future::join(futures::future::join_all(busy), own).await;
+    }
+
+    #[tokio::test]
+    async fn closing_the_pool_while_the_store_is_busy_does_not_hang() {
+        let Some((pool, _, tokens, digest)) = counted(2).await else {
+            return;
+        };
+        let outcomes = (0..16).map(|_| async {
+            let mut unavailable = false;
+            for _ in 0..200 {
+                match tokens.get_by_token(&digest, None).await {
+                    Ok(found) => assert!(found.is_some()),
+                    Err(e) => {
+                        assert!(e.is_unavailable(), "{e}");
+                        unavailable = true;
+                        break;
+                    }
+                }
+            }
+            unavailable
+        });
+        let close = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::timeout(Duration::from_secs(10), pool.close())
+                .await
+                .expect("Pool::close finished");
+        };
+        let (outcomes, ()) =
+            futures::future::join(futures::future::join_all(outcomes), close).await;
+        assert!(
+            outcomes.iter().any(|&closed| closed),
+            "the close interrupted the calls"
+        );
+        assert!(
+            tokens
+                .get_by_token(&digest, None)
+                .await
+                .unwrap_err()
+                .is_unavailable()
+        );
     }
 }

@@ -1,0 +1,137 @@
+//! Passing a connection straight from a finished store call to a waiting one.
+//!
+//! sqlx pings every connection it takes back into its pool (in a task of its own), so a
+//! one-statement call costs two round trips to the database. When the pool is busy and another
+//! call of the same store is waiting for a connection, a call that finished its statement hands
+//! its connection to that call instead: no ping, no trip through the pool. Only a connection
+//! whose statement completed is handed over; one whose call failed or was cancelled (and may
+//! be in the middle of a statement) goes back through sqlx, which checks it.
+//!
+//! Nothing is ever held idle here: with no call waiting, the connection goes back to the pool
+//! at once, so `Pool::close`, idle checks and other users of the pool see what they would
+//! without this. A connection also goes back to the pool after [`MAX_HANDOFFS`] hand-overs in
+//! a row, so code queued on the pool itself (the application's own queries, another store)
+//! gets its turn however busy the store is.
+
+use std::collections::VecDeque;
+use std::ops::{Deref, DerefMut};
+use std::sync::Mutex;
+use std::task::Poll;
+
+use sqlx::pool::PoolConnection;
+use sqlx::{Database, Pool};
+use tokio::sync::oneshot;
+
+/// Hand-overs in a row after which a connection goes back to the pool (and is pinged there).
+pub(crate) const MAX_HANDOFFS: u32 = 8;
+
+/// Waiting calls beyond which the queue drops the entries of calls that stopped waiting.
+const PRUNE_ABOVE: usize = 32;
+
+/// A pool's connections, handed from call to call of one store while calls are waiting.
+pub(crate) struct Handoff<DB: Database> {
+    pool: Pool<DB>,
+    waiting: Mutex<VecDeque<oneshot::Sender<Lent<DB>>>>,
+}
+
+/// A connection lent to one call: give it back with [`Handoff::give`] once its statement
+/// completed, or drop it (an error, a cancellation) to send it back through sqlx's checks.
+pub(crate) struct Lent<DB: Database> {
+    conn: PoolConnection<DB>,
+    handoffs: u32,
+}
+
+impl<DB: Database> Handoff<DB> {
+    pub(crate) fn new(pool: Pool<DB>) -> Self {
+        Self {
+            pool,
+            waiting: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<oneshot::Sender<Lent<DB>>>> {
+        // The queue holds no invariant a panic could break midway.
+        self.waiting
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// A connection: from the pool when it has one ready, else whichever comes first of the
+    /// pool's next one and one handed over by a call of this store that finished.
+    pub(crate) async fn acquire(&self) -> Result<Lent<DB>, sqlx::Error> {
+        let from_pool = self.pool.acquire();
+        tokio::pin!(from_pool);
+        if let Poll::Ready(acquired) = futures::poll!(from_pool.as_mut()) {
+            return acquired.map(Lent::new);
+        }
+        let (sender, handed) = oneshot::channel();
+        {
+            let mut queue = self.queue();
+            if queue.len() >= PRUNE_ABOVE {
+                queue.retain(|waiting| !waiting.is_closed());
+            }
+            queue.push_back(sender);
+        }
+        tokio::select! {
+            biased;
+            Ok(lent) = handed => Ok(lent),
+            acquired = &mut from_pool => acquired.map(Lent::new),
+        }
+    }
+
+    /// Gives back the connection of a call whose statement completed: to the longest-waiting
+    /// call of this store, or (none waiting, the pool closing, or [`MAX_HANDOFFS`] reached) to
+    /// the pool.
+    pub(crate) fn give(&self, mut lent: Lent<DB>) {
+        lent.handoffs += 1;
+        if lent.handoffs > MAX_HANDOFFS || self.pool.is_closed() {
+            return;
+        }
+        loop {
+            let Some(waiting) = self.queue().pop_front() else {
+                return;
+            };
+            match waiting.send(lent) {
+                Ok(()) => return,
+                // That call got a connection from the pool meanwhile: the next one.
+                Err(back) => lent = back,
+            }
+        }
+    }
+}
+
+impl<DB: Database> Lent<DB> {
+    fn new(conn: PoolConnection<DB>) -> Self {
+        Self { conn, handoffs: 0 }
+    }
+}
+
+impl<DB: Database> Deref for Lent<DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.conn
+    }
+}
+
+impl<DB: Database> DerefMut for Lent<DB> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.conn
+    }
+}
+
+/// Runs `$run` (an expression using the connection `$conn`, a `&mut DB::Connection`, giving a
+/// future of `Result<T, sqlx::Error>`) on a connection of `$handoff`; errors go through `$map`
+/// (and `?`). The connection is given back only when the statement completed.
+macro_rules! on_handoff {
+    ($handoff:expr, $map:expr, |$conn:ident| $run:expr) => {{
+        let mut lent = $handoff.acquire().await.map_err($map)?;
+        let out = {
+            let $conn = &mut *lent;
+            $run.await.map_err($map)?
+        };
+        $handoff.give(lent);
+        out
+    }};
+}
+pub(crate) use on_handoff;
