@@ -7,6 +7,11 @@
 //! whose statement completed is handed over; one whose call failed or was cancelled (and may
 //! be in the middle of a statement) goes back through sqlx, which checks it.
 //!
+//! Hand-overs need a pool that does not check every connection it hands out
+//! ([`fail_fast_pool_options`](crate::fail_fast_pool_options) checks only long-idle ones; sqlx's
+//! default `test_before_acquire` checks all): over such a pool every call goes through the
+//! pool as before.
+//!
 //! Nothing is ever held idle here: with no call waiting, the connection goes back to the pool
 //! at once, so `Pool::close`, idle checks and other users of the pool see what they would
 //! without this. A connection also goes back to the pool after [`MAX_HANDOFFS`] hand-overs in
@@ -23,7 +28,7 @@ use sqlx::{Database, Pool};
 use tokio::sync::oneshot;
 
 /// Hand-overs in a row after which a connection goes back to the pool (and is pinged there).
-pub(crate) const MAX_HANDOFFS: u32 = 8;
+pub(crate) const MAX_HANDOFFS: u32 = 32;
 
 /// Waiting calls beyond which the queue drops the entries of calls that stopped waiting.
 const PRUNE_ABOVE: usize = 32;
@@ -31,6 +36,11 @@ const PRUNE_ABOVE: usize = 32;
 /// A pool's connections, handed from call to call of one store while calls are waiting.
 pub(crate) struct Handoff<DB: Database> {
     pool: Pool<DB>,
+    /// Off for a pool that checks every connection it hands out (sqlx's default
+    /// `test_before_acquire`): a hand-over arriving while the pool checks a connection for a
+    /// waiting call would cancel that check, and sqlx closes a connection whose check was
+    /// cancelled.
+    enabled: bool,
     waiting: Mutex<VecDeque<oneshot::Sender<Lent<DB>>>>,
 }
 
@@ -44,6 +54,7 @@ pub(crate) struct Lent<DB: Database> {
 impl<DB: Database> Handoff<DB> {
     pub(crate) fn new(pool: Pool<DB>) -> Self {
         Self {
+            enabled: !pool.options().get_test_before_acquire(),
             pool,
             waiting: Mutex::new(VecDeque::new()),
         }
@@ -59,10 +70,19 @@ impl<DB: Database> Handoff<DB> {
     /// A connection: from the pool when it has one ready, else whichever comes first of the
     /// pool's next one and one handed over by a call of this store that finished.
     pub(crate) async fn acquire(&self) -> Result<Lent<DB>, sqlx::Error> {
+        // Below its size, the pool may open a new connection for this call: a hand-over must
+        // not cancel that (the pool would never grow past the connections it has).
+        if !self.enabled {
+            return self.pool.acquire().await.map(Lent::new);
+        }
+        let full = self.pool.size() >= self.pool.options().get_max_connections();
         let from_pool = self.pool.acquire();
         tokio::pin!(from_pool);
         if let Poll::Ready(acquired) = futures::poll!(from_pool.as_mut()) {
             return acquired.map(Lent::new);
+        }
+        if !full {
+            return from_pool.await.map(Lent::new);
         }
         let (sender, handed) = oneshot::channel();
         {
@@ -84,7 +104,7 @@ impl<DB: Database> Handoff<DB> {
     /// the pool.
     pub(crate) fn give(&self, mut lent: Lent<DB>) {
         lent.handoffs += 1;
-        if lent.handoffs > MAX_HANDOFFS || self.pool.is_closed() {
+        if !self.enabled || lent.handoffs > MAX_HANDOFFS || self.pool.is_closed() {
             return;
         }
         loop {

@@ -297,7 +297,7 @@ mod handoff {
         let options = fresh_schema().await?;
         let released = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&released);
-        let pool = PgPoolOptions::new()
+        let pool = authward_sqlx::fail_fast_pool_options::<Postgres>()
             .max_connections(size)
             .acquire_timeout(Duration::from_secs(5))
             .after_release(move |_, _| {
@@ -352,13 +352,74 @@ mod handoff {
         settle(&pool).await;
         let released = released.load(Ordering::SeqCst);
         // Through the pool, every call would be a release (800). A connection goes back after
-        // at most 8 hand-overs in a row, or when no call waits.
+        // at most 32 hand-overs in a row, or when no call waits.
         assert!(
             released * 4 < CALLERS * CALLS,
             "{released} of {} calls went back through the pool",
             CALLERS * CALLS
         );
         assert!(released > 0, "connections still go back to the pool");
+    }
+
+    #[tokio::test]
+    async fn a_pool_checking_every_connection_gets_every_connection_back() {
+        // sqlx's default pool checks each connection it hands out; a hand-over could cancel
+        // that check (and sqlx closes a connection whose check was cancelled), so such a pool
+        // gets every call's connection back, as without hand-overs.
+        let Some(options) = fresh_schema().await else {
+            return;
+        };
+        let released = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&released);
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .after_release(move |_, _| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Box::pin(async { Ok(true) })
+            })
+            .connect_with(options)
+            .await
+            .unwrap();
+        assert!(pool.options().get_test_before_acquire());
+        let (tokens, _) = common::tokens::<Postgres, Uuid>(pool.clone()).await;
+        settle(&pool).await;
+        released.store(0, Ordering::SeqCst);
+        let digest = TokenDigest::of("no such token");
+        let callers = (0..16).map(|_| async {
+            for _ in 0..10 {
+                assert!(tokens.get_by_token(&digest, None).await.unwrap().is_none());
+            }
+        });
+        futures::future::join_all(callers).await;
+        settle(&pool).await;
+        assert_eq!(released.load(Ordering::SeqCst), 160);
+        assert_eq!(pool.size(), 2, "no connection was closed");
+    }
+
+    #[tokio::test]
+    async fn hand_overs_do_not_keep_the_pool_from_growing() {
+        // Thirty-two callers at once on an empty pool of four: the calls that open the pool's
+        // connections are not cancelled by a connection handed over meanwhile.
+        let Some((pool, _, _, digest)) = counted(4).await else {
+            return;
+        };
+        settle(&pool).await;
+        let fresh = authward_sqlx::fail_fast_pool_options::<Postgres>()
+            .max_connections(4)
+            .connect_with(pool.connect_options().as_ref().clone())
+            .await
+            .unwrap();
+        pool.close().await;
+        let tokens = Tokens::new(fresh.clone());
+        settle(&fresh).await;
+        assert_eq!(fresh.size(), 1, "connect opens one connection");
+        let callers = (0..32).map(|_| async {
+            for _ in 0..25 {
+                assert!(tokens.get_by_token(&digest, None).await.unwrap().is_some());
+            }
+        });
+        futures::future::join_all(callers).await;
+        assert_eq!(fresh.size(), 4);
     }
 
     #[tokio::test]
