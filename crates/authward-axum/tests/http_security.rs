@@ -862,13 +862,33 @@ async fn a_login_outside_the_auth_router_needs_the_refresh_cookie_path() {
     }
 }
 
-/// A strategy that holds its next token write until released, so a test can change the
-/// password while a login is between its password check and its token.
+/// A strategy that holds its next token write when armed, so a test can change the password
+/// (or end every session) while a login or a refresh is between its checks and its token.
 struct HoldsNextWrite {
     inner: Arc<dyn authward_core::strategy::Strategy<authward_core::User<Uuid>>>,
     armed: std::sync::atomic::AtomicBool,
     reached: tokio::sync::Notify,
     release: tokio::sync::Notify,
+    /// When set, each revocation of all of a user's sessions notes whether this refresh store
+    /// already held the user's all-revoked mark (a used record without a family).
+    refresh_tokens: Option<MemoryAccessTokenDatabase<Uuid>>,
+    saw_mark: std::sync::Mutex<Vec<bool>>,
+}
+
+impl HoldsNextWrite {
+    fn over(
+        inner: Arc<dyn authward_core::strategy::Strategy<authward_core::User<Uuid>>>,
+        refresh_tokens: Option<MemoryAccessTokenDatabase<Uuid>>,
+    ) -> Self {
+        Self {
+            inner,
+            armed: std::sync::atomic::AtomicBool::new(false),
+            reached: tokio::sync::Notify::new(),
+            release: tokio::sync::Notify::new(),
+            refresh_tokens,
+            saw_mark: std::sync::Mutex::new(Vec::new()),
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -902,6 +922,13 @@ impl authward_core::strategy::Strategy<authward_core::User<Uuid>> for HoldsNextW
         user_id: &Uuid,
         reason: authward_core::RevokeReason,
     ) -> Result<(), authward_core::strategy::StrategyError> {
+        if let Some(refresh_tokens) = &self.refresh_tokens {
+            let records = refresh_tokens.list_for_user(user_id).await.unwrap();
+            let marked = records
+                .iter()
+                .any(|record| record.used && record.family.is_none());
+            self.saw_mark.lock().unwrap().push(marked);
+        }
         self.inner.revoke_all(user_id, reason).await
     }
     fn revocation(&self) -> authward_core::strategy::Revocation {
@@ -925,15 +952,13 @@ async fn held_login_app(email: &str, password: &str) -> HeldLogin {
     let users = MemoryUserDatabase::<Uuid>::new();
     let tokens = MemoryAccessTokenDatabase::<Uuid>::new();
     let refresh_tokens = MemoryAccessTokenDatabase::<Uuid>::new();
-    let strategy = Arc::new(HoldsNextWrite {
-        inner: Arc::new(DatabaseStrategy::new(
+    let strategy = Arc::new(HoldsNextWrite::over(
+        Arc::new(DatabaseStrategy::new(
             tokens.clone(),
             Some(Duration::hours(1)),
         )),
-        armed: std::sync::atomic::AtomicBool::new(false),
-        reached: tokio::sync::Notify::new(),
-        release: tokio::sync::Notify::new(),
-    });
+        None,
+    ));
     let manager = UserManager::builder(users.clone(), SECRET)
         .password_helper(fast_passwords())
         .build()
@@ -1103,53 +1128,6 @@ async fn a_refresh_racing_log_out_everywhere_hands_out_nothing() {
     );
 }
 
-/// A strategy that notes, each time all of a user's sessions are revoked, whether the refresh
-/// tokens' all-revoked mark (a used record without a family) was already there.
-struct NotesTheMark {
-    inner: Arc<dyn authward_core::strategy::Strategy<authward_core::User<Uuid>>>,
-    refresh_tokens: MemoryAccessTokenDatabase<Uuid>,
-    saw_mark: std::sync::Mutex<Vec<bool>>,
-}
-
-#[async_trait::async_trait]
-impl authward_core::strategy::Strategy<authward_core::User<Uuid>> for NotesTheMark {
-    async fn read_token(
-        &self,
-        token: &str,
-        users: &dyn authward_core::strategy::UserLookup<authward_core::User<Uuid>>,
-    ) -> Result<Option<authward_core::User<Uuid>>, authward_core::strategy::StrategyError> {
-        self.inner.read_token(token, users).await
-    }
-    async fn write_token(
-        &self,
-        user: &authward_core::User<Uuid>,
-    ) -> Result<String, authward_core::strategy::StrategyError> {
-        self.inner.write_token(user).await
-    }
-    async fn destroy_token(
-        &self,
-        token: &str,
-        user: &authward_core::User<Uuid>,
-    ) -> Result<(), authward_core::strategy::StrategyError> {
-        self.inner.destroy_token(token, user).await
-    }
-    async fn revoke_all(
-        &self,
-        user_id: &Uuid,
-        reason: authward_core::RevokeReason,
-    ) -> Result<(), authward_core::strategy::StrategyError> {
-        let records = self.refresh_tokens.list_for_user(user_id).await.unwrap();
-        let marked = records
-            .iter()
-            .any(|record| record.used && record.family.is_none());
-        self.saw_mark.lock().unwrap().push(marked);
-        self.inner.revoke_all(user_id, reason).await
-    }
-    fn revocation(&self) -> authward_core::strategy::Revocation {
-        self.inner.revocation()
-    }
-}
-
 /// A refresh checks the refresh tokens' marks after writing its access token, which ends that
 /// token only if every mark is written before any strategy revokes its access tokens. With a
 /// strategy shared by a backend without refresh tokens listed first, the strategy must still
@@ -1157,14 +1135,13 @@ impl authward_core::strategy::Strategy<authward_core::User<Uuid>> for NotesTheMa
 #[tokio::test]
 async fn refresh_tokens_are_revoked_before_any_strategy_whatever_the_backend_order() {
     let refresh_tokens = MemoryAccessTokenDatabase::<Uuid>::new();
-    let strategy = Arc::new(NotesTheMark {
-        inner: Arc::new(DatabaseStrategy::new(
+    let strategy = Arc::new(HoldsNextWrite::over(
+        Arc::new(DatabaseStrategy::new(
             MemoryAccessTokenDatabase::<Uuid>::new(),
             Some(Duration::hours(1)),
         )),
-        refresh_tokens: refresh_tokens.clone(),
-        saw_mark: std::sync::Mutex::new(Vec::new()),
-    });
+        Some(refresh_tokens.clone()),
+    ));
     let users = MemoryUserDatabase::<Uuid>::new();
     let manager = UserManager::builder(users.clone(), SECRET)
         .password_helper(fast_passwords())
