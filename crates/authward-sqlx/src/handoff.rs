@@ -41,7 +41,15 @@ pub(crate) struct Handoff<DB: Database> {
     /// waiting call would cancel that check, and sqlx closes a connection whose check was
     /// cancelled.
     enabled: bool,
-    waiting: Mutex<VecDeque<oneshot::Sender<Lent<DB>>>>,
+    waiting: Mutex<Waiting<DB>>,
+}
+
+/// The calls waiting for a hand-over, oldest first (some may have stopped waiting).
+struct Waiting<DB: Database> {
+    calls: VecDeque<oneshot::Sender<Lent<DB>>>,
+    /// The length at which the queue next drops the calls that stopped waiting (doubling, so
+    /// pruning stays linear overall).
+    prune_at: usize,
 }
 
 /// A connection lent to one call: give it back with [`Handoff::give`] once its statement
@@ -56,11 +64,14 @@ impl<DB: Database> Handoff<DB> {
         Self {
             enabled: !pool.options().get_test_before_acquire(),
             pool,
-            waiting: Mutex::new(VecDeque::new()),
+            waiting: Mutex::new(Waiting {
+                calls: VecDeque::new(),
+                prune_at: PRUNE_ABOVE,
+            }),
         }
     }
 
-    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<oneshot::Sender<Lent<DB>>>> {
+    fn queue(&self) -> std::sync::MutexGuard<'_, Waiting<DB>> {
         // The queue holds no invariant a panic could break midway.
         self.waiting
             .lock()
@@ -70,31 +81,44 @@ impl<DB: Database> Handoff<DB> {
     /// A connection: from the pool when it has one ready, else whichever comes first of the
     /// pool's next one and one handed over by a call of this store that finished.
     pub(crate) async fn acquire(&self) -> Result<Lent<DB>, sqlx::Error> {
-        // Below its size, the pool may open a new connection for this call: a hand-over must
-        // not cancel that (the pool would never grow past the connections it has).
         if !self.enabled {
             return self.pool.acquire().await.map(Lent::new);
         }
-        let full = self.pool.size() >= self.pool.options().get_max_connections();
-        let from_pool = self.pool.acquire();
-        tokio::pin!(from_pool);
+        // Only a call that can get nothing but a connection another call gives back races a
+        // hand-over: below its size, the pool may open a connection for this call, and with a
+        // connection idle, it may check that one (`before_acquire`); a hand-over cancelling
+        // either would cost a connection (and, for the first, keep the pool from growing).
+        let max = self.pool.options().get_max_connections();
+        let busy = self.pool.size() >= max && self.pool.num_idle() == 0;
+        let mut from_pool = Box::pin(self.pool.acquire());
         if let Poll::Ready(acquired) = futures::poll!(from_pool.as_mut()) {
             return acquired.map(Lent::new);
         }
-        if !full {
+        if !busy {
             return from_pool.await.map(Lent::new);
         }
         let (sender, handed) = oneshot::channel();
         {
             let mut queue = self.queue();
-            if queue.len() >= PRUNE_ABOVE {
-                queue.retain(|waiting| !waiting.is_closed());
+            if queue.calls.len() >= queue.prune_at {
+                queue.calls.retain(|waiting| !waiting.is_closed());
+                queue.prune_at = PRUNE_ABOVE.max(queue.calls.len() * 2);
             }
-            queue.push_back(sender);
+            queue.calls.push_back(sender);
         }
         tokio::select! {
             biased;
-            Ok(lent) = handed => Ok(lent),
+            Ok(lent) = handed => {
+                // A connection closed meanwhile, and the pool may be opening one for this
+                // call: let it finish (its connection goes back to the pool) rather than
+                // cancel it.
+                if self.pool.size() < max
+                    && let Ok(runtime) = tokio::runtime::Handle::try_current()
+                {
+                    runtime.spawn(from_pool);
+                }
+                Ok(lent)
+            }
             acquired = &mut from_pool => acquired.map(Lent::new),
         }
     }
@@ -108,7 +132,7 @@ impl<DB: Database> Handoff<DB> {
             return;
         }
         loop {
-            let Some(waiting) = self.queue().pop_front() else {
+            let Some(waiting) = self.queue().calls.pop_front() else {
                 return;
             };
             match waiting.send(lent) {

@@ -397,6 +397,51 @@ mod handoff {
     }
 
     #[tokio::test]
+    async fn a_burst_after_a_quiet_second_keeps_the_pools_connections() {
+        // Four connections idle for more than `IDLE_CHECK_AFTER`, then a burst: each call that
+        // takes one waits for the pool's check of it (a ping), which a hand-over must not
+        // cancel (sqlx would close the connection and open another).
+        let Some(options) = fresh_schema().await else {
+            return;
+        };
+        let opened = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&opened);
+        let pool = authward_sqlx::fail_fast_pool_options::<Postgres>()
+            .max_connections(4)
+            .min_connections(4)
+            .after_connect(move |_, _| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Box::pin(async { Ok(()) })
+            })
+            .connect_with(options)
+            .await
+            .unwrap();
+        let (tokens, _) = common::tokens::<Postgres, Uuid>(pool.clone()).await;
+        let digest = TokenDigest::of("no such token");
+        for _ in 0..3 {
+            settle(&pool).await;
+            assert_eq!(pool.size(), 4);
+            let before = opened.load(Ordering::SeqCst);
+            tokio::time::sleep(
+                authward_sqlx::IDLE_CHECK_AFTER.saturating_add(Duration::from_millis(200)),
+            )
+            .await;
+            let callers = (0..32).map(|_| async {
+                for _ in 0..4 {
+                    assert!(tokens.get_by_token(&digest, None).await.unwrap().is_none());
+                }
+            });
+            futures::future::join_all(callers).await;
+            settle(&pool).await;
+            assert_eq!(
+                opened.load(Ordering::SeqCst),
+                before,
+                "no connection was replaced"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn hand_overs_do_not_keep_the_pool_from_growing() {
         // Thirty-two callers at once on an empty pool of four: the calls that open the pool's
         // connections are not cancelled by a connection handed over meanwhile.
