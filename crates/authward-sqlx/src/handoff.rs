@@ -84,17 +84,18 @@ impl<DB: Database> Handoff<DB> {
         if !self.enabled {
             return self.pool.acquire().await.map(Lent::new);
         }
-        // Only a call that can get nothing but a connection another call gives back races a
-        // hand-over: below its size, the pool may open a connection for this call, and with a
-        // connection idle, it may check that one (`before_acquire`); a hand-over cancelling
-        // either would cost a connection (and, for the first, keep the pool from growing).
+        // Below its size, the pool may open a connection for this call, and a call that took
+        // an idle connection may be waiting for the pool's check of it (`before_acquire`): a
+        // hand-over cancelling either would cost a connection (and, for the first, keep the
+        // pool from growing). Such a call waits for the pool alone.
         let max = self.pool.options().get_max_connections();
-        let busy = self.pool.size() >= max && self.pool.num_idle() == 0;
+        let full = self.pool.size() >= max;
+        let idle_before = self.pool.num_idle();
         let mut from_pool = Box::pin(self.pool.acquire());
         if let Poll::Ready(acquired) = futures::poll!(from_pool.as_mut()) {
             return acquired.map(Lent::new);
         }
-        if !busy {
+        if !full || self.pool.num_idle() < idle_before {
             return from_pool.await.map(Lent::new);
         }
         let (sender, handed) = oneshot::channel();

@@ -398,17 +398,30 @@ mod handoff {
 
     #[tokio::test]
     async fn a_burst_after_a_quiet_second_keeps_the_pools_connections() {
-        // Four connections idle for more than `IDLE_CHECK_AFTER`, then a burst: each call that
-        // takes one waits for the pool's check of it (a ping), which a hand-over must not
+        // Four connections idle for more than a second, then a burst: each call that takes
+        // one waits for the pool's check of it (as `fail_fast_pool_options` pings such a
+        // connection; here the checks take 30, 60, 90 and 120 ms), which a hand-over must not
         // cancel (sqlx would close the connection and open another).
         let Some(options) = fresh_schema().await else {
             return;
         };
         let opened = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&opened);
-        let pool = authward_sqlx::fail_fast_pool_options::<Postgres>()
+        let checks = Arc::new(AtomicUsize::new(0));
+        let pool = PgPoolOptions::new()
             .max_connections(4)
             .min_connections(4)
+            .test_before_acquire(false)
+            .before_acquire(move |_, meta| {
+                let nth = checks.fetch_add(1, Ordering::SeqCst) % 4;
+                Box::pin(async move {
+                    if meta.idle_for >= Duration::from_secs(1) {
+                        let slow = u64::try_from(nth).unwrap_or(0) + 1;
+                        tokio::time::sleep(Duration::from_millis(30 * slow)).await;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |_, _| {
                 counter.fetch_add(1, Ordering::SeqCst);
                 Box::pin(async { Ok(()) })
@@ -422,10 +435,7 @@ mod handoff {
             settle(&pool).await;
             assert_eq!(pool.size(), 4);
             let before = opened.load(Ordering::SeqCst);
-            tokio::time::sleep(
-                authward_sqlx::IDLE_CHECK_AFTER.saturating_add(Duration::from_millis(200)),
-            )
-            .await;
+            tokio::time::sleep(Duration::from_millis(1200)).await;
             let callers = (0..32).map(|_| async {
                 for _ in 0..4 {
                     assert!(tokens.get_by_token(&digest, None).await.unwrap().is_none());
