@@ -291,22 +291,30 @@ mod handoff {
 
     type Tokens = authward_sqlx::SqlxAccessTokenDatabase<Postgres, Uuid>;
 
-    /// A pool of `size` connections counting the connections sqlx takes back, with a token
-    /// store over it holding one token (whose digest is returned).
-    async fn counted(size: u32) -> Option<(PgPool, Arc<AtomicUsize>, Tokens, TokenDigest)> {
-        let options = fresh_schema().await?;
+    /// A pool built with `options` on a fresh schema, counting the connections sqlx takes
+    /// back into it.
+    async fn counting_releases(options: PgPoolOptions) -> Option<(PgPool, Arc<AtomicUsize>)> {
+        let schema = fresh_schema().await?;
         let released = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&released);
-        let pool = authward_sqlx::fail_fast_pool_options::<Postgres>()
-            .max_connections(size)
-            .acquire_timeout(Duration::from_secs(5))
+        let pool = options
             .after_release(move |_, _| {
                 counter.fetch_add(1, Ordering::SeqCst);
                 Box::pin(async { Ok(true) })
             })
-            .connect_with(options)
+            .connect_with(schema)
             .await
             .expect("connect to the test schema");
+        Some((pool, released))
+    }
+
+    /// A pool of `size` connections counting the connections sqlx takes back, with a token
+    /// store over it holding one token (whose digest is returned).
+    async fn counted(size: u32) -> Option<(PgPool, Arc<AtomicUsize>, Tokens, TokenDigest)> {
+        let options = authward_sqlx::fail_fast_pool_options::<Postgres>()
+            .max_connections(size)
+            .acquire_timeout(Duration::from_secs(5));
+        let (pool, released) = counting_releases(options).await?;
         let (tokens, users) = common::tokens::<Postgres, Uuid>(pool.clone()).await;
         let owner = users
             .create(NewUser::new("handoff@example.com", "$argon2id$x"))
@@ -366,20 +374,11 @@ mod handoff {
         // sqlx's default pool checks each connection it hands out; a hand-over could cancel
         // that check (and sqlx closes a connection whose check was cancelled), so such a pool
         // gets every call's connection back, as without hand-overs.
-        let Some(options) = fresh_schema().await else {
+        let Some((pool, released)) =
+            counting_releases(PgPoolOptions::new().max_connections(2)).await
+        else {
             return;
         };
-        let released = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&released);
-        let pool = PgPoolOptions::new()
-            .max_connections(2)
-            .after_release(move |_, _| {
-                counter.fetch_add(1, Ordering::SeqCst);
-                Box::pin(async { Ok(true) })
-            })
-            .connect_with(options)
-            .await
-            .unwrap();
         assert!(pool.options().get_test_before_acquire());
         let (tokens, _) = common::tokens::<Postgres, Uuid>(pool.clone()).await;
         settle(&pool).await;
