@@ -303,8 +303,8 @@ impl<DB: HttpUserDb> Authward<DB> {
     }
 }
 
-/// Ends the tokens of a login (or a refresh) that are not handed out. Failures are logged: the tokens were
-/// never given to anyone.
+/// Ends the tokens of a login (or a refresh) that are not handed out. Failures are logged:
+/// the tokens were never given to anyone.
 async fn withdraw<U: AuthUser>(
     backend: &AuthBackend<U>,
     user: &U,

@@ -37,9 +37,10 @@ use crate::user::AuthUser;
 /// prefix from access tokens).
 ///
 /// A family can be *linked* to the access tokens issued with it ([`RefreshTokens::issue_for`]
-/// at login, [`RefreshTokens::link_issued`] after an exchange): a record keyed by a digest of the access token (which no client
-/// can present as a refresh token) naming the family, so logging out with the access token
-/// alone ends the family too ([`RefreshTokens::revoke_linked`]).
+/// at login, [`RefreshTokens::link_issued`] after an exchange): a record keyed by a digest of
+/// the access token (which no client can present as a refresh token) naming the family, so
+/// logging out with the access token alone ends the family too
+/// ([`RefreshTokens::revoke_linked`]).
 pub struct RefreshTokens<S, ID> {
     tokens: TokenStore<S, ID, Duration>,
 }
