@@ -368,8 +368,9 @@ impl<DB: OAuthUserDb> Flow<DB> {
     }
 
     /// Checks a callback's state before anything reaches the provider: signature, algorithm,
-    /// audience, expiry, the double-submit CSRF cookie, the associate flow's user, and first
-    /// use.
+    /// audience, expiry, the double-submit CSRF cookie, the associate flow's user, and that
+    /// it has not been used. The use is recorded by [`Self::record_use`], once the provider
+    /// has accepted the code.
     async fn check_state(
         &self,
         state: Option<&str>,
@@ -399,10 +400,22 @@ impl<DB: OAuthUserDb> Flow<DB> {
             (None, Some(_)) => return Err(Failure::code(ErrorCode::OAuthInvalidState)),
             (None, None) => {}
         }
+        match shared.store.is_used(&claims.jti).await {
+            Ok(false) => Ok(claims),
+            Ok(true) => Err(Failure::code(ErrorCode::OAuthInvalidState)),
+            Err(e) => Err(db_failure(&e)),
+        }
+    }
+
+    /// Records the state's use once the provider has accepted its code: a state counts
+    /// against the used-state store only for a login completed at the provider, and of two
+    /// callbacks racing with one state, one goes on.
+    async fn record_use(&self, claims: &StateClaims) -> Result<(), Failure> {
+        let shared = self.shared();
         let expires = time::OffsetDateTime::from_unix_timestamp(claims.exp)
-            .unwrap_or_else(|_| now + shared.codec.lifetime);
+            .unwrap_or_else(|_| self.oauth.aw.manager().clock().now() + shared.codec.lifetime);
         match shared.store.first_use(&claims.jti, expires).await {
-            Ok(true) => Ok(claims),
+            Ok(true) => Ok(()),
             Ok(false) => Err(Failure::code(ErrorCode::OAuthInvalidState)),
             Err(e) => Err(db_failure(&e)),
         }
@@ -410,7 +423,7 @@ impl<DB: OAuthUserDb> Flow<DB> {
 
     #[tracing::instrument(level = "debug", name = "authward.oauth.callback", skip_all, fields(provider = self.provider.name()))]
     async fn callback(&self, query: Option<&str>, parts: &Parts) -> Result<Response, Failure> {
-        // Before anything is read or recorded: each callback may fill the used-state store.
+        // Before anything is read, recorded or sent to the provider.
         self.oauth
             .aw
             .throttle(RouteClass::OAuthCallback, parts, None)
@@ -443,6 +456,7 @@ impl<DB: OAuthUserDb> Flow<DB> {
             })
             .await
             .map_err(provider_failure)?;
+        self.record_use(&claims).await?;
         let Some(email) = identity.email.filter(|e| !e.trim().is_empty()) else {
             return Err(Failure::code(ErrorCode::OAuthNotAvailableEmail));
         };

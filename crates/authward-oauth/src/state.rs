@@ -176,11 +176,20 @@ pub(crate) fn random_token() -> String {
 
 /// Where used states are recorded, so that each works once.
 ///
+/// A callback asks [`StateStore::is_used`] before the code goes to the provider, so a replay
+/// never reaches it, and calls [`StateStore::first_use`] once the provider has accepted the
+/// code. A state is therefore recorded only for a code the provider issued for it (PKCE binds
+/// the two), and a client cannot fill the store with states it fetched from `/authorize`.
+///
 /// Every node serving callbacks must share one store: with a per-process store
 /// ([`MemoryStateStore`], the default) a state used on one node is still usable once on each
 /// other node. For several nodes use [`TokenStateStore`] over a shared token store (Redis).
 #[async_trait]
 pub trait StateStore: Send + Sync + 'static {
+    /// Whether the state `jti` has been recorded as used. A read only: of two concurrent
+    /// callbacks both may see `false`; [`StateStore::first_use`] decides between them.
+    async fn is_used(&self, jti: &str) -> Result<bool, DbError>;
+
     /// Records the use of the state `jti`, valid until `expires_at`. `Ok(true)` the first
     /// time, `Ok(false)` on every later call; atomic: of two concurrent calls, one wins.
     async fn first_use(&self, jti: &str, expires_at: OffsetDateTime) -> Result<bool, DbError>;
@@ -193,11 +202,12 @@ pub const DEFAULT_MEMORY_STATE_CAPACITY: usize = 100_000;
 /// state has expired.
 ///
 /// The store holds at most its capacity ([`DEFAULT_MEMORY_STATE_CAPACITY`] unless set with
-/// [`MemoryStateStore::with_capacity`]): anyone can start logins, so callbacks come at the rate
-/// a client chooses, and each used state stays until it expires (one state lifetime). When
-/// every entry is an unexpired state, a new state is refused with
-/// [`DbError::Unavailable`] (the callback answers 503) rather than growing without bound or
-/// forgetting a state that must not work twice; a replayed state is still refused as such.
+/// [`MemoryStateStore::with_capacity`]). A state is recorded only once the provider has accepted
+/// its code, and stays until it expires (one state lifetime), so the store holds at most the
+/// logins completed at the provider in one state lifetime. When every entry is an unexpired
+/// state, a new state is refused with [`DbError::Unavailable`] (the callback answers 503) rather
+/// than growing without bound or forgetting a state that must not work twice; a replayed state
+/// is still refused as such.
 #[derive(Debug)]
 pub struct MemoryStateStore {
     inner: Mutex<MemoryStates>,
@@ -246,6 +256,14 @@ impl Default for MemoryStateStore {
 
 #[async_trait]
 impl StateStore for MemoryStateStore {
+    async fn is_used(&self, jti: &str) -> Result<bool, DbError> {
+        let inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        Ok(inner.used.contains_key(jti))
+    }
+
     async fn first_use(&self, jti: &str, expires_at: OffsetDateTime) -> Result<bool, DbError> {
         let mut inner = self
             .inner
@@ -278,6 +296,11 @@ impl StateStore for MemoryStateStore {
         );
         Ok(true)
     }
+}
+
+/// The digest under which [`TokenStateStore`] records the state `jti`.
+fn state_digest(jti: &str) -> TokenDigest {
+    TokenDigest::of(&format!("authward oauth state {jti}"))
 }
 
 /// Used states in any [`AccessTokenDatabase`]: the first use creates a record keyed by the
@@ -328,9 +351,14 @@ where
     S: AccessTokenDatabase<ID> + 'static,
     ID: UserId,
 {
+    async fn is_used(&self, jti: &str) -> Result<bool, DbError> {
+        let found = self.store.get_by_token(&state_digest(jti), None).await?;
+        Ok(found.is_some())
+    }
+
     async fn first_use(&self, jti: &str, _expires_at: OffsetDateTime) -> Result<bool, DbError> {
         let record = NewAccessToken {
-            digest: TokenDigest::of(&format!("authward oauth state {jti}")),
+            digest: state_digest(jti),
             user_id: self.owner.clone(),
             created_at: OffsetDateTime::now_utc(),
             family: None,
@@ -435,6 +463,23 @@ mod tests {
         }
         assert_eq!(wins, 1);
         assert!(store.first_use("jti-2", until).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn is_used_reads_what_first_use_recorded() {
+        use authward_core::memory::MemoryAccessTokenDatabase;
+        let until = OffsetDateTime::now_utc() + Duration::hours(1);
+        let memory = MemoryStateStore::new();
+        let tokens = TokenStateStore::new(
+            MemoryAccessTokenDatabase::<uuid::Uuid>::new(),
+            uuid::Uuid::nil(),
+        );
+        for store in [&memory as &dyn StateStore, &tokens] {
+            assert!(!store.is_used("a").await.unwrap());
+            assert!(store.first_use("a", until).await.unwrap());
+            assert!(store.is_used("a").await.unwrap());
+            assert!(!store.is_used("b").await.unwrap());
+        }
     }
 
     #[tokio::test]

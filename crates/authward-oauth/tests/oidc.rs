@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 
 use authward_core::{OAuthUserDatabase, UserDatabase, UserPatch};
-use authward_oauth::{LoginOptions, OidcProvider, STATE_AUDIENCE};
+use authward_oauth::{LoginOptions, MemoryStateStore, OidcProvider, STATE_AUDIENCE};
 use axum::http::StatusCode;
 use common::*;
 use serde_json::{Value, json};
@@ -548,6 +548,66 @@ async fn a_state_works_once() {
         f.client.token_requests().await,
         1,
         "the replay reached the provider"
+    );
+}
+
+#[tokio::test]
+async fn only_codes_the_provider_accepts_use_up_the_state_store() {
+    let Some(issuer) = authward_testkit::service_url("AUTHWARD_TEST_OIDC_ISSUER") else {
+        return;
+    };
+    let client = Client::register(issuer.trim_end_matches('/')).await;
+    let provider = client.provider();
+    provider.discover().await.unwrap();
+    let app = build_app_with_states(
+        Arc::new(provider),
+        Backend::Bearer,
+        |o| o,
+        false,
+        Arc::new(MemoryStateStore::with_capacity(1)),
+    );
+    let f = Fixture { app, client };
+    // What anyone can send: signed states fresh from /authorize, with their CSRF cookies, and
+    // codes the provider never issued.
+    for _ in 0..3 {
+        let (url, csrf) = f.app.authorize(LOGIN, None).await;
+        let state = param(&url, "state").unwrap();
+        let reply = f
+            .app
+            .callback(LOGIN, "not-a-code", &state, Some(&csrf), None)
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.body);
+        assert_eq!(reply.body, json!({"detail": "invalid_grant"}));
+    }
+    assert_eq!(f.client.token_requests().await, 3);
+    // The store's one place is still free for a real login.
+    let sub = unique();
+    let (code, state, csrf) = f
+        .through_provider(LOGIN, &hint(&sub, &format!("{sub}@x.test"), true), None)
+        .await;
+    let ok = f
+        .app
+        .callback(LOGIN, &code, &state, Some(&csrf), None)
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.body);
+    assert_eq!(f.client.token_requests().await, 4);
+    // Now it is taken: a replay is refused before the provider, and another login finds the
+    // store full.
+    let replay = f
+        .app
+        .callback(LOGIN, &code, &state, Some(&csrf), None)
+        .await;
+    assert_eq!(replay.body, json!({"detail": "OAUTH_INVALID_STATE"}));
+    assert_eq!(f.client.token_requests().await, 4);
+    let other = unique();
+    let full = f
+        .login(&hint(&other, &format!("{other}@x.test"), true))
+        .await;
+    assert_eq!(
+        full.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{:?}",
+        full.body
     );
 }
 

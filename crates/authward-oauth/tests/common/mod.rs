@@ -79,6 +79,23 @@ pub fn build_app(
     configure: impl FnOnce(LoginOptions) -> LoginOptions,
     requires_verification: bool,
 ) -> TestApp {
+    build_app_with_states(
+        provider,
+        backend,
+        configure,
+        requires_verification,
+        Arc::new(authward_oauth::MemoryStateStore::new()),
+    )
+}
+
+/// [`build_app`] recording used states in `states`.
+pub fn build_app_with_states(
+    provider: Arc<dyn OAuthProvider>,
+    backend: Backend,
+    configure: impl FnOnce(LoginOptions) -> LoginOptions,
+    requires_verification: bool,
+    states: Arc<dyn authward_oauth::StateStore>,
+) -> TestApp {
     let users = Db::new();
     let manager = UserManager::builder(users.clone(), SECRET)
         .password_helper(fast_passwords())
@@ -118,7 +135,10 @@ pub fn build_app(
         ..AuthwardConfig::default()
     };
     let aw = Authward::new(manager, backends, config).unwrap();
-    let oauth = OAuth::new(aw.clone(), STATE_SECRET).unwrap();
+    let oauth = OAuth::builder(aw.clone(), STATE_SECRET)
+        .state_store_arc(states)
+        .build()
+        .unwrap();
     let name = provider.name().to_owned();
     let backend_name = match backend {
         Backend::Bearer => "jwt",
