@@ -476,6 +476,101 @@ mod handoff {
         assert_eq!(fresh.size(), 4);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_connection_lost_under_load_is_replaced() {
+        // Four connections, all busy, calls always waiting; the server ends one of them. The
+        // call the pool opens its replacement for must not drop that connection half-open when
+        // a hand-over reaches it first, or the pool stays a connection short under load.
+        // Opening a connection takes 50 ms here (a database across a network, with TLS), so
+        // hand-overs come while it opens.
+        let Some(options) = fresh_schema().await else {
+            return;
+        };
+        let name = format!("aw_handoff_{}", Uuid::new_v4().simple());
+        let opened = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&opened);
+        let pool = authward_sqlx::fail_fast_pool_options::<Postgres>()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |_, _| {
+                let counter = Arc::clone(&counter);
+                Box::pin(async move {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                })
+            })
+            .connect_with(options.clone().application_name(&name))
+            .await
+            .unwrap();
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        let (tokens, _) = common::tokens::<Postgres, Uuid>(pool.clone()).await;
+        let tokens = Arc::new(tokens);
+        let digest = TokenDigest::of("no such token");
+        let stop = Arc::new(AtomicBool::new(false));
+        let busy: Vec<_> = (0..16)
+            .map(|_| {
+                let (tokens, stop) = (Arc::clone(&tokens), Arc::clone(&stop));
+                tokio::spawn(async move {
+                    let mut failed = 0_u32;
+                    while !stop.load(Ordering::SeqCst) {
+                        match tokens.get_by_token(&digest, None).await {
+                            Ok(found) => assert!(found.is_none()),
+                            Err(_) => failed += 1,
+                        }
+                    }
+                    failed
+                })
+            })
+            .collect();
+        for _ in 0..500 {
+            if opened.load(Ordering::SeqCst) == 4 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            opened.load(Ordering::SeqCst),
+            4,
+            "the pool grew to its size"
+        );
+        let ended: i64 = sqlx::query_scalar(
+            "SELECT count(pg_terminate_backend(pid)) FROM \
+             (SELECT pid FROM pg_stat_activity WHERE application_name = $1 LIMIT 1) AS one",
+        )
+        .bind(&name)
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+        assert_eq!(ended, 1);
+        for _ in 0..300 {
+            if opened.load(Ordering::SeqCst) > 4 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        stop.store(true, Ordering::SeqCst);
+        let mut failed = 0;
+        for caller in busy {
+            failed += caller.await.unwrap();
+        }
+        assert!(
+            failed <= 1,
+            "{failed} calls failed; the ended connection fails one at most"
+        );
+        assert_eq!(
+            opened.load(Ordering::SeqCst),
+            5,
+            "the ended connection was replaced, once"
+        );
+        settle(&pool).await;
+        assert_eq!(pool.size(), 4);
+    }
+
     #[tokio::test]
     async fn the_pool_gets_its_connection_back_however_busy_the_store_is() {
         // One connection, sixteen store calls always waiting: a query of the application's
