@@ -235,6 +235,16 @@ impl<S: UserDatabase> UserDatabase for FailFast<S> {
     async fn delete(&self, id: &IdOf<S>) -> Result<(), DbError> {
         self.guard(self.inner.delete(id)).await
     }
+
+    async fn replace_password_hash(
+        &self,
+        id: &IdOf<S>,
+        current_hash: &str,
+        new_hash: String,
+    ) -> Result<Option<S::User>, DbError> {
+        self.guard(self.inner.replace_password_hash(id, current_hash, new_hash))
+            .await
+    }
 }
 
 #[async_trait]

@@ -696,3 +696,97 @@ async fn a_legacy_hash_upgraded_by_a_concurrent_login_still_signs_in() {
     assert_eq!(login.as_deref(), Some("new:secret"));
     assert_eq!(stored, "new:secret");
 }
+
+/// A store on which a password change (`new:changed`) lands just before the next write of a
+/// password hash, once armed: the last moment between a login's checks and its upgrade.
+#[derive(Clone)]
+struct ChangesBeforeTheWrite {
+    inner: Db,
+    armed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl ChangesBeforeTheWrite {
+    async fn change_if_armed(&self, id: &uuid::Uuid) {
+        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            let change = authward_core::UserPatch {
+                hashed_password: Some("new:changed".into()),
+                ..authward_core::UserPatch::default()
+            };
+            self.inner.update(id, change).await.unwrap();
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl UserDatabase for ChangesBeforeTheWrite {
+    type User = TestUser;
+    type Extra = ();
+    async fn get(&self, id: &uuid::Uuid) -> Result<Option<TestUser>, authward_core::DbError> {
+        self.inner.get(id).await
+    }
+    async fn get_by_email(&self, email: &str) -> Result<Option<TestUser>, authward_core::DbError> {
+        self.inner.get_by_email(email).await
+    }
+    async fn create(&self, user: NewUser<()>) -> Result<TestUser, authward_core::DbError> {
+        self.inner.create(user).await
+    }
+    async fn update(
+        &self,
+        id: &uuid::Uuid,
+        patch: authward_core::UserPatch<()>,
+    ) -> Result<TestUser, authward_core::DbError> {
+        if patch.hashed_password.is_some() {
+            self.change_if_armed(id).await;
+        }
+        self.inner.update(id, patch).await
+    }
+    async fn replace_password_hash(
+        &self,
+        id: &uuid::Uuid,
+        current_hash: &str,
+        new_hash: String,
+    ) -> Result<Option<TestUser>, authward_core::DbError> {
+        self.change_if_armed(id).await;
+        self.inner
+            .replace_password_hash(id, current_hash, new_hash)
+            .await
+    }
+    async fn delete(&self, id: &uuid::Uuid) -> Result<(), authward_core::DbError> {
+        self.inner.delete(id).await
+    }
+}
+
+#[tokio::test]
+async fn a_password_change_landing_just_before_the_upgrade_is_written_stands() {
+    let (_release, released) = std::sync::mpsc::channel();
+    let hasher = Arc::new(HoldingHasher {
+        armed: std::sync::atomic::AtomicBool::new(false),
+        reached: Arc::new(tokio::sync::Notify::new()),
+        release: std::sync::Mutex::new(released),
+    });
+    let db = ChangesBeforeTheWrite {
+        inner: Db::new(),
+        armed: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    };
+    let manager = UserManager::builder(db.clone(), SECRET)
+        .password_helper(authward_core::PasswordHelper::new(hasher))
+        .without_sessions()
+        .build()
+        .unwrap();
+    let user = db
+        .create(NewUser::new("lucan@camelot.bt", "old:secret"))
+        .await
+        .unwrap();
+    db.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    let login = manager
+        .authenticate("lucan@camelot.bt", "secret", None)
+        .await
+        .unwrap();
+    assert!(
+        !db.armed.load(std::sync::atomic::Ordering::SeqCst),
+        "the change landed"
+    );
+    assert_eq!(login, None, "the password checked is no longer the user's");
+    let stored = db.get(&user.id).await.unwrap().unwrap().hashed_password;
+    assert_eq!(stored, "new:changed", "the change stands");
+}

@@ -477,6 +477,50 @@ where
         }
     }
 
+    async fn replace_password_hash(
+        &self,
+        id: &U::Id,
+        current_hash: &str,
+        new_hash: String,
+    ) -> Result<Option<U>, DbError> {
+        let Some(current) = self.get(id).await? else {
+            return Ok(None);
+        };
+        if current.hashed_password() != current_hash {
+            return Ok(None);
+        }
+        let before = self.fields(&current)?;
+        let mut updated = current.clone();
+        updated.apply_patch(UserPatch {
+            hashed_password: Some(new_hash),
+            ..UserPatch::default()
+        });
+        let after = self.fields(&updated)?;
+        // The fields the new hash changes are written only where they still hold the values
+        // read above: one filtered findOneAndUpdate, so a password change landing meanwhile
+        // makes it match nothing.
+        let mut filter = doc! { "_id": id.to_bson() };
+        let mut set = Document::new();
+        for (key, value) in &after {
+            let old = before.get(key);
+            if old != Some(value) {
+                filter.insert(key.clone(), old.cloned().unwrap_or(Bson::Null));
+                set.insert(key.clone(), value.clone());
+            }
+        }
+        if set.is_empty() {
+            return Ok(Some(current));
+        }
+        let written = self
+            .users
+            .find_one_and_update(filter, doc! { "$set": set })
+            .projection(without_accounts())
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(map_error)?;
+        written.map(|doc| self.decode(doc)).transpose()
+    }
+
     async fn delete(&self, id: &U::Id) -> Result<(), DbError> {
         let deleted = self
             .users

@@ -363,6 +363,43 @@ where
         }
     }
 
+    async fn replace_password_hash(
+        &self,
+        id: &UserIdOf<U>,
+        current_hash: &str,
+        new_hash: String,
+    ) -> Result<Option<U::Model>, DbError> {
+        let column = U::COLUMNS.hashed_password;
+        let backend = self.db.get_database_backend();
+        if new_hash == current_hash {
+            // Nothing to write (and MySQL would count no changed row).
+            let user = self.get(id).await?;
+            return Ok(user.filter(|u| u.hashed_password() == current_hash));
+        }
+        // One conditional statement: of two writers, only the one that finds its expected
+        // hash changes the row.
+        let mut update = Query::update();
+        update
+            .table(U::default().table_ref())
+            .values([(column.into_iden(), SimpleExpr::Value(new_hash.into()))])
+            .and_where(id_is::<U>(id, backend))
+            .and_where(Expr::col((U::default().into_iden(), column.into_iden())).eq(current_hash));
+        let map = |e| db_error(e, UniqueKey::UserId);
+        let tx = self.db.begin().await.map_err(map)?;
+        let done = tx.execute(backend.build(&update)).await.map_err(map)?;
+        let row = if done.rows_affected() == 0 {
+            None
+        } else {
+            select_users::<U>(backend)
+                .filter(id_is::<U>(id, backend))
+                .one(&tx)
+                .await
+                .map_err(map)?
+        };
+        tx.commit().await.map_err(map)?;
+        Ok(row)
+    }
+
     async fn delete(&self, id: &UserIdOf<U>) -> Result<(), DbError> {
         // OAuth accounts and tokens go with the user: their foreign keys cascade.
         let backend = self.db.get_database_backend();

@@ -24,6 +24,9 @@ pub(crate) struct UserSql {
     pub insert_with_id: String,
     pub insert_assigned: String,
     pub delete: String,
+    /// `UPDATE user SET hashed_password = ? WHERE id = ? AND hashed_password = ?`, with
+    /// `RETURNING` when available.
+    pub replace_password: String,
     pub by_oauth: String,
     pub oauth_insert: String,
     pub oauth_update: String,
@@ -81,6 +84,17 @@ impl UserSql {
             insert_with_id,
             insert_assigned,
             delete: format!("DELETE FROM {user} WHERE {id} = {p1}"),
+            replace_password: {
+                let hash = q("hashed_password");
+                let mut sql = format!(
+                    "UPDATE {user} SET {hash} = {p1} WHERE {id} = {p2} AND {hash} = {}",
+                    DB::placeholder(3)
+                );
+                if DB::UPDATE_RETURNING {
+                    sql.push_str(&format!(" RETURNING {cols}"));
+                }
+                sql
+            },
             by_oauth: format!(
                 "SELECT {u_cols} FROM {user} u JOIN {oauth} o ON o.{} = u.{id} \
                  WHERE o.{} = {p1} AND o.{} = {p2}",

@@ -422,6 +422,47 @@ macro_rules! impl_user_database {
                 }
             }
 
+            async fn replace_password_hash(
+                &self,
+                id: &ID,
+                current_hash: &str,
+                new_hash: String,
+            ) -> Result<Option<Self::User>, authward_core::DbError> {
+                use authward_core::AuthUser as _;
+                use $crate::dialect::Dialect as _;
+                if new_hash == current_hash {
+                    // Nothing to write (and MySQL would count no changed row).
+                    let user = authward_core::UserDatabase::get(self, id).await?;
+                    return Ok(user.filter(|u| u.hashed_password() == current_hash));
+                }
+                let map = |e| $crate::error::db_error(e, "user");
+                let query = sqlx::query(&self.sql.replace_password)
+                    .bind(new_hash.as_str())
+                    .bind(id.to_wire())
+                    .bind(current_hash);
+                // One conditional statement: of two writers, only the one that finds its
+                // expected hash changes the row.
+                let row = if <$db>::UPDATE_RETURNING {
+                    query.fetch_optional(&self.pool).await.map_err(map)?
+                } else {
+                    let mut tx = self.pool.begin().await.map_err(map)?;
+                    let done = query.execute(&mut *tx).await.map_err(map)?;
+                    let row = if done.rows_affected() == 0 {
+                        None
+                    } else {
+                        sqlx::query(&self.sql.get_by_id)
+                            .bind(id.to_wire())
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(map)?
+                    };
+                    tx.commit().await.map_err(map)?;
+                    row
+                };
+                row.map(|row| $crate::users::decode_user::<$db, ID, E>(&row))
+                    .transpose()
+            }
+
             async fn delete(&self, id: &ID) -> Result<(), authward_core::DbError> {
                 // OAuth accounts and tokens go with the user: their foreign keys cascade.
                 let done = sqlx::query(&self.sql.delete)

@@ -39,6 +39,7 @@ macro_rules! __user_tests {
             email_change_keeps_uniqueness,
             email_change_frees_the_old_address,
             update_unknown_user_is_not_found,
+            replace_password_hash_is_conditional_and_atomic,
             delete_removes_the_user,
             $($more,)*
         ]);

@@ -390,6 +390,53 @@ pub async fn update_unknown_user_is_not_found<F: UserFixture, DB: SuiteUserDb<F>
     }
 }
 
+/// `replace_password_hash` writes only over the expected hash, in one atomic step: a stale
+/// expected hash or an unknown user writes nothing, and of 8 concurrent replacements of one
+/// hash exactly one lands (a read-then-write implementation lets several land, each
+/// overwriting the last).
+pub async fn replace_password_hash_is_conditional_and_atomic<F: UserFixture, DB: SuiteUserDb<F>>(
+    db: DB,
+) {
+    let user = must_create::<F, _>(&db, &unique_email("Gawain", "camelot.bt")).await;
+    let original = user.hashed_password().to_owned();
+    let stale = db
+        .replace_password_hash(user.id(), "$argon2id$stale", "$argon2id$new0".to_owned())
+        .await
+        .expect("replace_password_hash over a stale hash");
+    assert_eq!(stale, None, "a stale expected hash writes nothing");
+    let unknown = db
+        .replace_password_hash(&<Id<F>>::unused(), &original, "$argon2id$new0".to_owned())
+        .await
+        .expect("replace_password_hash of an unknown user");
+    assert_eq!(unknown, None, "an unknown user is None");
+    let stored = db.get(user.id()).await.expect("get").expect("the user");
+    assert_eq!(stored, user, "nothing was written");
+
+    let db = Arc::new(db);
+    let attempts = (1..=8_u32).map(|i| {
+        let db = Arc::clone(&db);
+        let id = user.id().clone();
+        let original = original.clone();
+        tokio::spawn(async move {
+            db.replace_password_hash(&id, &original, format!("$argon2id$new{i}"))
+                .await
+        })
+    });
+    let mut winners = Vec::new();
+    for result in futures::future::join_all(attempts).await {
+        match result.expect("replace task does not panic") {
+            Ok(Some(updated)) => winners.push(updated),
+            Ok(None) => {}
+            Err(other) => panic!("a losing replacement must be None, got {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one concurrent replacement lands");
+    let stored = db.get(user.id()).await.expect("get").expect("the user");
+    assert_eq!(Some(&stored), winners.first());
+    assert_ne!(stored.hashed_password(), original);
+    assert_eq!(stored.email(), user.email(), "only the hash changed");
+}
+
 /// A deleted user is gone by ID and by email, deleting again is `NotFound`, and the email can
 /// be registered again.
 pub async fn delete_removes_the_user<F: UserFixture, DB: SuiteUserDb<F>>(db: DB) {

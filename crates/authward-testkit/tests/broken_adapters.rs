@@ -88,6 +88,34 @@ impl UserDatabase for CheckThenInsert {
     }
 }
 
+/// Keeps the default `replace_password_hash` (read, then write) over a store whose reads take
+/// a moment, as a database's do.
+struct ReadThenWrite(MemoryUserDatabase<i64>);
+
+#[async_trait]
+impl UserDatabase for ReadThenWrite {
+    type User = User<i64>;
+    type Extra = ();
+    async fn get(&self, id: &i64) -> Result<Option<User<i64>>, DbError> {
+        let found = self.0.get(id).await;
+        // The answer's way back.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        found
+    }
+    async fn get_by_email(&self, email: &str) -> Result<Option<User<i64>>, DbError> {
+        self.0.get_by_email(email).await
+    }
+    async fn create(&self, user: NewUser) -> Result<User<i64>, DbError> {
+        self.0.create(user).await
+    }
+    async fn update(&self, id: &i64, patch: UserPatch) -> Result<User<i64>, DbError> {
+        self.0.update(id, patch).await
+    }
+    async fn delete(&self, id: &i64) -> Result<(), DbError> {
+        self.0.delete(id).await
+    }
+}
+
 /// Treats `max_age` as exclusive (`created_at > max_age`): off by one at the boundary.
 struct ExclusiveMaxAge(MemoryAccessTokenDatabase<i64>);
 
@@ -149,6 +177,18 @@ fn check_then_insert_fails_the_concurrency_test() {
     let correct = MemoryUserDatabase::<i64>::new();
     assert!(!fails(
         users::concurrent_creates_of_one_email_yield_one_user::<StdUser<i64, ()>, _>(correct)
+    ));
+}
+
+#[test]
+fn a_read_then_write_password_replacement_fails_the_atomicity_test() {
+    let broken = ReadThenWrite(MemoryUserDatabase::new());
+    assert!(fails(
+        users::replace_password_hash_is_conditional_and_atomic::<StdUser<i64, ()>, _>(broken)
+    ));
+    let correct = MemoryUserDatabase::<i64>::new();
+    assert!(!fails(
+        users::replace_password_hash_is_conditional_and_atomic::<StdUser<i64, ()>, _>(correct)
     ));
 }
 

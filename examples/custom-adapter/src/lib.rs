@@ -118,6 +118,24 @@ where
         Ok(updated)
     }
 
+    async fn replace_password_hash(
+        &self,
+        id: &ID,
+        current_hash: &str,
+        new_hash: String,
+    ) -> Result<Option<User<ID, X>>, DbError> {
+        // The check and the write under one lock: a password change cannot land between them.
+        let mut tables = self.tables.write().await;
+        let Some(user) = tables.users.get_mut(id) else {
+            return Ok(None);
+        };
+        if user.hashed_password != current_hash {
+            return Ok(None);
+        }
+        user.hashed_password = new_hash;
+        Ok(Some(user.clone()))
+    }
+
     async fn delete(&self, id: &ID) -> Result<(), DbError> {
         let mut tables = self.tables.write().await;
         let user = tables

@@ -313,6 +313,21 @@ impl<DB: UserDatabase> UserDatabase for CachedUserDatabase<DB> {
         self.announce(id).await;
         result
     }
+
+    async fn replace_password_hash(
+        &self,
+        id: &IdOf<DB>,
+        current_hash: &str,
+        new_hash: String,
+    ) -> Result<Option<DB::User>, DbError> {
+        self.invalidate(id);
+        let result = self
+            .db
+            .replace_password_hash(id, current_hash, new_hash)
+            .await;
+        self.announce(id).await;
+        result
+    }
 }
 
 #[async_trait]

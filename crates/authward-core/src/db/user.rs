@@ -52,4 +52,39 @@ pub trait UserDatabase: Send + Sync {
     ///
     /// [`DbError::NotFound`] when no such user exists.
     async fn delete(&self, id: &IdOf<Self>) -> Result<(), DbError>;
+
+    /// Replaces the user's password hash with `new_hash` only if it is still `current_hash`,
+    /// and returns the updated user; `Ok(None)` when the hash has changed meanwhile or the user
+    /// is gone, with nothing written.
+    ///
+    /// The manager upgrades a legacy hash after a login with this call: a password change or
+    /// reset made while the login was being checked must not be overwritten by the hash of the
+    /// old password. Implementations make the check and the write **one atomic step** (a
+    /// conditional `UPDATE ... WHERE id = ? AND hashed_password = ?`, a filtered
+    /// `findOneAndUpdate`, a check under the store's lock); every store of authward does, and
+    /// the conformance suite (`replace_password_hash_is_conditional_and_atomic`) checks it.
+    ///
+    /// The default reads the user and then updates it: correct for a store without concurrent
+    /// writers only, since a change landing between the two steps is overwritten.
+    async fn replace_password_hash(
+        &self,
+        id: &IdOf<Self>,
+        current_hash: &str,
+        new_hash: String,
+    ) -> Result<Option<Self::User>, DbError> {
+        match self.get(id).await? {
+            Some(user) if user.hashed_password() == current_hash => {
+                let patch = UserPatch {
+                    hashed_password: Some(new_hash),
+                    ..UserPatch::default()
+                };
+                match self.update(id, patch).await {
+                    Ok(updated) => Ok(Some(updated)),
+                    Err(DbError::NotFound { .. }) => Ok(None),
+                    Err(other) => Err(other),
+                }
+            }
+            _ => Ok(None),
+        }
+    }
 }

@@ -3,7 +3,7 @@
 use super::{ManagerError, RequestInfo, UserManager, call_hook};
 use crate::db::UserDatabase;
 use crate::password::Verification;
-use crate::user::{AuthUser, UserPatch};
+use crate::user::AuthUser;
 
 impl<DB: UserDatabase> UserManager<DB> {
     /// Checks an email and password; `Ok(None)` for bad credentials.
@@ -64,29 +64,29 @@ impl<DB: UserDatabase> UserManager<DB> {
                 return Ok(Some(user));
             }
         };
-        // Hashing took a while: read the user again (by email, which no cache answers) and
-        // keep a password change made meanwhile. What is left is one round trip between this
-        // read and the write.
-        match self.inner.db.get_by_email(user.email()).await? {
-            Some(current)
-                if current.id() == user.id()
-                    && current.hashed_password() == user.hashed_password() => {}
-            // Another login upgraded it meanwhile (or the password was set to the same one):
-            // the password still signs in, and there is nothing left to save.
-            Some(current)
-                if current.id() == user.id()
-                    && self.verifies(password, current.hashed_password()).await? =>
-            {
-                return Ok(Some(current));
-            }
-            _ => return Ok(None),
-        }
-        let patch = UserPatch {
-            hashed_password: Some(hashed_password),
-            ..UserPatch::default()
-        };
-        match self.inner.db.update(user.id(), patch).await {
-            Ok(updated) => Ok(Some(updated)),
+        // One conditional write: it lands only while the stored hash is still the one checked,
+        // so a password change made while the login was checked (or this hash was made) is
+        // never overwritten by the hash of the old password.
+        let written = self
+            .inner
+            .db
+            .replace_password_hash(user.id(), user.hashed_password(), hashed_password)
+            .await;
+        match written {
+            Ok(Some(updated)) => Ok(Some(updated)),
+            // The hash changed meanwhile. Another login may have upgraded it (or the password
+            // was set to the same one): the password still signs in, and nothing is left to
+            // save. Otherwise the password was changed, and the one checked is no longer the
+            // user's. (Read by email, which no cache answers.)
+            Ok(None) => match self.inner.db.get_by_email(user.email()).await? {
+                Some(current)
+                    if current.id() == user.id()
+                        && self.verifies(password, current.hashed_password()).await? =>
+                {
+                    Ok(Some(current))
+                }
+                _ => Ok(None),
+            },
             Err(err) => {
                 tracing::warn!(error = %err, user_id = %user.id(), "saving an upgraded password hash failed");
                 Ok(Some(user))

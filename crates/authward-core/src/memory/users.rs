@@ -137,6 +137,28 @@ impl<U: UserRecord> UserDatabase for MemoryUsers<U> {
         Ok(updated)
     }
 
+    async fn replace_password_hash(
+        &self,
+        id: &U::Id,
+        current_hash: &str,
+        new_hash: String,
+    ) -> Result<Option<U>, DbError> {
+        let mut inner = lock(&self.inner);
+        let Some(current) = inner.users.get(id) else {
+            return Ok(None);
+        };
+        if current.hashed_password() != current_hash {
+            return Ok(None);
+        }
+        let mut updated = current.clone();
+        updated.apply_patch(UserPatch {
+            hashed_password: Some(new_hash),
+            ..UserPatch::default()
+        });
+        inner.users.insert(id.clone(), updated.clone());
+        Ok(Some(updated))
+    }
+
     async fn delete(&self, id: &U::Id) -> Result<(), DbError> {
         let mut inner = lock(&self.inner);
         let Some(user) = inner.users.remove(id) else {

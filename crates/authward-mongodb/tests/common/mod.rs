@@ -96,6 +96,16 @@ impl<S: UserDatabase> UserDatabase for Scoped<S> {
     async fn delete(&self, id: &IdOf<S>) -> Result<(), DbError> {
         self.inner.delete(id).await
     }
+    async fn replace_password_hash(
+        &self,
+        id: &IdOf<S>,
+        current_hash: &str,
+        new_hash: String,
+    ) -> Result<Option<S::User>, DbError> {
+        self.inner
+            .replace_password_hash(id, current_hash, new_hash)
+            .await
+    }
 }
 
 #[async_trait]
