@@ -703,6 +703,8 @@ async fn a_legacy_hash_upgraded_by_a_concurrent_login_still_signs_in() {
 struct ChangesBeforeTheWrite {
     inner: Db,
     armed: Arc<std::sync::atomic::AtomicBool>,
+    /// The write of an upgraded hash then fails (a timeout, say).
+    fail_write: bool,
 }
 
 impl ChangesBeforeTheWrite {
@@ -747,6 +749,9 @@ impl UserDatabase for ChangesBeforeTheWrite {
         new_hash: String,
     ) -> Result<Option<TestUser>, authward_core::DbError> {
         self.change_if_armed(id).await;
+        if self.fail_write {
+            return Err(authward_core::DbError::unavailable("the write timed out"));
+        }
         self.inner
             .replace_password_hash(id, current_hash, new_hash)
             .await
@@ -758,6 +763,35 @@ impl UserDatabase for ChangesBeforeTheWrite {
 
 #[tokio::test]
 async fn a_password_change_landing_just_before_the_upgrade_is_written_stands() {
+    let (login, stored) = legacy_login_with_a_change_before_the_write(true, false).await;
+    assert_eq!(login, None, "the password checked is no longer the user's");
+    assert_eq!(stored, "new:changed", "the change stands");
+}
+
+#[tokio::test]
+async fn a_password_change_before_an_upgrade_whose_write_fails_still_fails_the_login() {
+    let (login, stored) = legacy_login_with_a_change_before_the_write(true, true).await;
+    assert_eq!(login, None, "the password checked is no longer the user's");
+    assert_eq!(stored, "new:changed");
+}
+
+#[tokio::test]
+async fn a_legacy_login_whose_upgrade_fails_to_save_still_signs_in() {
+    let (login, stored) = legacy_login_with_a_change_before_the_write(false, true).await;
+    assert_eq!(
+        login.as_deref(),
+        Some("old:secret"),
+        "the hash checked is still the user's"
+    );
+    assert_eq!(stored, "old:secret", "nothing was written");
+}
+
+/// A legacy login over [`ChangesBeforeTheWrite`] (with the change landing if `change`): what
+/// it answered (the user's hash, if it signed in) and the hash stored after.
+async fn legacy_login_with_a_change_before_the_write(
+    change: bool,
+    fail_write: bool,
+) -> (Option<String>, String) {
     let (_release, released) = std::sync::mpsc::channel();
     let hasher = Arc::new(HoldingHasher {
         armed: std::sync::atomic::AtomicBool::new(false),
@@ -767,6 +801,7 @@ async fn a_password_change_landing_just_before_the_upgrade_is_written_stands() {
     let db = ChangesBeforeTheWrite {
         inner: Db::new(),
         armed: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        fail_write,
     };
     let manager = UserManager::builder(db.clone(), SECRET)
         .password_helper(authward_core::PasswordHelper::new(hasher))
@@ -777,7 +812,7 @@ async fn a_password_change_landing_just_before_the_upgrade_is_written_stands() {
         .create(NewUser::new("lucan@camelot.bt", "old:secret"))
         .await
         .unwrap();
-    db.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    db.armed.store(change, std::sync::atomic::Ordering::SeqCst);
     let login = manager
         .authenticate("lucan@camelot.bt", "secret", None)
         .await
@@ -786,7 +821,6 @@ async fn a_password_change_landing_just_before_the_upgrade_is_written_stands() {
         !db.armed.load(std::sync::atomic::Ordering::SeqCst),
         "the change landed"
     );
-    assert_eq!(login, None, "the password checked is no longer the user's");
     let stored = db.get(&user.id).await.unwrap().unwrap().hashed_password;
-    assert_eq!(stored, "new:changed", "the change stands");
+    (login.map(|user| user.hashed_password), stored)
 }

@@ -499,6 +499,8 @@ where
         // The fields the new hash changes are written only where they still hold the values
         // read above: one filtered findOneAndUpdate, so a password change landing meanwhile
         // makes it match nothing.
+        // (As `update` does, a field the new hash leaves out of the user type's document is
+        // unset.)
         let mut filter = doc! { "_id": id.to_bson() };
         let mut set = Document::new();
         for (key, value) in &after {
@@ -508,12 +510,27 @@ where
                 set.insert(key.clone(), value.clone());
             }
         }
-        if set.is_empty() {
+        let mut unset = Document::new();
+        for (key, old) in before
+            .iter()
+            .filter(|(k, _)| !after.contains_key(k.as_str()))
+        {
+            filter.insert(key.clone(), old.clone());
+            unset.insert(key.clone(), Bson::String(String::new()));
+        }
+        if set.is_empty() && unset.is_empty() {
             return Ok(Some(current));
+        }
+        let mut update = Document::new();
+        if !set.is_empty() {
+            update.insert("$set", set);
+        }
+        if !unset.is_empty() {
+            update.insert("$unset", unset);
         }
         let written = self
             .users
-            .find_one_and_update(filter, doc! { "$set": set })
+            .find_one_and_update(filter, update)
             .projection(without_accounts())
             .return_document(ReturnDocument::After)
             .await

@@ -188,7 +188,14 @@ pub(crate) fn random_token() -> String {
 pub trait StateStore: Send + Sync + 'static {
     /// Whether the state `jti` has been recorded as used. A read only: of two concurrent
     /// callbacks both may see `false`; [`StateStore::first_use`] decides between them.
-    async fn is_used(&self, jti: &str) -> Result<bool, DbError>;
+    ///
+    /// The default answers `false`: single use still holds (`first_use` refuses the replay
+    /// once the provider has answered), but a replayed callback then reaches the provider,
+    /// which should refuse its spent code. Both stores of this crate look the state up.
+    async fn is_used(&self, jti: &str) -> Result<bool, DbError> {
+        let _ = jti;
+        Ok(false)
+    }
 
     /// Records the use of the state `jti`, valid until `expires_at`. `Ok(true)` the first
     /// time, `Ok(false)` on every later call; atomic: of two concurrent calls, one wins.

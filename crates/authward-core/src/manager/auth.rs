@@ -15,10 +15,11 @@ impl<DB: UserDatabase> UserManager<DB> {
     ///   upgraded hash is no more expensive than an unknown email.
     /// - A password longer than the policy's maximum is refused before any lookup or hashing.
     /// - A correct password whose stored hash is legacy (bcrypt, older argon2 parameters) is
-    ///   re-hashed and saved; the updated user is returned. If saving fails, the login still
-    ///   succeeds and the failure is logged. If the password was changed while it was being
-    ///   checked, nothing is saved and the answer is `Ok(None)`: the password checked is no
-    ///   longer the user's.
+    ///   re-hashed and saved (one conditional write, [`UserDatabase::replace_password_hash`]);
+    ///   the updated user is returned. If saving fails, the failure is logged and the login
+    ///   still succeeds while the stored hash is the one checked. If the password was changed
+    ///   while it was being checked, nothing is saved and the answer is `Ok(None)`: the
+    ///   password checked is no longer the user's.
     /// - Like FastAPI Users, inactive users are returned too: the caller decides (the login route
     ///   answers `LOGIN_BAD_CREDENTIALS` for them).
     ///
@@ -73,24 +74,26 @@ impl<DB: UserDatabase> UserManager<DB> {
             .replace_password_hash(user.id(), user.hashed_password(), hashed_password)
             .await;
         match written {
-            Ok(Some(updated)) => Ok(Some(updated)),
-            // The hash changed meanwhile. Another login may have upgraded it (or the password
-            // was set to the same one): the password still signs in, and nothing is left to
-            // save. Otherwise the password was changed, and the one checked is no longer the
-            // user's. (Read by email, which no cache answers.)
-            Ok(None) => match self.inner.db.get_by_email(user.email()).await? {
-                Some(current)
-                    if current.id() == user.id()
-                        && self.verifies(password, current.hashed_password()).await? =>
-                {
-                    Ok(Some(current))
-                }
-                _ => Ok(None),
-            },
+            Ok(Some(updated)) => return Ok(Some(updated)),
+            Ok(None) => {}
             Err(err) => {
                 tracing::warn!(error = %err, user_id = %user.id(), "saving an upgraded password hash failed");
-                Ok(Some(user))
             }
+        }
+        // Nothing was written (the hash changed meanwhile, or the write failed): whether the
+        // password still signs in decides. It does when the hash is still the one checked (a
+        // failed write), or another login upgraded it (or the password was set to the same
+        // one); otherwise the password was changed, and the one checked is no longer the
+        // user's. (Read by email, which no cache answers.)
+        match self.inner.db.get_by_email(user.email()).await? {
+            Some(current)
+                if current.id() == user.id()
+                    && (current.hashed_password() == user.hashed_password()
+                        || self.verifies(password, current.hashed_password()).await?) =>
+            {
+                Ok(Some(current))
+            }
+            _ => Ok(None),
         }
     }
 
