@@ -84,6 +84,7 @@
 //! timeout or a server that is shutting down or not primary is `DbError::Unavailable`;
 //! anything else is `DbError::Backend`. The driver's error is kept as the source.
 
+mod changes;
 mod connect;
 mod error;
 mod id;

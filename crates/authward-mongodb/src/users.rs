@@ -10,6 +10,7 @@ use mongodb::{Collection, Database, IndexModel};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::changes::FieldChanges;
 use crate::error::{corrupt, duplicate_key_fields, is_duplicate_key, map_error};
 use crate::id::MongoId;
 use crate::names::{
@@ -441,32 +442,18 @@ where
         let after = self.fields(&updated)?;
         // Only the fields the patch changed are written, each as a typed value: concurrent
         // updates of other fields are kept, and nothing from a request becomes an operator.
-        let mut set = Document::new();
-        for (key, value) in &after {
-            if before.get(key) != Some(value) {
-                set.insert(key.clone(), value.clone());
-            }
-        }
-        let mut unset = Document::new();
-        for key in before.keys().filter(|k| !after.contains_key(k.as_str())) {
-            unset.insert(key.clone(), Bson::String(String::new()));
-        }
-        if set.is_empty() && unset.is_empty() {
+        let mut changes = FieldChanges::between(&before, &after);
+        if changes.is_empty() {
             return Ok(current);
         }
-        if set.contains_key("email") {
-            set.insert(EMAIL_KEY_FIELD, authward_core::email_key(updated.email()));
-        }
-        let mut update = Document::new();
-        if !set.is_empty() {
-            update.insert("$set", set);
-        }
-        if !unset.is_empty() {
-            update.insert("$unset", unset);
+        if changes.set.contains_key("email") {
+            changes
+                .set
+                .insert(EMAIL_KEY_FIELD, authward_core::email_key(updated.email()));
         }
         let written = self
             .users
-            .find_one_and_update(doc! { "_id": id.to_bson() }, update)
+            .find_one_and_update(doc! { "_id": id.to_bson() }, changes.into_update())
             .projection(without_accounts())
             .return_document(ReturnDocument::After)
             .await;
@@ -498,36 +485,15 @@ where
         let after = self.fields(&updated)?;
         // The fields the new hash changes are written only where they still hold the values
         // read above: one filtered findOneAndUpdate, so a password change landing meanwhile
-        // makes it match nothing.
-        // (As `update` does, a field the new hash leaves out of the user type's document is
-        // unset.)
-        let mut filter = doc! { "_id": id.to_bson() };
-        let mut set = Document::new();
-        for (key, value) in &after {
-            let old = before.get(key);
-            if old != Some(value) {
-                filter.insert(key.clone(), old.cloned().unwrap_or(Bson::Null));
-                set.insert(key.clone(), value.clone());
-            }
-        }
-        let mut unset = Document::new();
-        for (key, old) in before
-            .iter()
-            .filter(|(k, _)| !after.contains_key(k.as_str()))
-        {
-            filter.insert(key.clone(), old.clone());
-            unset.insert(key.clone(), Bson::String(String::new()));
-        }
-        if set.is_empty() && unset.is_empty() {
+        // makes it match nothing. (As `update` does, a field the new hash leaves out of the
+        // user type's document is unset.)
+        let changes = FieldChanges::between(&before, &after);
+        if changes.is_empty() {
             return Ok(Some(current));
         }
-        let mut update = Document::new();
-        if !set.is_empty() {
-            update.insert("$set", set);
-        }
-        if !unset.is_empty() {
-            update.insert("$unset", unset);
-        }
+        let mut filter = doc! { "_id": id.to_bson() };
+        filter.extend(changes.old.clone());
+        let update = changes.into_update();
         let written = self
             .users
             .find_one_and_update(filter, update)
