@@ -613,6 +613,8 @@ async fn without_legacy_classes_a_login_is_one_verification() {
 /// A hasher with a legacy class (`old:` + password, to be upgraded) whose next hash of the
 /// password `secret` waits for a release, so a test can change the password meanwhile.
 struct HoldingHasher {
+    /// The held hash then fails (the hasher's error).
+    fails: bool,
     armed: std::sync::atomic::AtomicBool,
     reached: Arc<tokio::sync::Notify>,
     release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
@@ -623,6 +625,11 @@ impl authward_core::PasswordHasher for HoldingHasher {
         if password == "secret" && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
             self.reached.notify_one();
             let _ = self.release.lock().unwrap().recv();
+            if self.fails {
+                return Err(authward_core::password::PasswordError::Hash(
+                    "the hasher failed".into(),
+                ));
+            }
         }
         Ok(format!("new:{password}"))
     }
@@ -641,9 +648,18 @@ impl authward_core::PasswordHasher for HoldingHasher {
 /// A login of a legacy hash held while it computes the upgraded hash, with `stored` written as
 /// the user's hash meanwhile: what the login answered, and the hash stored after.
 async fn legacy_login_while_the_hash_becomes(stored: &str) -> (Option<String>, String) {
+    legacy_login_while_the_hash_becomes_or_fails(stored, false).await
+}
+
+/// [`legacy_login_while_the_hash_becomes`], with the upgraded hash failing if `fails`.
+async fn legacy_login_while_the_hash_becomes_or_fails(
+    stored: &str,
+    fails: bool,
+) -> (Option<String>, String) {
     let reached = Arc::new(tokio::sync::Notify::new());
     let (release, released) = std::sync::mpsc::channel();
     let hasher = Arc::new(HoldingHasher {
+        fails,
         armed: std::sync::atomic::AtomicBool::new(false),
         reached: Arc::clone(&reached),
         release: std::sync::Mutex::new(released),
@@ -687,6 +703,13 @@ async fn upgrading_a_legacy_hash_never_undoes_a_password_change_made_meanwhile()
     let (login, stored) = legacy_login_while_the_hash_becomes("new:changed").await;
     assert_eq!(login, None, "the password checked is no longer the user's");
     assert_eq!(stored, "new:changed", "the change stands");
+}
+
+#[tokio::test]
+async fn a_password_change_during_an_upgrade_whose_hashing_fails_still_fails_the_login() {
+    let (login, stored) = legacy_login_while_the_hash_becomes_or_fails("new:changed", true).await;
+    assert_eq!(login, None, "the password checked is no longer the user's");
+    assert_eq!(stored, "new:changed");
 }
 
 #[tokio::test]
@@ -794,6 +817,7 @@ async fn legacy_login_with_a_change_before_the_write(
 ) -> (Option<String>, String) {
     let (_release, released) = std::sync::mpsc::channel();
     let hasher = Arc::new(HoldingHasher {
+        fails: false,
         armed: std::sync::atomic::AtomicBool::new(false),
         reached: Arc::new(tokio::sync::Notify::new()),
         release: std::sync::Mutex::new(released),

@@ -16,10 +16,10 @@ impl<DB: UserDatabase> UserManager<DB> {
     /// - A password longer than the policy's maximum is refused before any lookup or hashing.
     /// - A correct password whose stored hash is legacy (bcrypt, older argon2 parameters) is
     ///   re-hashed and saved (one conditional write, [`UserDatabase::replace_password_hash`]);
-    ///   the updated user is returned. If saving fails, the failure is logged and the login
-    ///   still succeeds while the stored hash is the one checked. If the password was changed
-    ///   while it was being checked, nothing is saved and the answer is `Ok(None)`: the
-    ///   password checked is no longer the user's.
+    ///   the updated user is returned. If hashing or saving fails, the failure is logged and
+    ///   the login still succeeds while the stored hash is the one checked. If the password
+    ///   was changed while it was being checked, nothing is saved and the answer is
+    ///   `Ok(None)`: the password checked is no longer the user's.
     /// - Like FastAPI Users, inactive users are returned too: the caller decides (the login route
     ///   answers `LOGIN_BAD_CREDENTIALS` for them).
     ///
@@ -58,30 +58,30 @@ impl<DB: UserDatabase> UserManager<DB> {
         user: DB::User,
         password: &str,
     ) -> Result<Option<DB::User>, ManagerError> {
-        let hashed_password = match self.inner.passwords.hash(password).await {
-            Ok(hash) => hash,
+        match self.inner.passwords.hash(password).await {
+            Ok(hashed_password) => {
+                // One conditional write: it lands only while the stored hash is still the one
+                // checked, so a password change made while the login was checked (or this hash
+                // was made) is never overwritten by the hash of the old password.
+                let written = self
+                    .inner
+                    .db
+                    .replace_password_hash(user.id(), user.hashed_password(), hashed_password)
+                    .await;
+                match written {
+                    Ok(Some(updated)) => return Ok(Some(updated)),
+                    Ok(None) => {}
+                    Err(err) => {
+                        tracing::warn!(error = %err, user_id = %user.id(), "saving an upgraded password hash failed");
+                    }
+                }
+            }
             Err(err) => {
                 tracing::warn!(error = %err, user_id = %user.id(), "re-hashing a legacy password hash failed");
-                return Ok(Some(user));
-            }
-        };
-        // One conditional write: it lands only while the stored hash is still the one checked,
-        // so a password change made while the login was checked (or this hash was made) is
-        // never overwritten by the hash of the old password.
-        let written = self
-            .inner
-            .db
-            .replace_password_hash(user.id(), user.hashed_password(), hashed_password)
-            .await;
-        match written {
-            Ok(Some(updated)) => return Ok(Some(updated)),
-            Ok(None) => {}
-            Err(err) => {
-                tracing::warn!(error = %err, user_id = %user.id(), "saving an upgraded password hash failed");
             }
         }
-        // Nothing was written (the hash changed meanwhile, or the write failed): whether the
-        // password still signs in decides. It does when the hash is still the one checked (a
+        // Nothing was written (the hash changed meanwhile, or hashing or the write failed):
+        // whether the password still signs in decides. It does when the hash is still the one checked (a
         // failed write), or another login upgraded it (or the password was set to the same
         // one); otherwise the password was changed, and the one checked is no longer the
         // user's. (Read by email, which no cache answers.)
