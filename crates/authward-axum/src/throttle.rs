@@ -327,7 +327,9 @@ fn lockout_key(account: &str) -> String {
 
 fn too_many(retry_after: Duration) -> ApiError {
     ApiError::TooManyRequests {
-        retry_after_secs: retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0),
+        retry_after_secs: retry_after
+            .as_secs()
+            .saturating_add(u64::from(retry_after.subsec_nanos() > 0)),
     }
 }
 
@@ -427,6 +429,17 @@ mod tests {
         let peer: SocketAddr = peer.parse().expect("socket address");
         parts.extensions.insert(ConnectInfo(peer));
         parts
+    }
+
+    #[test]
+    fn retry_after_rounds_up_and_saturates() {
+        let secs = |d| match too_many(d) {
+            ApiError::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        assert_eq!(secs(Duration::from_millis(1500)), Some(2));
+        assert_eq!(secs(Duration::from_secs(3)), Some(3));
+        assert_eq!(secs(Duration::MAX), Some(u64::MAX));
     }
 
     #[test]

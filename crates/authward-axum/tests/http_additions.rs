@@ -233,6 +233,30 @@ async fn logout_everywhere_and_sessions() {
     }
 }
 
+/// A login whose `on_after_login` hook fails answers an error and hands out no token, so it
+/// must not leave one behind: its session is withdrawn.
+#[tokio::test]
+async fn a_login_whose_after_login_hook_fails_leaves_no_session() {
+    let app = app(Setup::BearerDatabase);
+    let (_, first) = app.user("erec@camelot.bt").await;
+    app.mailbox
+        .fail_after_login
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let failed = app.login("erec@camelot.bt", "correct horse battery").await;
+    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    app.mailbox
+        .fail_after_login
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let listed = app.call(first.apply(get("/auth/jwt/sessions"))).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(
+        listed.body.as_array().map(Vec::len),
+        Some(1),
+        "only the first login's session remains: {:?}",
+        listed.body
+    );
+}
+
 /// A store whose server is gone.
 #[derive(Clone)]
 struct Down;

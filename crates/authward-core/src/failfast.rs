@@ -258,6 +258,15 @@ impl<S: OAuthUserDatabase> OAuthUserDatabase for FailFast<S> {
             .await
     }
 
+    async fn create_with_oauth_account(
+        &self,
+        user: NewUser<S::Extra>,
+        account: NewOAuthAccount,
+    ) -> Result<S::User, DbError> {
+        self.guard(self.inner.create_with_oauth_account(user, account))
+            .await
+    }
+
     async fn add_oauth_account(
         &self,
         user_id: &IdOf<S>,

@@ -49,6 +49,34 @@ async fn writes_elsewhere_are_seen_after_the_ttl() {
 }
 
 #[tokio::test]
+async fn a_ttl_past_the_calendar_serves_until_a_write_evicts() {
+    let clock = ManualClock::new(datetime!(2030-01-01 0:00 UTC));
+    let inner = MemoryUserDatabase::<i64>::new();
+    let cached = CachedUserDatabase::new(inner.clone())
+        .with_ttl(Duration::MAX)
+        .with_clock(clock.clone());
+    let user = inner.create(NewUser::new("a@b.co", "h")).await.unwrap();
+    assert!(cached.get(&user.id).await.unwrap().unwrap().is_active);
+    inner
+        .update(
+            &user.id,
+            UserPatch {
+                is_active: Some(false),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    clock.advance(Duration::days(365 * 1000));
+    assert!(
+        cached.get(&user.id).await.unwrap().unwrap().is_active,
+        "the cached copy is served for as long as the calendar goes"
+    );
+    cached.update(&user.id, UserPatch::default()).await.unwrap();
+    assert!(!cached.get(&user.id).await.unwrap().unwrap().is_active);
+}
+
+#[tokio::test]
 async fn a_zero_ttl_disables_the_cache() {
     let inner = MemoryUserDatabase::<i64>::new();
     let cached = CachedUserDatabase::new(inner.clone()).with_ttl(Duration::ZERO);

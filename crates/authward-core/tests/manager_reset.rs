@@ -420,3 +420,23 @@ async fn separate_reset_secret_is_used() {
     );
     let _ = f.clock.now();
 }
+
+#[tokio::test]
+async fn a_lifetime_past_the_calendar_never_expires_instead_of_panicking() {
+    let f = fixture_with(CountingHasher::cheap(), |b| {
+        b.reset_token_lifetime(Duration::MAX)
+            .verify_token_lifetime(Duration::MAX)
+    });
+    let user = f.register("lamorak@camelot.bt", "jousting!").await;
+    let token = f.manager.forgot_password(&user, None).await.unwrap();
+    assert_eq!(claims(&token)["exp"], i64::MAX);
+    let verify = f.manager.request_verify(&user, None).await.unwrap();
+    assert_eq!(claims(&verify)["exp"], i64::MAX);
+    f.clock.advance(Duration::days(365 * 100));
+    let reset = f
+        .manager
+        .reset_password(&token, "a new password", None)
+        .await
+        .unwrap();
+    assert_eq!(reset.id, user.id);
+}

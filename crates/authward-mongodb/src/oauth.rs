@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use authward_core::{
-    DbError, NewOAuthAccount, OAuthAccount, OAuthAccountPatch, OAuthUserDatabase, UniqueKey,
-    UserRecord,
+    DbError, NewOAuthAccount, NewUser, OAuthAccount, OAuthAccountPatch, OAuthUserDatabase,
+    UniqueKey, UserRecord,
 };
 use bson::oid::ObjectId;
 use bson::{Bson, Document, doc};
@@ -36,6 +36,19 @@ fn expires_at_bson(expires_at: Option<i64>) -> Bson {
 
 fn optional_string(value: Option<String>) -> Bson {
     value.map_or(Bson::Null, Bson::String)
+}
+
+/// An element of `oauth_accounts`, as Beanie writes it.
+fn account_entry(account: &NewOAuthAccount) -> Document {
+    doc! {
+        "id": ObjectId::new(),
+        "oauth_name": &account.oauth_name,
+        "access_token": &account.access_token,
+        "account_id": &account.account_id,
+        "account_email": &account.account_email,
+        "expires_at": expires_at_bson(account.expires_at),
+        "refresh_token": optional_string(account.refresh_token.clone()),
+    }
 }
 
 impl<U> MongoUserDatabase<U>
@@ -137,18 +150,12 @@ where
                 "account_id": &account.account_id,
             } } },
         };
-        let entry = doc! {
-            "id": ObjectId::new(),
-            "oauth_name": &account.oauth_name,
-            "access_token": &account.access_token,
-            "account_id": &account.account_id,
-            "account_email": &account.account_email,
-            "expires_at": expires_at_bson(account.expires_at),
-            "refresh_token": optional_string(account.refresh_token.clone()),
-        };
         let pushed = self
             .users
-            .update_one(filter, doc! { "$push": { OAUTH_ACCOUNTS: entry } })
+            .update_one(
+                filter,
+                doc! { "$push": { OAUTH_ACCOUNTS: account_entry(&account) } },
+            )
             .await;
         match pushed {
             Ok(result) if result.matched_count == 1 => Ok(account.into_account(user_id.clone())),
@@ -168,6 +175,47 @@ where
                 Err(DbError::duplicate(what, constraint, err))
             }
             Err(err) => Err(map_error(err)),
+        }
+    }
+
+    async fn create_with_oauth_account(
+        &self,
+        user: NewUser<U::Extra>,
+        account: NewOAuthAccount,
+    ) -> Result<U, DbError> {
+        // One document, one insert: the account is embedded, so both are stored or neither
+        // (the unique index refuses an account linked elsewhere).
+        let (user, mut doc) = self.new_document(user)?;
+        doc.insert(
+            OAUTH_ACCOUNTS,
+            vec![Bson::Document(account_entry(&account))],
+        );
+        let err = match self.users.insert_one(doc).await {
+            Ok(_) => return Ok(user),
+            Err(err) => {
+                self.classify(err, Some(user.email()), user.id(), true)
+                    .await
+            }
+        };
+        match err {
+            // The server did not name the index, and neither the email nor the ID is taken:
+            // the account is, if another user holds it.
+            DbError::AlreadyExists {
+                what: UniqueKey::Other,
+                constraint: None,
+                source,
+            } if self
+                .get_by_oauth_account(&account.oauth_name, &account.account_id)
+                .await?
+                .is_some() =>
+            {
+                Err(DbError::AlreadyExists {
+                    what: UniqueKey::OAuthAccount,
+                    constraint: Some(OAUTH_ACCOUNT_INDEX.to_owned()),
+                    source,
+                })
+            }
+            other => Err(other),
         }
     }
 

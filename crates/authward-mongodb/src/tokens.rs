@@ -111,7 +111,7 @@ fn ttl_seconds(lifetime: Option<Duration>) -> Result<Option<i64>, DbError> {
         .map(|lifetime| {
             let mut seconds = lifetime.whole_seconds();
             if lifetime.subsec_nanoseconds() > 0 {
-                seconds += 1;
+                seconds = seconds.saturating_add(1);
             }
             if (0..=i64::from(i32::MAX)).contains(&seconds) {
                 Ok(seconds)
@@ -471,5 +471,7 @@ mod tests {
         assert_eq!(ttl_seconds(None).ok(), Some(None));
         assert!(ttl_seconds(Some(Duration::seconds(-1))).is_err());
         assert!(ttl_seconds(Some(Duration::seconds(i64::from(i32::MAX) + 1))).is_err());
+        // Rounding the longest lifetime up does not overflow: it is refused as too long.
+        assert!(ttl_seconds(Some(Duration::MAX)).is_err());
     }
 }

@@ -294,7 +294,7 @@ where
     }
 
     /// `U`'s fields as a document, without its ID.
-    fn fields(&self, user: &U) -> Result<Document, DbError> {
+    pub(crate) fn fields(&self, user: &U) -> Result<Document, DbError> {
         let mut doc = bson::serialize_to_document(user).map_err(DbError::backend)?;
         for key in ID_KEYS {
             doc.remove(key);
@@ -332,9 +332,20 @@ where
             .transpose()
     }
 
+    /// A new user and its document (ID generated here, email key added).
+    pub(crate) fn new_document(&self, user: NewUser<U::Extra>) -> Result<(U, Document), DbError> {
+        let id = <U::Id as authward_core::UserId>::generate()
+            .ok_or_else(|| DbError::backend(InvalidUserType("the ID type cannot be generated")))?;
+        let user = U::from_new(id, user);
+        let mut doc = doc! { "_id": user.id().to_bson() };
+        doc.extend(self.fields(&user)?);
+        doc.insert(EMAIL_KEY_FIELD, authward_core::email_key(user.email()));
+        Ok((user, doc))
+    }
+
     /// Which unique rule a duplicate-key error broke: from the server's `keyPattern` when it
     /// reports one, else by looking (does another user hold the email? does the ID exist?).
-    async fn classify(
+    pub(crate) async fn classify(
         &self,
         err: mongodb::error::Error,
         email: Option<&str>,
@@ -415,12 +426,7 @@ where
     }
 
     async fn create(&self, user: NewUser<U::Extra>) -> Result<U, DbError> {
-        let id = <U::Id as authward_core::UserId>::generate()
-            .ok_or_else(|| DbError::backend(InvalidUserType("the ID type cannot be generated")))?;
-        let user = U::from_new(id, user);
-        let mut doc = doc! { "_id": user.id().to_bson() };
-        doc.extend(self.fields(&user)?);
-        doc.insert(EMAIL_KEY_FIELD, authward_core::email_key(user.email()));
+        let (user, doc) = self.new_document(user)?;
         match self.users.insert_one(doc).await {
             Ok(_) => Ok(user),
             Err(err) => Err(self

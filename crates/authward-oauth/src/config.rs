@@ -148,7 +148,8 @@ impl<DB: OAuthUserDb> fmt::Debug for OAuthBuilder<DB> {
 }
 
 impl<DB: OAuthUserDb> OAuthBuilder<DB> {
-    /// How long a state (and the CSRF cookie) lives; default one hour, as FastAPI Users.
+    /// How long a state (and the CSRF cookie) lives; default one hour, as FastAPI Users (a
+    /// lifetime reaching past the calendar's end never expires).
     pub fn state_lifetime(mut self, lifetime: Duration) -> Self {
         self.lifetime = lifetime;
         self

@@ -412,8 +412,9 @@ impl<DB: OAuthUserDb> Flow<DB> {
     /// callbacks racing with one state, one goes on.
     async fn record_use(&self, claims: &StateClaims) -> Result<(), Failure> {
         let shared = self.shared();
+        // The state is unexpired, so an `exp` out of range lies past the calendar's end.
         let expires = time::OffsetDateTime::from_unix_timestamp(claims.exp)
-            .unwrap_or_else(|_| self.oauth.aw.manager().clock().now() + shared.codec.lifetime);
+            .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc());
         match shared.store.first_use(&claims.jti, expires).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(Failure::code(ErrorCode::OAuthInvalidState)),

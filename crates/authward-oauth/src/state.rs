@@ -101,7 +101,10 @@ impl StateCodec {
         let claims = StateClaims {
             csrftoken: csrftoken.to_owned(),
             aud: STATE_AUDIENCE.to_owned(),
-            exp: (now + self.lifetime).unix_timestamp(),
+            // Saturating: a lifetime past the calendar's end never expires.
+            exp: now
+                .unix_timestamp()
+                .saturating_add(self.lifetime.whole_seconds()),
             jti: random_token(),
             sub,
         };

@@ -416,3 +416,25 @@ async fn callbacks_are_throttled_per_client_before_any_state_is_recorded() {
         "another client's budget"
     );
 }
+
+#[tokio::test]
+async fn a_state_lifetime_past_the_calendar_signs_in_instead_of_panicking() {
+    let (stub, base) = serve_stub().await;
+    let app = build_app_with_oauth(
+        Arc::new(stub_provider(&base)),
+        Backend::Bearer,
+        |o| o.is_verified_by_default(true),
+        false,
+        |oauth| oauth.state_lifetime(time::Duration::MAX),
+    );
+    add_account(
+        &stub,
+        "timeless",
+        77,
+        &[("timeless@example.com", true, true)],
+    );
+    let reply = login(&app, "timeless").await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    let me = app.me(&app.auth_from(&reply)).await;
+    assert_eq!(me.body["email"], "timeless@example.com");
+}

@@ -2,16 +2,17 @@
 
 use async_trait::async_trait;
 use authward_core::{
-    DbError, NewOAuthAccount, OAuthAccount, OAuthAccountPatch, OAuthUserDatabase, UniqueKey,
+    DbError, NewOAuthAccount, NewUser, OAuthAccount, OAuthAccountPatch, OAuthUserDatabase,
+    UniqueKey,
 };
 use sea_orm::IdenStatic;
 use sea_orm::sea_query::{Expr, IntoIden, Query, SimpleExpr};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, TryIntoModel};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, TransactionTrait, TryIntoModel};
 
 use crate::entity::{SeaOrmOAuthAccount, SeaOrmUser};
 use crate::error::{db_error, db_error_owned};
 use crate::id::{SeaOrmId, opt_text, text};
-use crate::users::{SeaOrmUsers, UserIdOf};
+use crate::users::{NewRow, SeaOrmUsers, UserIdOf};
 
 #[async_trait]
 impl<U, O> OAuthUserDatabase for SeaOrmUsers<U, O>
@@ -43,36 +44,36 @@ where
         user_id: &UserIdOf<U>,
         account: NewOAuthAccount,
     ) -> Result<OAuthAccount<UserIdOf<U>>, DbError> {
-        let o = &O::COLUMNS;
-        let backend = self.db.get_database_backend();
-        let mut insert = Query::insert();
-        insert
-            .into_table(O::default().table_ref())
-            .columns([
-                o.user_id,
-                o.oauth_name,
-                o.access_token,
-                o.expires_at,
-                o.refresh_token,
-                o.account_id,
-                o.account_email,
-            ])
-            .values([
-                SimpleExpr::Value(user_id.to_value(backend)),
-                account.oauth_name.as_str().into(),
-                account.access_token.as_str().into(),
-                account.expires_at.into(),
-                account.refresh_token.as_deref().into(),
-                account.account_id.as_str().into(),
-                account.account_email.as_str().into(),
-            ])
-            .map_err(DbError::backend)?;
         // A missing user is a foreign-key violation, mapped to NotFound("user").
-        self.db
-            .execute(backend.build(&insert))
-            .await
-            .map_err(|e| db_error_owned(e, UniqueKey::OAuthAccount))?;
+        self.insert_account(&self.db, user_id, &account).await?;
         Ok(account.into_account(user_id.clone()))
+    }
+
+    async fn create_with_oauth_account(
+        &self,
+        user: NewUser<U::Extra>,
+        account: NewOAuthAccount,
+    ) -> Result<U::Model, DbError> {
+        // One transaction, run to its end even if this call is dropped: a failed link rolls
+        // the user back.
+        let this = self.clone();
+        authward_core::db::detached(async move {
+            let new = NewRow::<U>::of(user);
+            let map = |e| db_error(e, UniqueKey::UserId);
+            let tx = this.db.begin().await.map_err(map)?;
+            let id = match this.insert(&tx, new.columns(), new.id.as_ref()).await {
+                Ok(id) => id,
+                Err(err) => {
+                    // Roll back (and give the connection back) before classifying.
+                    drop(tx);
+                    return Err(this.classify_conflict(err, Some(&new.key), None).await);
+                }
+            };
+            this.insert_account(&tx, &id, &account).await?;
+            tx.commit().await.map_err(map)?;
+            this.created(new, id).await
+        })
+        .await
     }
 
     async fn update_oauth_account(
@@ -148,5 +149,48 @@ where
                 })
             })
             .collect()
+    }
+}
+
+impl<U, O> SeaOrmUsers<U, O>
+where
+    U: SeaOrmUser,
+    O: SeaOrmOAuthAccount,
+{
+    /// Inserts the account row of `user_id` on `conn` (the connection or a transaction).
+    async fn insert_account<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        user_id: &UserIdOf<U>,
+        account: &NewOAuthAccount,
+    ) -> Result<(), DbError> {
+        let o = &O::COLUMNS;
+        let backend = self.db.get_database_backend();
+        let mut insert = Query::insert();
+        insert
+            .into_table(O::default().table_ref())
+            .columns([
+                o.user_id,
+                o.oauth_name,
+                o.access_token,
+                o.expires_at,
+                o.refresh_token,
+                o.account_id,
+                o.account_email,
+            ])
+            .values([
+                SimpleExpr::Value(user_id.to_value(backend)),
+                account.oauth_name.as_str().into(),
+                account.access_token.as_str().into(),
+                account.expires_at.into(),
+                account.refresh_token.as_deref().into(),
+                account.account_id.as_str().into(),
+                account.account_email.as_str().into(),
+            ])
+            .map_err(DbError::backend)?;
+        conn.execute(backend.build(&insert))
+            .await
+            .map_err(|e| db_error_owned(e, UniqueKey::OAuthAccount))?;
+        Ok(())
     }
 }

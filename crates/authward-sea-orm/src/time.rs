@@ -52,6 +52,15 @@ pub(crate) fn time_from_row(
             .try_get::<PrimitiveDateTime>("", column)
             .map(PrimitiveDateTime::assume_utc)
             .map_err(DbError::backend),
+        #[cfg(feature = "postgres")]
+        DbBackend::Postgres => match row.try_as_pg_row() {
+            // sqlx's own decoder panics on `'infinity'` and on years past 9999.
+            Some(pg) => sqlx::Row::try_get::<authward_sql_schema::PgTimestamp, _>(pg, column)
+                .map(|at| at.0)
+                .map_err(DbError::backend),
+            None => row.try_get("", column).map_err(DbError::backend),
+        },
+        #[cfg(not(feature = "postgres"))]
         _ => row.try_get("", column).map_err(DbError::backend),
     }
 }

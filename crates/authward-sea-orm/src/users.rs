@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use async_trait::async_trait;
 use authward_core::{AuthUser, DbError, NewUser, UniqueKey, UserDatabase, UserPatch};
 use sea_orm::IdenStatic;
-use sea_orm::sea_query::{Expr, IntoIden, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, Func, IntoIden, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend,
     EntityTrait, Iterable, QueryFilter, QuerySelect, Select, TransactionTrait, TryIntoModel, Value,
@@ -153,7 +153,7 @@ where
     /// Names the rule a unique violation broke while writing `email_key` (`None` when the write
     /// did not touch the email): the email only when it belongs to another user, a unique
     /// column of the application's own otherwise.
-    async fn classify_conflict(
+    pub(crate) async fn classify_conflict(
         &self,
         err: DbError,
         email_key: Option<&str>,
@@ -193,9 +193,11 @@ where
         }
     }
 
-    /// Inserts the row; returns the ID (assigned by the database for `i64`).
-    async fn insert(
+    /// Inserts the row on `conn` (the connection or a transaction); returns the ID (assigned
+    /// by the database for `i64`).
+    pub(crate) async fn insert<C: ConnectionTrait>(
         &self,
+        conn: &C,
         columns: Vec<(U::Column, Value)>,
         id: Option<&UserIdOf<U>>,
     ) -> Result<UserIdOf<U>, DbError> {
@@ -218,27 +220,93 @@ where
         let map = |e| db_error(e, UniqueKey::Email);
         match id {
             Some(id) => {
-                self.db.execute(backend.build(&insert)).await.map_err(map)?;
+                conn.execute(backend.build(&insert)).await.map_err(map)?;
                 Ok(id.clone())
             }
             None if backend == DbBackend::Postgres => {
                 insert.returning_col(id_column);
-                let row = self
-                    .db
-                    .query_one(backend.build(&insert))
-                    .await
-                    .map_err(map)?;
+                let row = conn.query_one(backend.build(&insert)).await.map_err(map)?;
                 let row = row.ok_or_else(|| DbError::backend(NoRowReturned))?;
                 UserIdOf::<U>::from_row(&row, id_column.as_str(), backend)
             }
             None => {
                 // The insert's own result carries the connection's last insert ID.
-                let done = self.db.execute(backend.build(&insert)).await.map_err(map)?;
+                let done = conn.execute(backend.build(&insert)).await.map_err(map)?;
                 let assigned = i64::try_from(done.last_insert_id()).map_err(DbError::backend)?;
                 let text = assigned.to_string();
                 <UserIdOf<U> as authward_core::UserId>::parse_id(&text).map_err(DbError::backend)
             }
         }
+    }
+}
+
+/// A new user's row, ready to insert.
+pub(crate) struct NewRow<U: SeaOrmUser> {
+    /// The model, with the application's columns set.
+    model: U::ActiveModel,
+    /// authward's columns and their values.
+    own: [(U::Column, Value); 6],
+    /// The email key.
+    pub(crate) key: String,
+    /// The ID generated here (`None` when the database assigns it).
+    pub(crate) id: Option<UserIdOf<U>>,
+}
+
+impl<U: SeaOrmUser> NewRow<U>
+where
+    U::ActiveModel: ActiveModelTrait<Entity = U>,
+{
+    pub(crate) fn of(user: NewUser<U::Extra>) -> Self {
+        let cols = &U::COLUMNS;
+        let key = authward_core::user::email_key(&user.email);
+        let mut model = <U::ActiveModel as ActiveModelTrait>::default();
+        U::set_extra(&mut model, user.extra);
+        let own = [
+            (cols.email, Value::from(user.email)),
+            (cols.email_key, Value::from(key.clone())),
+            (cols.hashed_password, Value::from(user.hashed_password)),
+            (cols.is_active, Value::from(user.is_active)),
+            (cols.is_superuser, Value::from(user.is_superuser)),
+            (cols.is_verified, Value::from(user.is_verified)),
+        ];
+        Self {
+            model,
+            own,
+            key,
+            id: <UserIdOf<U> as authward_core::UserId>::generate(),
+        }
+    }
+
+    /// Every column the insert writes (the ID aside).
+    pub(crate) fn columns(&self) -> Vec<(U::Column, Value)> {
+        let mut columns = set_columns::<U>(&self.model);
+        columns.extend(self.own.iter().cloned());
+        columns
+    }
+}
+
+impl<U: SeaOrmUser, O> SeaOrmUsers<U, O>
+where
+    U::ActiveModel: ActiveModelTrait<Entity = U> + TryIntoModel<U::Model> + Send,
+{
+    /// The user inserted from `new` as `id`: built from what was written, or read back when
+    /// the application leaves a column to a database default.
+    pub(crate) async fn created(
+        &self,
+        new: NewRow<U>,
+        id: UserIdOf<U>,
+    ) -> Result<U::Model, DbError> {
+        let NewRow { mut model, own, .. } = new;
+        let mut complete = model.try_set(U::COLUMNS.id, id.clone().into()).is_ok();
+        for (column, value) in own {
+            complete &= model.try_set(column, value).is_ok();
+        }
+        if complete && let Ok(built) = model.try_into_model() {
+            return Ok(built);
+        }
+        self.get_where(id_is::<U>(&id, self.db.get_database_backend()))
+            .await?
+            .ok_or(DbError::NotFound { what: "user" })
     }
 }
 
@@ -268,37 +336,12 @@ where
     }
 
     async fn create(&self, user: NewUser<U::Extra>) -> Result<U::Model, DbError> {
-        let cols = &U::COLUMNS;
-        let key = authward_core::user::email_key(&user.email);
-        let mut model = <U::ActiveModel as ActiveModelTrait>::default();
-        U::set_extra(&mut model, user.extra);
-        let mut columns = set_columns::<U>(&model);
-        let own = [
-            (cols.email, Value::from(user.email)),
-            (cols.email_key, Value::from(key.clone())),
-            (cols.hashed_password, Value::from(user.hashed_password)),
-            (cols.is_active, Value::from(user.is_active)),
-            (cols.is_superuser, Value::from(user.is_superuser)),
-            (cols.is_verified, Value::from(user.is_verified)),
-        ];
-        columns.extend(own.iter().cloned());
-        let generated = <UserIdOf<U> as authward_core::UserId>::generate();
-        let id = match self.insert(columns, generated.as_ref()).await {
+        let new = NewRow::<U>::of(user);
+        let id = match self.insert(&self.db, new.columns(), new.id.as_ref()).await {
             Ok(id) => id,
-            Err(err) => return Err(self.classify_conflict(err, Some(&key), None).await),
+            Err(err) => return Err(self.classify_conflict(err, Some(&new.key), None).await),
         };
-        // Build the model from what was written; read it back when the application leaves a
-        // column to a database default.
-        let mut complete = model.try_set(cols.id, id.clone().into()).is_ok();
-        for (column, value) in own {
-            complete &= model.try_set(column, value).is_ok();
-        }
-        if complete && let Ok(built) = model.try_into_model() {
-            return Ok(built);
-        }
-        self.get(&id)
-            .await?
-            .ok_or(DbError::NotFound { what: "user" })
+        self.created(new, id).await
     }
 
     async fn update(
@@ -344,17 +387,16 @@ where
             )
             .and_where(id_is::<U>(id, backend));
         let map = |e| db_error(e, UniqueKey::Email);
-        let written: Result<Option<U::Model>, DbError> = async {
-            let tx = self.db.begin().await.map_err(map)?;
-            tx.execute(backend.build(&update)).await.map_err(map)?;
-            let row = select_users::<U>(backend)
-                .filter(id_is::<U>(id, backend))
-                .one(&tx)
-                .await
-                .map_err(map)?;
+        let (db, write) = (self.db.clone(), backend.build(&update));
+        let read = select_users::<U>(backend).filter(id_is::<U>(id, backend));
+        // A transaction runs to its end even if this call is dropped.
+        let written: Result<Option<U::Model>, DbError> = authward_core::db::detached(async move {
+            let tx = db.begin().await.map_err(map)?;
+            tx.execute(write).await.map_err(map)?;
+            let row = read.one(&tx).await.map_err(map)?;
             tx.commit().await.map_err(map)?;
             Ok(row)
-        }
+        })
         .await;
         match written {
             Ok(Some(user)) => Ok(user),
@@ -383,21 +425,23 @@ where
             .table(U::default().table_ref())
             .values([(column.into_iden(), SimpleExpr::Value(new_hash.into()))])
             .and_where(id_is::<U>(id, backend))
-            .and_where(Expr::col((U::default().into_iden(), column.into_iden())).eq(current_hash));
+            .and_where(hash_is::<U>(current_hash, backend));
         let map = |e| db_error(e, UniqueKey::UserId);
-        let tx = self.db.begin().await.map_err(map)?;
-        let done = tx.execute(backend.build(&update)).await.map_err(map)?;
-        let row = if done.rows_affected() == 0 {
-            None
-        } else {
-            select_users::<U>(backend)
-                .filter(id_is::<U>(id, backend))
-                .one(&tx)
-                .await
-                .map_err(map)?
-        };
-        tx.commit().await.map_err(map)?;
-        Ok(row)
+        let (db, write) = (self.db.clone(), backend.build(&update));
+        let read = select_users::<U>(backend).filter(id_is::<U>(id, backend));
+        // A transaction runs to its end even if this call is dropped.
+        authward_core::db::detached(async move {
+            let tx = db.begin().await.map_err(map)?;
+            let done = tx.execute(write).await.map_err(map)?;
+            let row = if done.rows_affected() == 0 {
+                None
+            } else {
+                read.one(&tx).await.map_err(map)?
+            };
+            tx.commit().await.map_err(map)?;
+            Ok(row)
+        })
+        .await
     }
 
     async fn delete(&self, id: &UserIdOf<U>) -> Result<(), DbError> {
@@ -416,5 +460,19 @@ where
             return Err(DbError::NotFound { what: "user" });
         }
         Ok(())
+    }
+}
+
+/// The stored hash equals `hash` byte for byte: MySQL compares text under the column's
+/// collation (case-insensitive by default), so there both sides are compared as binary.
+fn hash_is<U: SeaOrmUser>(hash: &str, backend: DbBackend) -> SimpleExpr {
+    let column = Expr::col((
+        U::default().into_iden(),
+        U::COLUMNS.hashed_password.into_iden(),
+    ));
+    match backend {
+        DbBackend::MySql => Expr::expr(Func::cast_as(column, Alias::new("BINARY")))
+            .eq(Func::cast_as(Expr::val(hash), Alias::new("BINARY"))),
+        _ => column.eq(hash),
     }
 }

@@ -135,3 +135,21 @@ mod schema {
         checks::outage_is_unavailable(db).await;
     }
 }
+
+#[path = "../../authward-sqlx/tests/common/dropped.rs"]
+mod dropped;
+
+/// A write dropped at any point leaves no connection inside a transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_write_never_leaves_its_connection_inside_a_transaction() {
+    use authward_sea_orm::SeaOrmUsers;
+    use authward_sea_orm::entities::uuid_id::{oauth_account, user};
+    let Some(fresh) = fresh_pool().await else {
+        return;
+    };
+    let pool = dropped::one_connection(fresh).await;
+    let db = common::migrated::<uuid::Uuid>(SqlxMySqlConnector::from_sqlx_mysql_pool(pool.clone()))
+        .await;
+    let users = SeaOrmUsers::<user::Entity, oauth_account::Entity>::new(db);
+    dropped::dropped_writes_leave_no_open_transaction(&users, &pool).await;
+}

@@ -167,3 +167,23 @@ mod schema {
         silent.abort();
     }
 }
+
+#[path = "../../authward-sqlx/tests/common/stored_timestamps.rs"]
+mod stored_timestamps;
+
+/// A token row with a timestamp `time` cannot hold is an error, not a panic.
+#[tokio::test]
+async fn a_timestamp_beyond_the_calendar_is_an_error_not_a_panic() {
+    use authward_sea_orm::entities::uuid_id::{access_token, user};
+    use authward_sea_orm::{SeaOrmAccessTokens, SeaOrmUsers};
+    let Some(pool) = fresh_pool().await else {
+        return;
+    };
+    let db = common::migrated::<uuid::Uuid>(SqlxPostgresConnector::from_sqlx_postgres_pool(
+        pool.clone(),
+    ))
+    .await;
+    let users = SeaOrmUsers::<user::Entity>::new(db.clone());
+    let tokens = SeaOrmAccessTokens::<access_token::Entity, uuid::Uuid>::new(db);
+    stored_timestamps::timestamps_beyond_the_calendar_are_errors(&tokens, &users, &pool).await;
+}

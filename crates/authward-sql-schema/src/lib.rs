@@ -58,6 +58,8 @@ mod error;
 mod flavor;
 mod mysql;
 mod names;
+#[cfg(feature = "postgres")]
+mod pg_timestamp;
 mod plan;
 mod postgres;
 mod runner;
@@ -71,6 +73,8 @@ pub use columns::{OAUTH_ACCOUNT_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS};
 pub use dialect::Dialect;
 pub use error::{EmailKeyCollision, SchemaError, describe_collisions};
 pub use names::{Ident, InvalidIdent, MAX_IDENT_LEN, TableNames};
+#[cfg(feature = "postgres")]
+pub use pg_timestamp::{PgTimestamp, TimestampOutOfRange};
 pub use plan::{ExtraColumn, TokenPlan, UserPlan};
 pub use runner::{Cell, Kind, Param, Runner};
 

@@ -61,4 +61,11 @@ pub trait Dialect: sqlx::Database + sealed::Sealed {
     /// Converts a stored timestamp back.
     #[doc(hidden)]
     fn time_from_wire(stored: Self::Time) -> Result<OffsetDateTime, DbError>;
+
+    /// A condition that `column` equals the bound `value` byte for byte, whatever the column's
+    /// collation.
+    #[doc(hidden)]
+    fn equals_exactly(column: &str, value: &str) -> String {
+        format!("{column} = {value}")
+    }
 }

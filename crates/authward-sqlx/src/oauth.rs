@@ -39,6 +39,35 @@ where
 macro_rules! impl_oauth_database {
     ($db:ty, $feature:literal) => {
         #[cfg(feature = $feature)]
+        impl<ID, E> $crate::users::SqlxUserDatabase<$db, ID, E>
+        where
+            ID: $crate::id::SqlId<$db>,
+            E: $crate::extra::ExtraColumns<$db>,
+        {
+            /// Inserts the account row of `user_id` on `conn`. A missing user is a
+            /// foreign-key violation, mapped to `NotFound("user")`.
+            async fn insert_account(
+                &self,
+                conn: &mut <$db as sqlx::Database>::Connection,
+                user_id: &ID,
+                account: &authward_core::NewOAuthAccount,
+            ) -> Result<(), authward_core::DbError> {
+                sqlx::query(&self.sql.oauth_insert)
+                    .bind(user_id.to_wire())
+                    .bind(account.oauth_name.as_str())
+                    .bind(account.access_token.as_str())
+                    .bind(account.expires_at)
+                    .bind(account.refresh_token.as_deref())
+                    .bind(account.account_id.as_str())
+                    .bind(account.account_email.as_str())
+                    .execute(conn)
+                    .await
+                    .map_err(|e| $crate::error::db_error_owned(e, "oauth account"))?;
+                Ok(())
+            }
+        }
+
+        #[cfg(feature = $feature)]
         #[async_trait::async_trait]
         impl<ID, E> authward_core::OAuthUserDatabase for $crate::users::SqlxUserDatabase<$db, ID, E>
         where
@@ -61,19 +90,40 @@ macro_rules! impl_oauth_database {
                 user_id: &ID,
                 account: authward_core::NewOAuthAccount,
             ) -> Result<authward_core::OAuthAccount<ID>, authward_core::DbError> {
-                // A missing user is a foreign-key violation, mapped to NotFound("user").
-                sqlx::query(&self.sql.oauth_insert)
-                    .bind(user_id.to_wire())
-                    .bind(account.oauth_name.as_str())
-                    .bind(account.access_token.as_str())
-                    .bind(account.expires_at)
-                    .bind(account.refresh_token.as_deref())
-                    .bind(account.account_id.as_str())
-                    .bind(account.account_email.as_str())
-                    .execute(&self.pool)
+                let mut conn = self
+                    .pool
+                    .acquire()
                     .await
-                    .map_err(|e| $crate::error::db_error_owned(e, "oauth account"))?;
+                    .map_err(|e| $crate::error::db_error(e, "oauth account"))?;
+                self.insert_account(&mut conn, user_id, &account).await?;
                 Ok(account.into_account(user_id.clone()))
+            }
+
+            async fn create_with_oauth_account(
+                &self,
+                user: authward_core::NewUser<E::Value>,
+                account: authward_core::NewOAuthAccount,
+            ) -> Result<Self::User, authward_core::DbError> {
+                // One transaction, run to its end even if this call is dropped: a failed link
+                // rolls the user back.
+                let this = self.clone();
+                authward_core::db::detached(async move {
+                    let key = authward_core::user::email_key(&user.email);
+                    let map = |e| $crate::error::db_error(e, "user");
+                    let mut tx = this.pool.begin().await.map_err(map)?;
+                    let id = match this.insert_user(&mut tx, &user, &key).await {
+                        Ok(id) => id,
+                        Err(err) => {
+                            // Roll back (and give the connection back) before classifying.
+                            drop(tx);
+                            return Err(this.classify_conflict(err, Some(&key), None).await);
+                        }
+                    };
+                    this.insert_account(&mut tx, &id, &account).await?;
+                    tx.commit().await.map_err(map)?;
+                    Ok(user.into_user(id))
+                })
+                .await
             }
 
             async fn update_oauth_account(

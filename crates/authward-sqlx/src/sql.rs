@@ -24,8 +24,8 @@ pub(crate) struct UserSql {
     pub insert_with_id: String,
     pub insert_assigned: String,
     pub delete: String,
-    /// `UPDATE user SET hashed_password = ? WHERE id = ? AND hashed_password = ?`, with
-    /// `RETURNING` when available.
+    /// `UPDATE user SET hashed_password = ? WHERE id = ? AND hashed_password = ?` (compared
+    /// byte for byte), with `RETURNING` when available.
     pub replace_password: String,
     pub by_oauth: String,
     pub oauth_insert: String,
@@ -87,8 +87,8 @@ impl UserSql {
             replace_password: {
                 let hash = q("hashed_password");
                 let mut sql = format!(
-                    "UPDATE {user} SET {hash} = {p1} WHERE {id} = {p2} AND {hash} = {}",
-                    DB::placeholder(3)
+                    "UPDATE {user} SET {hash} = {p1} WHERE {id} = {p2} AND {}",
+                    DB::equals_exactly(&hash, &DB::placeholder(3))
                 );
                 if DB::UPDATE_RETURNING {
                     sql.push_str(&format!(" RETURNING {cols}"));

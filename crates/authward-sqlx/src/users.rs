@@ -217,10 +217,82 @@ macro_rules! impl_user_database {
                     .transpose()
             }
 
+            /// Binds a patch's values (those it sets, in the order of `UserSql::update`'s
+            /// columns) and the ID to `query`.
+            fn bind_patch<'q>(
+                mut query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+                patch: &'q authward_core::UserPatch<E::Value>,
+                key: Option<&'q str>,
+                id: &ID,
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+                if let (Some(email), Some(key)) = (&patch.email, key) {
+                    query = query.bind(email.as_str()).bind(key);
+                }
+                if let Some(hash) = &patch.hashed_password {
+                    query = query.bind(hash.as_str());
+                }
+                for flag in [patch.is_active, patch.is_superuser, patch.is_verified]
+                    .into_iter()
+                    .flatten()
+                {
+                    query = query.bind(flag);
+                }
+                if let Some(extra) = &patch.extra {
+                    query = E::bind(extra, query);
+                }
+                query.bind(id.to_wire())
+            }
+
+            /// Inserts `user` (whose email key is `key`) on `conn` and returns its ID: generated
+            /// here, or assigned by the database (read back on the same connection).
+            pub(crate) async fn insert_user(
+                &self,
+                conn: &mut <$db as sqlx::Database>::Connection,
+                user: &authward_core::NewUser<E::Value>,
+                key: &str,
+            ) -> Result<ID, authward_core::DbError> {
+                use sqlx::Row as _;
+                let map = |e| $crate::error::db_error(e, "user email");
+                Ok(match ID::generate() {
+                    Some(id) => {
+                        let query = sqlx::query(&self.sql.insert_with_id).bind(id.to_wire());
+                        $crate::users::bind_new_user::<$db, E>(query, user, key)
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(map)?;
+                        id
+                    }
+                    None if <$db as $crate::dialect::Dialect>::INSERT_RETURNING => {
+                        let query = sqlx::query(&self.sql.insert_assigned);
+                        let row = $crate::users::bind_new_user::<$db, E>(query, user, key)
+                            .fetch_one(&mut *conn)
+                            .await
+                            .map_err(map)?;
+                        let wire: ID::Wire =
+                            row.try_get(0).map_err(authward_core::DbError::backend)?;
+                        ID::from_wire(wire)?
+                    }
+                    None => {
+                        // LAST_INSERT_ID() is per connection: ask on the one that inserted.
+                        let query = sqlx::query(&self.sql.insert_assigned);
+                        $crate::users::bind_new_user::<$db, E>(query, user, key)
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(map)?;
+                        let wire: ID::Wire =
+                            sqlx::query_scalar("SELECT CAST(LAST_INSERT_ID() AS SIGNED)")
+                                .fetch_one(&mut *conn)
+                                .await
+                                .map_err(|e| $crate::error::db_error(e, "user"))?;
+                        ID::from_wire(wire)?
+                    }
+                })
+            }
+
             /// Names the rule a unique violation broke while writing `email_key` (`None` when
             /// the write did not touch the email): the email only when that email belongs to
             /// another user; a unique column of the application's own otherwise.
-            async fn classify_conflict(
+            pub(crate) async fn classify_conflict(
                 &self,
                 err: authward_core::DbError,
                 email_key: Option<&str>,
@@ -291,56 +363,15 @@ macro_rules! impl_user_database {
                 &self,
                 user: authward_core::NewUser<E::Value>,
             ) -> Result<Self::User, authward_core::DbError> {
-                use sqlx::Row as _;
                 let key = authward_core::user::email_key(&user.email);
-                let map = |e| $crate::error::db_error(e, "user email");
-                let inserted: Result<ID, authward_core::DbError> = async {
-                    Ok(match ID::generate() {
-                        Some(id) => {
-                            let query = sqlx::query(&self.sql.insert_with_id).bind(id.to_wire());
-                            $crate::users::bind_new_user::<$db, E>(query, &user, &key)
-                                .execute(&self.pool)
-                                .await
-                                .map_err(map)?;
-                            id
-                        }
-                        None if <$db as $crate::dialect::Dialect>::INSERT_RETURNING => {
-                            let query = sqlx::query(&self.sql.insert_assigned);
-                            let row = $crate::users::bind_new_user::<$db, E>(query, &user, &key)
-                                .fetch_one(&self.pool)
-                                .await
-                                .map_err(map)?;
-                            let wire: ID::Wire =
-                                row.try_get(0).map_err(authward_core::DbError::backend)?;
-                            ID::from_wire(wire)?
-                        }
-                        None => {
-                            // LAST_INSERT_ID() is per connection: ask on the one that inserted.
-                            let mut conn = self
-                                .pool
-                                .acquire()
-                                .await
-                                .map_err(|e| $crate::error::db_error(e, "user"))?;
-                            let query = sqlx::query(&self.sql.insert_assigned);
-                            $crate::users::bind_new_user::<$db, E>(query, &user, &key)
-                                .execute(&mut *conn)
-                                .await
-                                .map_err(map)?;
-                            let wire: ID::Wire =
-                                sqlx::query_scalar("SELECT CAST(LAST_INSERT_ID() AS SIGNED)")
-                                    .fetch_one(&mut *conn)
-                                    .await
-                                    .map_err(|e| $crate::error::db_error(e, "user"))?;
-                            ID::from_wire(wire)?
-                        }
-                    })
-                }
-                .await;
-                let id = match inserted {
-                    Ok(id) => id,
-                    Err(err) => return Err(self.classify_conflict(err, Some(&key), None).await),
+                let inserted = match self.pool.acquire().await {
+                    Ok(mut conn) => self.insert_user(&mut conn, &user, &key).await,
+                    Err(e) => Err($crate::error::db_error(e, "user")),
                 };
-                Ok(user.into_user(id))
+                match inserted {
+                    Ok(id) => Ok(user.into_user(id)),
+                    Err(err) => Err(self.classify_conflict(err, Some(&key), None).await),
+                }
             }
 
             async fn update(
@@ -376,40 +407,31 @@ macro_rules! impl_user_database {
                         .ok_or(not_found);
                 }
                 let sql = self.sql.update::<$db>(&set);
-                let mut query = sqlx::query(&sql);
-                if let (Some(email), Some(key)) = (&patch.email, &key) {
-                    query = query.bind(email.as_str()).bind(key.as_str());
-                }
-                if let Some(hash) = &patch.hashed_password {
-                    query = query.bind(hash.as_str());
-                }
-                for flag in [patch.is_active, patch.is_superuser, patch.is_verified]
-                    .into_iter()
-                    .flatten()
-                {
-                    query = query.bind(flag);
-                }
-                if let Some(extra) = &patch.extra {
-                    query = E::bind(extra, query);
-                }
-                query = query.bind(id.to_wire());
                 let map = |e| $crate::error::db_error(e, "user email");
-                let written: Result<_, authward_core::DbError> = async {
-                    Ok(if <$db>::UPDATE_RETURNING {
-                        query.fetch_optional(&self.pool).await.map_err(map)?
-                    } else {
-                        let mut tx = self.pool.begin().await.map_err(map)?;
+                let written: Result<_, authward_core::DbError> = if <$db>::UPDATE_RETURNING {
+                    Self::bind_patch(sqlx::query(&sql), &patch, key.as_deref(), id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map)
+                } else {
+                    // A transaction runs to its end even if this call is dropped.
+                    let this = self.clone();
+                    let (id, key) = (id.clone(), key.clone());
+                    authward_core::db::detached(async move {
+                        let query =
+                            Self::bind_patch(sqlx::query(&sql), &patch, key.as_deref(), &id);
+                        let mut tx = this.pool.begin().await.map_err(map)?;
                         query.execute(&mut *tx).await.map_err(map)?;
-                        let row = sqlx::query(&self.sql.get_by_id)
+                        let row = sqlx::query(&this.sql.get_by_id)
                             .bind(id.to_wire())
                             .fetch_optional(&mut *tx)
                             .await
                             .map_err(map)?;
                         tx.commit().await.map_err(map)?;
-                        row
+                        Ok(row)
                     })
-                }
-                .await;
+                    .await
+                };
                 let row = match written {
                     Ok(row) => row,
                     Err(err) => {
@@ -436,28 +458,42 @@ macro_rules! impl_user_database {
                     return Ok(user.filter(|u| u.hashed_password() == current_hash));
                 }
                 let map = |e| $crate::error::db_error(e, "user");
-                let query = sqlx::query(&self.sql.replace_password)
-                    .bind(new_hash.as_str())
-                    .bind(id.to_wire())
-                    .bind(current_hash);
                 // One conditional statement: of two writers, only the one that finds its
                 // expected hash changes the row.
                 let row = if <$db>::UPDATE_RETURNING {
-                    query.fetch_optional(&self.pool).await.map_err(map)?
+                    sqlx::query(&self.sql.replace_password)
+                        .bind(new_hash.as_str())
+                        .bind(id.to_wire())
+                        .bind(current_hash)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map)?
                 } else {
-                    let mut tx = self.pool.begin().await.map_err(map)?;
-                    let done = query.execute(&mut *tx).await.map_err(map)?;
-                    let row = if done.rows_affected() == 0 {
-                        None
-                    } else {
-                        sqlx::query(&self.sql.get_by_id)
+                    // A transaction runs to its end even if this call is dropped.
+                    let this = self.clone();
+                    let (id, current_hash) = (id.clone(), current_hash.to_owned());
+                    authward_core::db::detached(async move {
+                        let mut tx = this.pool.begin().await.map_err(map)?;
+                        let done = sqlx::query(&this.sql.replace_password)
+                            .bind(new_hash.as_str())
                             .bind(id.to_wire())
-                            .fetch_optional(&mut *tx)
+                            .bind(current_hash.as_str())
+                            .execute(&mut *tx)
                             .await
-                            .map_err(map)?
-                    };
-                    tx.commit().await.map_err(map)?;
-                    row
+                            .map_err(map)?;
+                        let row = if done.rows_affected() == 0 {
+                            None
+                        } else {
+                            sqlx::query(&this.sql.get_by_id)
+                                .bind(id.to_wire())
+                                .fetch_optional(&mut *tx)
+                                .await
+                                .map_err(map)?
+                        };
+                        tx.commit().await.map_err(map)?;
+                        Ok(row)
+                    })
+                    .await?
                 };
                 row.map(|row| $crate::users::decode_user::<$db, ID, E>(&row))
                     .transpose()

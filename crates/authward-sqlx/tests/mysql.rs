@@ -211,3 +211,14 @@ mod migrations {
         adoption::outage_is_unavailable(pool).await;
     }
 }
+
+/// A write dropped at any point leaves no connection inside a transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_write_never_leaves_its_connection_inside_a_transaction() {
+    let Some(fresh) = fresh_pool().await else {
+        return;
+    };
+    let pool = common::dropped::one_connection(fresh).await;
+    let users = common::users::<sqlx::MySql, uuid::Uuid, ()>(pool.clone()).await;
+    common::dropped::dropped_writes_leave_no_open_transaction(&users, &pool).await;
+}

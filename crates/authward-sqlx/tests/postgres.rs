@@ -641,3 +641,14 @@ mod handoff {
         );
     }
 }
+
+/// A token row with a timestamp `time` cannot hold is an error, not a panic.
+#[tokio::test]
+async fn a_timestamp_beyond_the_calendar_is_an_error_not_a_panic() {
+    let Some(pool) = fresh_pool().await else {
+        return;
+    };
+    let (tokens, users) = common::tokens::<sqlx::Postgres, uuid::Uuid>(pool.clone()).await;
+    common::stored_timestamps::timestamps_beyond_the_calendar_are_errors(&tokens, &users, &pool)
+        .await;
+}

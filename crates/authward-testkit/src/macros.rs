@@ -40,6 +40,7 @@ macro_rules! __user_tests {
             email_change_frees_the_old_address,
             update_unknown_user_is_not_found,
             replace_password_hash_is_conditional_and_atomic,
+            replace_password_hash_compares_the_hash_exactly,
             delete_removes_the_user,
             $($more,)*
         ]);
@@ -66,6 +67,8 @@ macro_rules! oauth_user_database_tests {
             add_to_unknown_user_is_not_found,
             accounts_are_listed_in_link_order,
             deleting_the_user_deletes_its_accounts,
+            create_with_oauth_account_is_all_or_nothing,
+            create_with_oauth_account_survives_cancellation,
         ]);
     };
 }

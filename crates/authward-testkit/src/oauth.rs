@@ -1,7 +1,7 @@
 //! The `OAuthUserDatabase` suite.
 
 use authward_core::{
-    AuthUser, DbError, NewOAuthAccount, NewUser, OAuthAccountPatch, OAuthUserDatabase,
+    AuthUser, DbError, NewOAuthAccount, NewUser, OAuthAccountPatch, OAuthUserDatabase, UniqueKey,
 };
 
 use crate::fixtures::{Id, SampleId, UserFixture, unique_email};
@@ -19,16 +19,21 @@ where
 {
 }
 
-async fn user<F: UserFixture, DB: SuiteOAuthDb<F>>(db: &DB) -> F::User {
-    let new = NewUser {
-        email: unique_email("oauth", "example.com"),
+fn new_user<F: UserFixture>(email: String) -> NewUser<F::Extra> {
+    NewUser {
+        email,
         hashed_password: "$argon2id$unusable".into(),
         is_active: true,
         is_superuser: false,
         is_verified: false,
         extra: F::extra(3),
-    };
-    db.create(new).await.expect("create user")
+    }
+}
+
+async fn user<F: UserFixture, DB: SuiteOAuthDb<F>>(db: &DB) -> F::User {
+    db.create(new_user::<F>(unique_email("oauth", "example.com")))
+        .await
+        .expect("create user")
 }
 
 fn account(provider: &str, account_id: &str) -> NewOAuthAccount {
@@ -229,4 +234,137 @@ pub async fn deleting_the_user_deletes_its_accounts<F: UserFixture, DB: SuiteOAu
     db.add_oauth_account(heir.id(), account("google", &account_id))
         .await
         .expect("the freed account can be linked again");
+}
+
+/// `create_with_oauth_account` stores the user and the link together, or neither: a provider
+/// account linked elsewhere or a taken email leaves nothing behind, and of 8 concurrent
+/// sign-ups with one provider account exactly one lands.
+pub async fn create_with_oauth_account_is_all_or_nothing<F: UserFixture, DB: SuiteOAuthDb<F>>(
+    db: DB,
+) {
+    let account_id = fresh_account_id();
+    let email = unique_email("signup", "example.com");
+    let created = db
+        .create_with_oauth_account(new_user::<F>(email.clone()), account("google", &account_id))
+        .await
+        .expect("create_with_oauth_account");
+    assert_eq!(created.email(), email);
+    let found = db.get_by_oauth_account("google", &account_id).await;
+    assert_eq!(found.expect("lookup"), Some(created.clone()));
+    let listed = db
+        .oauth_accounts(created.id())
+        .await
+        .expect("oauth_accounts");
+    assert_eq!(
+        listed,
+        vec![account("google", &account_id).into_account(created.id().clone())]
+    );
+
+    // The provider account is linked already: no user is left holding the new address.
+    let other = unique_email("signup", "example.com");
+    match db
+        .create_with_oauth_account(new_user::<F>(other.clone()), account("google", &account_id))
+        .await
+    {
+        Err(DbError::AlreadyExists {
+            what: UniqueKey::OAuthAccount,
+            ..
+        }) => {}
+        outcome => panic!("a provider account linked elsewhere: got {outcome:?}"),
+    }
+    assert_eq!(db.get_by_email(&other).await.expect("get_by_email"), None);
+
+    // The email is taken: the provider account stays unlinked.
+    let fresh = fresh_account_id();
+    match db
+        .create_with_oauth_account(new_user::<F>(email.clone()), account("google", &fresh))
+        .await
+    {
+        Err(DbError::AlreadyExists {
+            what: UniqueKey::Email,
+            ..
+        }) => {}
+        outcome => panic!("a taken email: got {outcome:?}"),
+    }
+    let unlinked = db.get_by_oauth_account("google", &fresh).await;
+    assert_eq!(unlinked.expect("lookup"), None);
+
+    let db = std::sync::Arc::new(db);
+    let contested = fresh_account_id();
+    let emails: Vec<String> = (0..8)
+        .map(|_| unique_email("racer", "example.com"))
+        .collect();
+    let attempts = emails.iter().map(|email| {
+        let db = std::sync::Arc::clone(&db);
+        let new = new_user::<F>(email.clone());
+        let account = account("github", &contested);
+        tokio::spawn(async move { db.create_with_oauth_account(new, account).await })
+    });
+    let mut winners = Vec::new();
+    for outcome in futures::future::join_all(attempts).await {
+        match outcome.expect("sign-up task does not panic") {
+            Ok(user) => winners.push(user),
+            Err(DbError::AlreadyExists { .. }) => {}
+            Err(other) => panic!("a losing sign-up must be AlreadyExists, got {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one concurrent sign-up lands");
+    let owner = db.get_by_oauth_account("github", &contested).await;
+    assert_eq!(owner.expect("lookup").as_ref(), winners.first());
+    for email in &emails {
+        let user = db.get_by_email(email).await.expect("get_by_email");
+        if user.is_some() {
+            assert_eq!(
+                user.as_ref(),
+                winners.first(),
+                "only the winner's user exists"
+            );
+        }
+    }
+}
+
+/// A `create_with_oauth_account` call dropped midway (a client gone, a timeout) never leaves
+/// a user without its link: dropped after 0 to 10 ms, 40 times, a user found by its email is
+/// found by its provider account too. At least one call must finish, so the check is not
+/// vacuous.
+pub async fn create_with_oauth_account_survives_cancellation<
+    F: UserFixture,
+    DB: SuiteOAuthDb<F>,
+>(
+    db: DB,
+) {
+    let mut finished = 0;
+    for step in 0..=40_u64 {
+        let email = unique_email("dropped", "example.com");
+        let account_id = fresh_account_id();
+        let call = db.create_with_oauth_account(
+            new_user::<F>(email.clone()),
+            account("google", &account_id),
+        );
+        let limit = if step == 40 {
+            std::time::Duration::from_secs(30)
+        } else {
+            std::time::Duration::from_micros(step * 250)
+        };
+        if let Ok(outcome) = tokio::time::timeout(limit, call).await {
+            outcome.expect("an undisturbed sign-up succeeds");
+            finished += 1;
+        }
+        // A dropped call may still land afterwards (a write already sent): read the user
+        // first, and once it exists its link must exist too.
+        let user = db.get_by_email(&email).await.expect("get_by_email");
+        if let Some(user) = user {
+            let owner = db
+                .get_by_oauth_account("google", &account_id)
+                .await
+                .expect("get_by_oauth_account");
+            assert_eq!(
+                owner.as_ref().map(|u| u.id().clone()),
+                Some(user.id().clone()),
+                "dropped after {} µs: a user was stored without its link",
+                step * 250
+            );
+        }
+    }
+    assert!(finished > 0, "no sign-up finished");
 }

@@ -437,6 +437,31 @@ pub async fn replace_password_hash_is_conditional_and_atomic<F: UserFixture, DB:
     assert_eq!(stored.email(), user.email(), "only the hash changed");
 }
 
+/// `replace_password_hash` compares the expected hash byte for byte: a hash differing from the
+/// stored one only in letter case is stale and writes nothing (a case-insensitive comparison,
+/// MySQL's default collation, would let it overwrite the stored hash).
+pub async fn replace_password_hash_compares_the_hash_exactly<F: UserFixture, DB: SuiteUserDb<F>>(
+    db: DB,
+) {
+    let user = must_create::<F, _>(&db, &unique_email("Bedivere", "camelot.bt")).await;
+    let original = user.hashed_password().to_owned();
+    let recased = original.to_ascii_uppercase();
+    assert_ne!(
+        recased, original,
+        "the fixture's hash has lower-case letters"
+    );
+    let replaced = db
+        .replace_password_hash(user.id(), &recased, "$argon2id$new".to_owned())
+        .await
+        .expect("replace_password_hash over a hash differing in case");
+    assert_eq!(
+        replaced, None,
+        "a hash differing in case is not the stored one"
+    );
+    let stored = db.get(user.id()).await.expect("get").expect("the user");
+    assert_eq!(stored.hashed_password(), original, "nothing was written");
+}
+
 /// A deleted user is gone by ID and by email, deleting again is `NotFound`, and the email can
 /// be registered again.
 pub async fn delete_removes_the_user<F: UserFixture, DB: SuiteUserDb<F>>(db: DB) {

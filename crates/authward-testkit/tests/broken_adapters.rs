@@ -6,11 +6,12 @@ use std::panic::AssertUnwindSafe;
 use async_trait::async_trait;
 use authward_core::memory::{MemoryAccessTokenDatabase, MemoryUserDatabase};
 use authward_core::{
-    AccessToken, AccessTokenDatabase, AuthUser, DbError, NewAccessToken, NewUser, TokenDigest,
-    UniqueKey, User, UserDatabase, UserPatch,
+    AccessToken, AccessTokenDatabase, AuthUser, DbError, NewAccessToken, NewOAuthAccount, NewUser,
+    OAuthAccount, OAuthAccountPatch, OAuthUserDatabase, TokenDigest, UniqueKey, User, UserDatabase,
+    UserPatch,
 };
 use authward_testkit::__private::block_on;
-use authward_testkit::{Profile, StdUser, tokens, users};
+use authward_testkit::{Profile, StdUser, oauth, tokens, users};
 use time::OffsetDateTime;
 
 /// Runs a suite test and reports whether it failed.
@@ -116,6 +117,105 @@ impl UserDatabase for ReadThenWrite {
     }
 }
 
+/// Compares the expected password hash ignoring letter case (a `WHERE hashed_password = ?` under
+/// MySQL's default collation).
+struct CaseInsensitiveHash(MemoryUserDatabase<i64>);
+
+#[async_trait]
+impl UserDatabase for CaseInsensitiveHash {
+    type User = User<i64>;
+    type Extra = ();
+    async fn get(&self, id: &i64) -> Result<Option<User<i64>>, DbError> {
+        self.0.get(id).await
+    }
+    async fn get_by_email(&self, email: &str) -> Result<Option<User<i64>>, DbError> {
+        self.0.get_by_email(email).await
+    }
+    async fn create(&self, user: NewUser) -> Result<User<i64>, DbError> {
+        self.0.create(user).await
+    }
+    async fn update(&self, id: &i64, patch: UserPatch) -> Result<User<i64>, DbError> {
+        self.0.update(id, patch).await
+    }
+    async fn replace_password_hash(
+        &self,
+        id: &i64,
+        current_hash: &str,
+        new_hash: String,
+    ) -> Result<Option<User<i64>>, DbError> {
+        let Some(user) = self.0.get(id).await? else {
+            return Ok(None);
+        };
+        let stored = user.hashed_password().to_owned();
+        if !stored.eq_ignore_ascii_case(current_hash) {
+            return Ok(None);
+        }
+        self.0.replace_password_hash(id, &stored, new_hash).await
+    }
+    async fn delete(&self, id: &i64) -> Result<(), DbError> {
+        self.0.delete(id).await
+    }
+}
+
+/// Keeps the default `create_with_oauth_account` (create, link, delete on failure) over a
+/// store whose link takes a moment, as a database's does.
+struct CreateThenLink(MemoryUserDatabase<i64>);
+
+#[async_trait]
+impl UserDatabase for CreateThenLink {
+    type User = User<i64>;
+    type Extra = ();
+    async fn get(&self, id: &i64) -> Result<Option<User<i64>>, DbError> {
+        self.0.get(id).await
+    }
+    async fn get_by_email(&self, email: &str) -> Result<Option<User<i64>>, DbError> {
+        self.0.get_by_email(email).await
+    }
+    async fn create(&self, user: NewUser) -> Result<User<i64>, DbError> {
+        self.0.create(user).await
+    }
+    async fn update(&self, id: &i64, patch: UserPatch) -> Result<User<i64>, DbError> {
+        self.0.update(id, patch).await
+    }
+    async fn delete(&self, id: &i64) -> Result<(), DbError> {
+        self.0.delete(id).await
+    }
+}
+
+#[async_trait]
+impl OAuthUserDatabase for CreateThenLink {
+    async fn get_by_oauth_account(
+        &self,
+        oauth_name: &str,
+        account_id: &str,
+    ) -> Result<Option<User<i64>>, DbError> {
+        self.0.get_by_oauth_account(oauth_name, account_id).await
+    }
+    async fn add_oauth_account(
+        &self,
+        user_id: &i64,
+        account: NewOAuthAccount,
+    ) -> Result<OAuthAccount<i64>, DbError> {
+        // The round trip.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        self.0.add_oauth_account(user_id, account).await
+    }
+    async fn update_oauth_account(
+        &self,
+        user_id: &i64,
+        oauth_name: &str,
+        account_id: &str,
+        patch: OAuthAccountPatch,
+    ) -> Result<OAuthAccount<i64>, DbError> {
+        self.0
+            .update_oauth_account(user_id, oauth_name, account_id, patch)
+            .await
+    }
+    async fn oauth_accounts(&self, user_id: &i64) -> Result<Vec<OAuthAccount<i64>>, DbError> {
+        self.0.oauth_accounts(user_id).await
+    }
+}
+
 /// Treats `max_age` as exclusive (`created_at > max_age`): off by one at the boundary.
 struct ExclusiveMaxAge(MemoryAccessTokenDatabase<i64>);
 
@@ -189,6 +289,30 @@ fn a_read_then_write_password_replacement_fails_the_atomicity_test() {
     let correct = MemoryUserDatabase::<i64>::new();
     assert!(!fails(
         users::replace_password_hash_is_conditional_and_atomic::<StdUser<i64, ()>, _>(correct)
+    ));
+}
+
+#[test]
+fn a_case_insensitive_hash_comparison_fails_the_exactness_test() {
+    let broken = CaseInsensitiveHash(MemoryUserDatabase::new());
+    assert!(fails(
+        users::replace_password_hash_compares_the_hash_exactly::<StdUser<i64, ()>, _>(broken)
+    ));
+    let correct = MemoryUserDatabase::<i64>::new();
+    assert!(!fails(
+        users::replace_password_hash_compares_the_hash_exactly::<StdUser<i64, ()>, _>(correct)
+    ));
+}
+
+#[test]
+fn a_create_then_link_sign_up_fails_the_cancellation_test() {
+    let broken = CreateThenLink(MemoryUserDatabase::new());
+    assert!(fails(
+        oauth::create_with_oauth_account_survives_cancellation::<StdUser<i64, ()>, _>(broken)
+    ));
+    let correct = MemoryUserDatabase::<i64>::new();
+    assert!(!fails(
+        oauth::create_with_oauth_account_survives_cancellation::<StdUser<i64, ()>, _>(correct)
     ));
 }
 

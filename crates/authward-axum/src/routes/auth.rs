@@ -298,7 +298,11 @@ impl<DB: HttpUserDb> Authward<DB> {
             ),
             _ => backend.transport.login_response(&token, None),
         };
-        self.inner.manager.after_login(user, Some(info)).await?;
+        if let Err(err) = self.inner.manager.after_login(user, Some(info)).await {
+            // The login fails: its tokens are never handed out, so none may stay behind.
+            withdraw(backend, user, &token, refresh_token.as_deref()).await;
+            return Err(err.into());
+        }
         Ok(response)
     }
 }

@@ -48,6 +48,8 @@ pub const ALL: [Setup; 4] = [
 pub struct Mailbox {
     pub verify: Mutex<Vec<String>>,
     pub reset: Mutex<Vec<String>>,
+    /// While set, `on_after_login` fails.
+    pub fail_after_login: std::sync::atomic::AtomicBool,
 }
 
 pub struct MailboxHooks(pub Arc<Mailbox>);
@@ -70,6 +72,20 @@ impl Hooks<U> for MailboxHooks {
         _request: Option<&RequestInfo>,
     ) -> Result<(), BoxError> {
         self.0.reset.lock().unwrap().push(token.to_owned());
+        Ok(())
+    }
+    async fn on_after_login(
+        &self,
+        _user: &U,
+        _request: Option<&RequestInfo>,
+    ) -> Result<(), BoxError> {
+        if self
+            .0
+            .fail_after_login
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err("the after-login hook failed".into());
+        }
         Ok(())
     }
 }

@@ -158,7 +158,8 @@ impl<DB: UserDatabase> CachedUserDatabase<DB> {
         }
     }
 
-    /// How long an entry is served (zero or negative disables the cache).
+    /// How long an entry is served (zero or negative disables the cache; past the calendar's
+    /// end, until a write through the cache or an invalidation evicts it).
     pub fn with_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
         self
@@ -280,7 +281,12 @@ impl<DB: UserDatabase> UserDatabase for CachedUserDatabase<DB> {
                 id.clone(),
                 Slot {
                     generation: ticket.generation,
-                    value: Some((user.clone(), now + self.ttl)),
+                    // Past the calendar's end, an entry stays until invalidated or evicted.
+                    value: Some((
+                        user.clone(),
+                        now.checked_add(self.ttl)
+                            .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc()),
+                    )),
                 },
             );
         }
@@ -338,6 +344,15 @@ impl<DB: OAuthUserDatabase> OAuthUserDatabase for CachedUserDatabase<DB> {
         account_id: &str,
     ) -> Result<Option<DB::User>, DbError> {
         self.db.get_by_oauth_account(oauth_name, account_id).await
+    }
+
+    async fn create_with_oauth_account(
+        &self,
+        user: NewUser<DB::Extra>,
+        account: NewOAuthAccount,
+    ) -> Result<DB::User, DbError> {
+        // As `create`: a new user has nothing cached.
+        self.db.create_with_oauth_account(user, account).await
     }
 
     async fn add_oauth_account(

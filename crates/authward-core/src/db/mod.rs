@@ -7,9 +7,11 @@
 //! a store.
 
 mod access_tokens;
+mod detached;
 mod oauth;
 mod user;
 
 pub use access_tokens::AccessTokenDatabase;
+pub use detached::detached;
 pub use oauth::OAuthUserDatabase;
 pub use user::{IdOf, UserDatabase};

@@ -63,6 +63,8 @@ pub trait UserDatabase: Send + Sync {
     /// conditional `UPDATE ... WHERE id = ? AND hashed_password = ?`, a filtered
     /// `findOneAndUpdate`, a check under the store's lock); every store of authward does, and
     /// the conformance suite (`replace_password_hash_is_conditional_and_atomic`) checks it.
+    /// The hashes compare byte for byte, whatever the store's collation
+    /// (`replace_password_hash_compares_the_hash_exactly`).
     ///
     /// The default reads the user and then updates it: correct for a store without concurrent
     /// writers only, since a change landing between the two steps is overwritten.

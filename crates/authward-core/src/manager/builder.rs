@@ -59,13 +59,15 @@ impl<DB: UserDatabase> UserManagerBuilder<DB> {
         self
     }
 
-    /// How long a verification token is valid (default one hour).
+    /// How long a verification token is valid (default one hour; one reaching past the
+    /// calendar's end never expires).
     pub fn verify_token_lifetime(mut self, lifetime: Duration) -> Self {
         self.verify_lifetime = lifetime;
         self
     }
 
-    /// How long a reset-password token is valid (default one hour).
+    /// How long a reset-password token is valid (default one hour; one reaching past the
+    /// calendar's end never expires).
     pub fn reset_token_lifetime(mut self, lifetime: Duration) -> Self {
         self.reset_lifetime = lifetime;
         self

@@ -5,7 +5,7 @@
 use super::{OAuthLoginOptions, UserManager, call_hook, user_write_error};
 use crate::db::{IdOf, OAuthUserDatabase};
 use crate::email::validate_email;
-use crate::error::DbError;
+use crate::error::{DbError, UniqueKey};
 use crate::manager::{ManagerError, RequestInfo, UserChanges};
 use crate::oauth::{
     NewOAuthAccount, OAuthAccount, OAuthAccountPatch, ProviderTokenCipher, TokenField,
@@ -139,15 +139,19 @@ impl<DB: OAuthUserDatabase> UserManager<DB> {
             is_verified: options.is_verified_by_default && email_verified,
             extra: Default::default(),
         };
-        let created = db.create(new).await.map_err(user_write_error)?;
-        if let Err(err) = self.link(created.id(), account).await {
-            // Another request linked this provider account in between: leave no user without
-            // a way in behind.
-            if let Err(cleanup) = db.delete(created.id()).await {
-                tracing::warn!(error = %cleanup, "removing a user whose OAuth link failed");
-            }
-            return Err(err);
-        }
+        // One atomic step: a user left without its link (the link refused because another
+        // request linked this provider account in between, the store failing, the request
+        // dropped) would hold the address with a password nobody knows.
+        let created = db
+            .create_with_oauth_account(new, self.seal(account))
+            .await
+            .map_err(|err| match err {
+                DbError::AlreadyExists {
+                    what: UniqueKey::OAuthAccount,
+                    ..
+                } => ManagerError::OAuthAccountAlreadyLinked,
+                other => user_write_error(other),
+            })?;
         call_hook!(self, on_after_register(&created, request))?;
         Ok(created)
     }

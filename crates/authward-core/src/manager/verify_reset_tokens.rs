@@ -52,7 +52,9 @@ impl TokenCodec {
     }
 
     fn expiry(&self, now: OffsetDateTime) -> i64 {
-        (now + self.lifetime).unix_timestamp()
+        // In seconds, saturating: a lifetime past the calendar's end never expires.
+        now.unix_timestamp()
+            .saturating_add(self.lifetime.whole_seconds())
     }
 
     fn sign<C: Serialize>(&self, claims: &C) -> Result<String, ManagerError> {

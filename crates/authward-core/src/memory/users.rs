@@ -81,6 +81,24 @@ impl<U: AuthUser> Inner<U> {
     }
 }
 
+impl<U: UserRecord> Inner<U> {
+    /// Stores a new user, its email unique by key.
+    fn insert(&mut self, user: NewUser<U::Extra>) -> Result<U, DbError> {
+        let key = email_key(&user.email);
+        if self.by_email.contains_key(&key) {
+            return Err(DbError::already_exists(UniqueKey::Email));
+        }
+        let id = self.fresh_id()?;
+        if self.users.contains_key(&id) {
+            return Err(DbError::already_exists(UniqueKey::UserId));
+        }
+        let user = U::from_new(id.clone(), user);
+        self.by_email.insert(key, id.clone());
+        self.users.insert(id, user.clone());
+        Ok(user)
+    }
+}
+
 #[async_trait]
 impl<U: UserRecord> UserDatabase for MemoryUsers<U> {
     type User = U;
@@ -100,19 +118,7 @@ impl<U: UserRecord> UserDatabase for MemoryUsers<U> {
     }
 
     async fn create(&self, user: NewUser<U::Extra>) -> Result<U, DbError> {
-        let mut inner = lock(&self.inner);
-        let key = email_key(&user.email);
-        if inner.by_email.contains_key(&key) {
-            return Err(DbError::already_exists(UniqueKey::Email));
-        }
-        let id = inner.fresh_id()?;
-        if inner.users.contains_key(&id) {
-            return Err(DbError::already_exists(UniqueKey::UserId));
-        }
-        let user = U::from_new(id.clone(), user);
-        inner.by_email.insert(key, id.clone());
-        inner.users.insert(id, user.clone());
-        Ok(user)
+        lock(&self.inner).insert(user)
     }
 
     async fn update(&self, id: &U::Id, patch: UserPatch<U::Extra>) -> Result<U, DbError> {
@@ -205,6 +211,25 @@ impl<U: UserRecord> OAuthUserDatabase for MemoryUsers<U> {
         let account = account.into_account(user_id.clone());
         inner.oauth.push(account.clone());
         Ok(account)
+    }
+
+    async fn create_with_oauth_account(
+        &self,
+        user: NewUser<U::Extra>,
+        account: NewOAuthAccount,
+    ) -> Result<U, DbError> {
+        // One lock: the account is checked before the user is stored.
+        let mut inner = lock(&self.inner);
+        if inner
+            .oauth
+            .iter()
+            .any(|a| a.oauth_name == account.oauth_name && a.account_id == account.account_id)
+        {
+            return Err(DbError::already_exists(UniqueKey::OAuthAccount));
+        }
+        let user = inner.insert(user)?;
+        inner.oauth.push(account.into_account(user.id().clone()));
+        Ok(user)
     }
 
     async fn update_oauth_account(

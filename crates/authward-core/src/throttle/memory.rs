@@ -63,6 +63,11 @@ impl MemoryThrottle {
     }
 }
 
+/// A duration in whole milliseconds, saturating at `u64::MAX`.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Above this many keys, expired ones are swept on the next write.
 const SWEEP_ABOVE: usize = 100_000;
 
@@ -103,8 +108,8 @@ impl ThrottleStore for MemoryThrottle {
             Some((count, _, forget)) if *forget > now => count.saturating_add(1),
             _ => 1,
         };
-        let until = now + lockout.delay_after(count).as_millis() as u64;
-        let forget = now + lockout.forget_after.as_millis() as u64;
+        let until = now.saturating_add(millis(lockout.delay_after(count)));
+        let forget = now.saturating_add(millis(lockout.forget_after));
         state
             .failures
             .insert(key.to_owned(), (count, until, forget));
@@ -116,5 +121,29 @@ impl ThrottleStore for MemoryThrottle {
         state.failures.remove(key);
         state.rates.remove(key);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// "Never forget" and "lock out for good" (`Duration::MAX`) keep counting and locking out
+    /// (an unchecked sum would panic, or wrap and forget every failure at once).
+    #[tokio::test]
+    async fn lockouts_of_any_length_count_and_block() {
+        let store = MemoryThrottle::new();
+        let lockout = Lockout {
+            free_failures: 1,
+            base_delay: Duration::MAX,
+            max_delay: Duration::MAX,
+            forget_after: Duration::MAX,
+        };
+        for expected in 1..=3 {
+            let count = store.record_failure("k", lockout).await;
+            assert_eq!(count.ok(), Some(expected));
+        }
+        let decision = store.blocked("k").await.ok();
+        assert!(decision.is_some_and(|d| !d.allowed), "{decision:?}");
     }
 }

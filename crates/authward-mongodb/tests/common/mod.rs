@@ -126,6 +126,13 @@ impl<S: OAuthUserDatabase> OAuthUserDatabase for Scoped<S> {
     ) -> Result<OAuthAccount<IdOf<S>>, DbError> {
         self.inner.add_oauth_account(user_id, account).await
     }
+    async fn create_with_oauth_account(
+        &self,
+        user: NewUser<S::Extra>,
+        account: NewOAuthAccount,
+    ) -> Result<S::User, DbError> {
+        self.inner.create_with_oauth_account(user, account).await
+    }
     async fn update_oauth_account(
         &self,
         user_id: &IdOf<S>,

@@ -11,7 +11,7 @@ use authward_core::memory::{MemoryAccessTokenDatabase, MemoryUserDatabase};
 use authward_core::oauth::ProviderTokenCipher;
 use authward_core::strategy::{DatabaseStrategy, JwtStrategy, RefreshTokens};
 use authward_core::{Argon2Hasher, PasswordHelper, User, UserManager};
-use authward_oauth::{AssociateOptions, LoginOptions, OAuth, OAuthProvider};
+use authward_oauth::{AssociateOptions, LoginOptions, OAuth, OAuthBuilder, OAuthProvider};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -96,6 +96,23 @@ pub fn build_app_with_states(
     requires_verification: bool,
     states: Arc<dyn authward_oauth::StateStore>,
 ) -> TestApp {
+    build_app_with_oauth(
+        provider,
+        backend,
+        configure,
+        requires_verification,
+        |oauth| oauth.state_store_arc(states),
+    )
+}
+
+/// [`build_app`] with the OAuth configuration changed by `configure_oauth`.
+pub fn build_app_with_oauth(
+    provider: Arc<dyn OAuthProvider>,
+    backend: Backend,
+    configure: impl FnOnce(LoginOptions) -> LoginOptions,
+    requires_verification: bool,
+    configure_oauth: impl FnOnce(OAuthBuilder<Db>) -> OAuthBuilder<Db>,
+) -> TestApp {
     let users = Db::new();
     let manager = UserManager::builder(users.clone(), SECRET)
         .password_helper(fast_passwords())
@@ -135,8 +152,7 @@ pub fn build_app_with_states(
         ..AuthwardConfig::default()
     };
     let aw = Authward::new(manager, backends, config).unwrap();
-    let oauth = OAuth::builder(aw.clone(), STATE_SECRET)
-        .state_store_arc(states)
+    let oauth = configure_oauth(OAuth::builder(aw.clone(), STATE_SECRET))
         .build()
         .unwrap();
     let name = provider.name().to_owned();

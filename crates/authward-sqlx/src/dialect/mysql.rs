@@ -79,4 +79,9 @@ impl Dialect for MySql {
     fn time_from_wire(stored: PrimitiveDateTime) -> Result<OffsetDateTime, DbError> {
         Ok(stored.assume_utc())
     }
+
+    fn equals_exactly(column: &str, value: &str) -> String {
+        // Text columns compare under their collation, case-insensitive by default.
+        format!("CAST({column} AS BINARY) = CAST({value} AS BINARY)")
+    }
 }

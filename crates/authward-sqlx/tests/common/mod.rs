@@ -8,7 +8,11 @@ use authward_sqlx::{
 };
 
 pub mod adoption;
+#[cfg(feature = "mysql")]
+pub mod dropped;
 pub mod profile;
+#[cfg(feature = "postgres")]
+pub mod stored_timestamps;
 
 /// A migrated user store over `pool`.
 pub async fn users<DB, ID, E>(pool: sqlx::Pool<DB>) -> SqlxUserDatabase<DB, ID, E>

@@ -1,0 +1,64 @@
+//! Running a store's multi-statement write to its end even when its caller goes away.
+
+use std::future::Future;
+
+use crate::error::DbError;
+
+/// Runs `write` on a task of its own and waits for its result: when the caller's future is
+/// dropped (a client gone, a timeout around the call), the write still runs to its end,
+/// committed or rolled back, instead of stopping between two statements.
+///
+/// The stores of authward run their transactions through it. A transaction dropped midway
+/// is rolled back by the drivers, but not at every point: sqlx's MySQL driver, dropped while
+/// its `BEGIN` is under way, hands the connection back to the pool inside a transaction it no
+/// longer tracks, where later statements of other calls are neither committed nor visible.
+///
+/// A panic of `write` resumes in the caller; a task cancelled by a runtime shutting down is
+/// [`DbError::Backend`]. Needs a Tokio runtime.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let answer = authward_core::db::detached(async { Ok(42) }).await;
+/// assert_eq!(answer.ok(), Some(42));
+/// # });
+/// ```
+pub async fn detached<T, F>(write: F) -> Result<T, DbError>
+where
+    F: Future<Output = Result<T, DbError>> + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::spawn(write).await {
+        Ok(result) => result,
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(err) => Err(DbError::backend(err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    /// The write goes on after its caller is dropped.
+    #[tokio::test]
+    async fn a_dropped_caller_does_not_stop_the_write() {
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&done);
+        let call = detached(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            flag.store(true, Ordering::SeqCst);
+            Ok(())
+        });
+        let outcome = tokio::time::timeout(Duration::from_millis(1), call).await;
+        assert!(outcome.is_err(), "the caller gave up first");
+        for _ in 0..200 {
+            if done.load(Ordering::SeqCst) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("the write stopped with its caller");
+    }
+}
