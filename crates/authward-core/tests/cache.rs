@@ -345,3 +345,73 @@ async fn a_suspended_cache_reads_the_store_every_time_until_resumed() {
         "resumed: cached again"
     );
 }
+
+/// Writes that take a moment.
+struct Slow(MemoryUserDatabase<i64>);
+
+#[async_trait::async_trait]
+impl UserDatabase for Slow {
+    type User = authward_core::User<i64>;
+    type Extra = ();
+    async fn get(&self, id: &i64) -> Result<Option<Self::User>, authward_core::DbError> {
+        self.0.get(id).await
+    }
+    async fn get_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<Self::User>, authward_core::DbError> {
+        self.0.get_by_email(email).await
+    }
+    async fn create(&self, user: NewUser) -> Result<Self::User, authward_core::DbError> {
+        self.0.create(user).await
+    }
+    async fn update(
+        &self,
+        id: &i64,
+        patch: UserPatch,
+    ) -> Result<Self::User, authward_core::DbError> {
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        self.0.update(id, patch).await
+    }
+    async fn delete(&self, id: &i64) -> Result<(), authward_core::DbError> {
+        self.0.delete(id).await
+    }
+}
+
+/// A write whose caller is dropped still runs to its end, and is announced once it has landed
+/// (locally evicted and published): an announcement made when the caller went away would let
+/// a load before the write cache the old user until its copy expires.
+#[tokio::test]
+async fn a_write_whose_caller_is_dropped_is_still_announced() {
+    let recorder = Recorder::default();
+    let cached = CachedUserDatabase::new(Slow(MemoryUserDatabase::<i64>::new()))
+        .with_ttl(Duration::hours(1))
+        .with_publisher(recorder.clone());
+    let user = cached.create(NewUser::new("a@b.co", "h")).await.unwrap();
+    let patch = UserPatch {
+        is_active: Some(false),
+        ..UserPatch::default()
+    };
+    let dropped = tokio::time::timeout(
+        std::time::Duration::from_millis(5),
+        cached.update(&user.id, patch),
+    )
+    .await;
+    assert!(
+        dropped.is_err(),
+        "the caller gave up before the write finished"
+    );
+    // A load while the write is under way reads, and may cache, the old user.
+    assert!(cached.get(&user.id).await.unwrap().unwrap().is_active);
+    for _ in 0..200 {
+        if !recorder.sent.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(*recorder.sent.lock().unwrap(), vec![user.id]);
+    assert!(
+        !cached.get(&user.id).await.unwrap().unwrap().is_active,
+        "the write landed, and the cache holds no copy from before it"
+    );
+}

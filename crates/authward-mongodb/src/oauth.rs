@@ -204,10 +204,11 @@ where
                 what: UniqueKey::Other,
                 constraint: None,
                 source,
-            } if self
-                .get_by_oauth_account(&account.oauth_name, &account.account_id)
-                .await?
-                .is_some() =>
+            } if matches!(
+                self.get_by_oauth_account(&account.oauth_name, &account.account_id)
+                    .await,
+                Ok(Some(_))
+            ) =>
             {
                 Err(DbError::AlreadyExists {
                     what: UniqueKey::OAuthAccount,

@@ -31,6 +31,10 @@ pub struct TimestampOutOfRange {
 impl PgTimestamp {
     /// The timestamp `micros` microseconds after PostgreSQL's epoch, if `time` can hold it.
     pub fn from_micros(micros: i64) -> Result<Self, TimestampOutOfRange> {
+        // ±infinity, whatever range `time` is built with (`large-dates` reaches past them).
+        if micros == i64::MAX || micros == i64::MIN {
+            return Err(TimestampOutOfRange { micros });
+        }
         PG_EPOCH
             .checked_add(Duration::microseconds(micros))
             .map(Self)

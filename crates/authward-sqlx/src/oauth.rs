@@ -104,18 +104,21 @@ macro_rules! impl_oauth_database {
                 user: authward_core::NewUser<E::Value>,
                 account: authward_core::NewOAuthAccount,
             ) -> Result<Self::User, authward_core::DbError> {
-                // One transaction, run to its end even if this call is dropped: a failed link
-                // rolls the user back.
+                // One transaction: a failed link rolls the user back. The connection is waited
+                // for here (dropping this call stops the wait); the transaction then runs to
+                // its end even if this call is dropped.
+                let map = |e| $crate::error::db_error(e, "user");
+                let mut conn = self.pool.acquire().await.map_err(map)?;
                 let this = self.clone();
                 authward_core::db::detached(async move {
                     let key = authward_core::user::email_key(&user.email);
-                    let map = |e| $crate::error::db_error(e, "user");
-                    let mut tx = this.pool.begin().await.map_err(map)?;
+                    let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(map)?;
                     let id = match this.insert_user(&mut tx, &user, &key).await {
                         Ok(id) => id,
                         Err(err) => {
-                            // Roll back (and give the connection back) before classifying.
+                            // Roll back and give the connection back before classifying.
                             drop(tx);
+                            drop(conn);
                             return Err(this.classify_conflict(err, Some(&key), None).await);
                         }
                     };

@@ -414,13 +414,15 @@ macro_rules! impl_user_database {
                         .await
                         .map_err(map)
                 } else {
-                    // A transaction runs to its end even if this call is dropped.
+                    // The connection is waited for here (dropping this call stops the wait);
+                    // the transaction then runs to its end even if this call is dropped.
+                    let mut conn = self.pool.acquire().await.map_err(map)?;
                     let this = self.clone();
                     let (id, key) = (id.clone(), key.clone());
                     authward_core::db::detached(async move {
                         let query =
                             Self::bind_patch(sqlx::query(&sql), &patch, key.as_deref(), &id);
-                        let mut tx = this.pool.begin().await.map_err(map)?;
+                        let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(map)?;
                         query.execute(&mut *tx).await.map_err(map)?;
                         let row = sqlx::query(&this.sql.get_by_id)
                             .bind(id.to_wire())
@@ -469,11 +471,13 @@ macro_rules! impl_user_database {
                         .await
                         .map_err(map)?
                 } else {
-                    // A transaction runs to its end even if this call is dropped.
+                    // The connection is waited for here (dropping this call stops the wait);
+                    // the transaction then runs to its end even if this call is dropped.
+                    let mut conn = self.pool.acquire().await.map_err(map)?;
                     let this = self.clone();
                     let (id, current_hash) = (id.clone(), current_hash.to_owned());
                     authward_core::db::detached(async move {
-                        let mut tx = this.pool.begin().await.map_err(map)?;
+                        let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(map)?;
                         let done = sqlx::query(&this.sql.replace_password)
                             .bind(new_hash.as_str())
                             .bind(id.to_wire())

@@ -289,6 +289,19 @@ pub async fn create_with_oauth_account_is_all_or_nothing<F: UserFixture, DB: Sui
     let unlinked = db.get_by_oauth_account("google", &fresh).await;
     assert_eq!(unlinked.expect("lookup"), None);
 
+    // Both are taken (two callbacks of one sign-up racing): the email is named, as every
+    // store names it.
+    match db
+        .create_with_oauth_account(new_user::<F>(email.clone()), account("google", &account_id))
+        .await
+    {
+        Err(DbError::AlreadyExists {
+            what: UniqueKey::Email,
+            ..
+        }) => {}
+        outcome => panic!("a taken email and a linked account: got {outcome:?}"),
+    }
+
     let db = std::sync::Arc::new(db);
     let contested = fresh_account_id();
     let emails: Vec<String> = (0..8)

@@ -308,7 +308,8 @@ impl<DB: HttpUserDb> Authward<DB> {
 }
 
 /// Ends the tokens of a login (or a refresh) that are not handed out. Failures are logged:
-/// the tokens were never given to anyone.
+/// the tokens were never given to anyone (a stateless JWT cannot be ended, and stays unsent
+/// until it expires).
 async fn withdraw<U: AuthUser>(
     backend: &AuthBackend<U>,
     user: &U,
@@ -316,7 +317,8 @@ async fn withdraw<U: AuthUser>(
     refresh_token: Option<&str>,
 ) {
     match backend.strategy.destroy_token(token, user).await {
-        // A stateless token carries the old password's fingerprint, which no longer matches.
+        // A stateless token cannot be ended: it was never sent (after a password change its
+        // fingerprint no longer matches either).
         Ok(()) | Err(StrategyError::DestroyNotSupported) => {}
         Err(error) => tracing::warn!(%error, "withdrawing an access token not handed out failed"),
     }

@@ -39,6 +39,7 @@
 //! when things fail, and the propagation delay is the bound when they do not.
 
 mod handle;
+mod pending;
 mod publish;
 
 use std::collections::HashMap;
@@ -114,7 +115,7 @@ struct Ticket {
 /// A [`UserDatabase`] with a short-lived in-process cache of users by ID (see the module
 /// docs for the consistency trade-off). Clones share the cache.
 pub struct CachedUserDatabase<DB: UserDatabase> {
-    db: DB,
+    db: Arc<DB>,
     entries: Arc<Mutex<Entries<DB>>>,
     ttl: Duration,
     capacity: usize,
@@ -122,10 +123,10 @@ pub struct CachedUserDatabase<DB: UserDatabase> {
     publisher: Option<Arc<dyn InvalidationPublisher<IdOf<DB>>>>,
 }
 
-impl<DB: UserDatabase + Clone> Clone for CachedUserDatabase<DB> {
+impl<DB: UserDatabase> Clone for CachedUserDatabase<DB> {
     fn clone(&self) -> Self {
         Self {
-            db: self.db.clone(),
+            db: Arc::clone(&self.db),
             entries: Arc::clone(&self.entries),
             ttl: self.ttl,
             capacity: self.capacity,
@@ -149,7 +150,7 @@ impl<DB: UserDatabase> CachedUserDatabase<DB> {
     /// Caches `db`'s users for one second, at most 10 000 of them.
     pub fn new(db: DB) -> Self {
         Self {
-            db,
+            db: Arc::new(db),
             entries: Arc::new(Mutex::new(Entries::new())),
             ttl: Duration::seconds(1),
             capacity: 10_000,
@@ -178,8 +179,9 @@ impl<DB: UserDatabase> CachedUserDatabase<DB> {
     }
 
     /// Announces every write made through the cache (user updates and deletions, OAuth
-    /// account changes) to the other processes, once the store has answered. See the module
-    /// docs for what happens when an announcement fails.
+    /// account changes) to the other processes, once the store has answered (also when the
+    /// write's caller was dropped meanwhile: the write and its announcement run on a task of
+    /// their own). See the module docs for what happens when an announcement fails.
     pub fn with_publisher(mut self, publisher: impl InvalidationPublisher<IdOf<DB>>) -> Self {
         self.publisher = Some(Arc::new(publisher));
         self
@@ -215,20 +217,6 @@ impl<DB: UserDatabase> CachedUserDatabase<DB> {
     pub fn invalidate_all(&self) {
         self.lock().clear();
     }
-
-    /// Evicts `id` here, and tells the other processes to.
-    async fn announce(&self, id: &IdOf<DB>) {
-        self.invalidate(id);
-        if let Some(publisher) = &self.publisher
-            && let Err(err) = publisher.publish(id).await
-        {
-            tracing::error!(
-                error = %err,
-                user_id = %id,
-                "announcing a user change to the other processes failed; they see it when their cached copy expires"
-            );
-        }
-    }
 }
 
 /// Locks the entries, recovering them from a poisoned lock (every update leaves them
@@ -238,7 +226,7 @@ fn lock<T>(entries: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 #[async_trait]
-impl<DB: UserDatabase> UserDatabase for CachedUserDatabase<DB> {
+impl<DB: UserDatabase + 'static> UserDatabase for CachedUserDatabase<DB> {
     type User = DB::User;
     type Extra = DB::Extra;
 
@@ -306,18 +294,18 @@ impl<DB: UserDatabase> UserDatabase for CachedUserDatabase<DB> {
         id: &IdOf<DB>,
         patch: UserPatch<DB::Extra>,
     ) -> Result<DB::User, DbError> {
-        self.invalidate(id);
-        let result = self.db.update(id, patch).await;
-        // Also on failure: a timed-out write may have been applied.
-        self.announce(id).await;
-        result
+        let id = id.clone();
+        self.write_then_announce(
+            &id.clone(),
+            move |db| async move { db.update(&id, patch).await },
+        )
+        .await
     }
 
     async fn delete(&self, id: &IdOf<DB>) -> Result<(), DbError> {
-        self.invalidate(id);
-        let result = self.db.delete(id).await;
-        self.announce(id).await;
-        result
+        let id = id.clone();
+        self.write_then_announce(&id.clone(), move |db| async move { db.delete(&id).await })
+            .await
     }
 
     async fn replace_password_hash(
@@ -326,18 +314,16 @@ impl<DB: UserDatabase> UserDatabase for CachedUserDatabase<DB> {
         current_hash: &str,
         new_hash: String,
     ) -> Result<Option<DB::User>, DbError> {
-        self.invalidate(id);
-        let result = self
-            .db
-            .replace_password_hash(id, current_hash, new_hash)
-            .await;
-        self.announce(id).await;
-        result
+        let (id, current_hash) = (id.clone(), current_hash.to_owned());
+        self.write_then_announce(&id.clone(), move |db| async move {
+            db.replace_password_hash(&id, &current_hash, new_hash).await
+        })
+        .await
     }
 }
 
 #[async_trait]
-impl<DB: OAuthUserDatabase> OAuthUserDatabase for CachedUserDatabase<DB> {
+impl<DB: OAuthUserDatabase + 'static> OAuthUserDatabase for CachedUserDatabase<DB> {
     async fn get_by_oauth_account(
         &self,
         oauth_name: &str,
@@ -361,10 +347,11 @@ impl<DB: OAuthUserDatabase> OAuthUserDatabase for CachedUserDatabase<DB> {
         account: NewOAuthAccount,
     ) -> Result<OAuthAccount<IdOf<DB>>, DbError> {
         // A user type may carry its OAuth accounts.
-        self.invalidate(user_id);
-        let result = self.db.add_oauth_account(user_id, account).await;
-        self.announce(user_id).await;
-        result
+        let id = user_id.clone();
+        self.write_then_announce(user_id, move |db| async move {
+            db.add_oauth_account(&id, account).await
+        })
+        .await
     }
 
     async fn update_oauth_account(
@@ -374,13 +361,13 @@ impl<DB: OAuthUserDatabase> OAuthUserDatabase for CachedUserDatabase<DB> {
         account_id: &str,
         patch: OAuthAccountPatch,
     ) -> Result<OAuthAccount<IdOf<DB>>, DbError> {
-        self.invalidate(user_id);
-        let result = self
-            .db
-            .update_oauth_account(user_id, oauth_name, account_id, patch)
-            .await;
-        self.announce(user_id).await;
-        result
+        let id = user_id.clone();
+        let (oauth_name, account_id) = (oauth_name.to_owned(), account_id.to_owned());
+        self.write_then_announce(user_id, move |db| async move {
+            db.update_oauth_account(&id, &oauth_name, &account_id, patch)
+                .await
+        })
+        .await
     }
 
     async fn oauth_accounts(

@@ -2,6 +2,8 @@
 
 use std::future::Future;
 
+use tracing::Instrument as _;
+
 use crate::error::DbError;
 
 /// Runs `write` on a task of its own and waits for its result: when the caller's future is
@@ -13,8 +15,14 @@ use crate::error::DbError;
 /// its `BEGIN` is under way, hands the connection back to the pool inside a transaction it no
 /// longer tracks, where later statements of other calls are neither committed nor visible.
 ///
+/// Wait for the pool's connection *before* (where dropping the call simply stops the wait)
+/// and move it into `write`: a write waiting for a connection on its own task would still run
+/// once its caller had been answered. The sqlx stores do; SeaORM acquires the connection in
+/// `begin`, so there the wait is bounded by the pool's acquire timeout (2 s with
+/// `authward_sea_orm::connect`).
+///
 /// A panic of `write` resumes in the caller; a task cancelled by a runtime shutting down is
-/// [`DbError::Backend`]. Needs a Tokio runtime.
+/// [`DbError::Backend`]. The task keeps the caller's tracing span. Needs a Tokio runtime.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -27,7 +35,7 @@ where
     F: Future<Output = Result<T, DbError>> + Send + 'static,
     T: Send + 'static,
 {
-    match tokio::spawn(write).await {
+    match tokio::spawn(write.in_current_span()).await {
         Ok(result) => result,
         Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
         Err(err) => Err(DbError::backend(err)),

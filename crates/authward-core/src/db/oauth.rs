@@ -35,7 +35,8 @@ pub trait OAuthUserDatabase: UserDatabase {
     /// refused as "user already exists". Errors are those of [`UserDatabase::create`] and
     /// [`OAuthUserDatabase::add_oauth_account`] (`AlreadyExists` with
     /// [`UniqueKey::Email`](crate::UniqueKey::Email) or
-    /// [`UniqueKey::OAuthAccount`](crate::UniqueKey::OAuthAccount)). Every store of authward
+    /// [`UniqueKey::OAuthAccount`](crate::UniqueKey::OAuthAccount); `Email` when both are
+    /// taken, as when two callbacks of one sign-up race). Every store of authward
     /// overrides it (a transaction in SQL, one document in MongoDB, one lock in memory); the
     /// conformance suite's `create_with_oauth_account_is_all_or_nothing` checks the outcome.
     ///

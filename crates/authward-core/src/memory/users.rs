@@ -218,12 +218,13 @@ impl<U: UserRecord> OAuthUserDatabase for MemoryUsers<U> {
         user: NewUser<U::Extra>,
         account: NewOAuthAccount,
     ) -> Result<U, DbError> {
-        // One lock: the account is checked before the user is stored.
+        // One lock. The email is checked first (by `insert`), as the other stores do.
         let mut inner = lock(&self.inner);
-        if inner
-            .oauth
-            .iter()
-            .any(|a| a.oauth_name == account.oauth_name && a.account_id == account.account_id)
+        if !inner.by_email.contains_key(&email_key(&user.email))
+            && inner
+                .oauth
+                .iter()
+                .any(|a| a.oauth_name == account.oauth_name && a.account_id == account.account_id)
         {
             return Err(DbError::already_exists(UniqueKey::OAuthAccount));
         }
