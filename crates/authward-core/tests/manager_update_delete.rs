@@ -479,3 +479,87 @@ async fn without_any_revoker_sessions_cannot_be_ended_and_nothing_changes() {
     batch.delete(&user, None).await.unwrap();
     assert!(db.get(&user.id).await.unwrap().is_none());
 }
+
+/// A store whose updates take a moment.
+#[derive(Clone)]
+struct SlowUpdates(Db);
+
+#[async_trait::async_trait]
+impl UserDatabase for SlowUpdates {
+    type User = TestUser;
+    type Extra = ();
+    async fn get(&self, id: &uuid::Uuid) -> Result<Option<TestUser>, authward_core::DbError> {
+        self.0.get(id).await
+    }
+    async fn get_by_email(&self, email: &str) -> Result<Option<TestUser>, authward_core::DbError> {
+        self.0.get_by_email(email).await
+    }
+    async fn create(
+        &self,
+        user: authward_core::NewUser,
+    ) -> Result<TestUser, authward_core::DbError> {
+        self.0.create(user).await
+    }
+    async fn update(
+        &self,
+        id: &uuid::Uuid,
+        patch: authward_core::UserPatch,
+    ) -> Result<TestUser, authward_core::DbError> {
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        self.0.update(id, patch).await
+    }
+    async fn delete(&self, id: &uuid::Uuid) -> Result<(), authward_core::DbError> {
+        self.0.delete(id).await
+    }
+}
+
+/// A password change whose request is dropped once the write has begun still runs the
+/// revocation after the write, which ends the sessions a login with the old password opened
+/// in between.
+#[tokio::test]
+async fn a_password_change_dropped_during_its_write_still_revokes_after_it() {
+    let db = Db::new();
+    let revoker = std::sync::Arc::new(RecordingRevoker::default());
+    let manager = UserManager::builder(SlowUpdates(db.clone()), SECRET)
+        .password_helper(PasswordHelper::from_arc(std::sync::Arc::new(
+            CountingHasher::cheap(),
+        )))
+        .revoker(revoker.clone())
+        .build()
+        .unwrap();
+    let user = manager
+        .create(
+            UserCreate::new("lucan@camelot.bt", "the butler"),
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    let change = manager.update(
+        UserUpdate {
+            password: Some("a new secret".into()),
+            ..Default::default()
+        },
+        &user,
+        true,
+        None,
+    );
+    let dropped = tokio::time::timeout(std::time::Duration::from_millis(10), change).await;
+    assert!(dropped.is_err(), "the request was dropped during the write");
+    for _ in 0..100 {
+        if revoker.revoked().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        revoker.reasons(),
+        vec![RevokeReason::PasswordChanged, RevokeReason::PasswordChanged],
+        "revoked before the write and after it"
+    );
+    let stored = db.get(&user.id).await.unwrap().unwrap();
+    assert_ne!(
+        stored.hashed_password, user.hashed_password,
+        "the write landed"
+    );
+}

@@ -3,8 +3,11 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument as _;
+
 use super::{ManagerError, Revoker, UserManager, revocation_error, user_write_error};
 use crate::db::{IdOf, UserDatabase};
+use crate::error::DbError;
 use crate::strategy::{RevokeReason, SessionRevoker};
 use crate::user::UserPatch;
 
@@ -35,29 +38,6 @@ impl<DB: UserDatabase> UserManager<DB> {
             .read()
             .unwrap_or_else(|poison| poison.into_inner())
             .clone()
-    }
-
-    /// Stores `patch`; when `reason` is given, every session is revoked before (a failure
-    /// changes nothing) and after (sessions opened in between die too).
-    pub(super) async fn write_revoking(
-        &self,
-        id: &IdOf<DB>,
-        patch: UserPatch<DB::Extra>,
-        reason: Option<RevokeReason>,
-    ) -> Result<DB::User, ManagerError> {
-        if let Some(reason) = reason {
-            self.revoke(id, reason).await?;
-        }
-        let updated = self
-            .inner
-            .db
-            .update(id, patch)
-            .await
-            .map_err(user_write_error)?;
-        if let Some(reason) = reason {
-            self.revoke(id, reason).await?;
-        }
-        Ok(updated)
     }
 
     /// Calls every registered [`SessionRevoker`] for this user ("log out everywhere").
@@ -93,6 +73,43 @@ impl<DB: UserDatabase> UserManager<DB> {
         match first_error {
             None => Ok(()),
             Some(err) => Err(revocation_error(err)),
+        }
+    }
+}
+
+impl<DB: UserDatabase + 'static> UserManager<DB> {
+    /// Stores `patch`; when `reason` is given, every session is revoked before (a failure
+    /// changes nothing) and after (sessions opened in between die too).
+    ///
+    /// The write and the revocation after it run on a task of their own: a request dropped
+    /// once the write has begun (a client gone, a timeout) still ends the sessions a login
+    /// with the old password opened in between.
+    pub(super) async fn write_revoking(
+        &self,
+        id: &IdOf<DB>,
+        patch: UserPatch<DB::Extra>,
+        reason: Option<RevokeReason>,
+    ) -> Result<DB::User, ManagerError> {
+        if let Some(reason) = reason {
+            self.revoke(id, reason).await?;
+        }
+        let (this, id) = (self.clone(), id.clone());
+        let write = async move {
+            let updated = this
+                .inner
+                .db
+                .update(&id, patch)
+                .await
+                .map_err(user_write_error)?;
+            if let Some(reason) = reason {
+                this.revoke(&id, reason).await?;
+            }
+            Ok(updated)
+        };
+        match tokio::spawn(write.in_current_span()).await {
+            Ok(result) => result,
+            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            Err(err) => Err(ManagerError::Db(DbError::backend(err))),
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::email::validate_email;
 use crate::strategy::RevokeReason;
 use crate::user::{AuthUser, NewUser, UserPatch, email_key};
 
-impl<DB: UserDatabase> UserManager<DB> {
+impl<DB: UserDatabase + 'static> UserManager<DB> {
     /// The user with this ID, or [`ManagerError::UserNotExists`].
     pub async fn get(&self, id: &IdOf<DB>) -> Result<DB::User, ManagerError> {
         self.inner

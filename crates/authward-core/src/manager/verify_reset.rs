@@ -24,7 +24,7 @@ impl<ID: UserId> Drop for ResetGuard<'_, ID> {
     }
 }
 
-impl<DB: UserDatabase> UserManager<DB> {
+impl<DB: UserDatabase + 'static> UserManager<DB> {
     /// Makes a verification token (`{sub, email, aud: "fastapi-users:verify", exp}`, HS256) and
     /// hands it to [`Hooks::on_after_request_verify`](super::Hooks::on_after_request_verify); also
     /// returns it.
