@@ -181,7 +181,10 @@ impl<DB: UserDatabase> CachedUserDatabase<DB> {
     /// Announces every write made through the cache (user updates and deletions, OAuth
     /// account changes) to the other processes, once the store has answered (also when the
     /// write's caller was dropped meanwhile: the write and its announcement run on a task of
-    /// their own). See the module docs for what happens when an announcement fails.
+    /// their own, bounded by the store's own timeouts; wrap the store in
+    /// [`FailFast`](crate::FailFast) *inside* the cache, as the quickstart does, to bound them).
+    /// An announcement still pending when the runtime shuts down is lost. See the module docs
+    /// for what happens when an announcement fails.
     pub fn with_publisher(mut self, publisher: impl InvalidationPublisher<IdOf<DB>>) -> Self {
         self.publisher = Some(Arc::new(publisher));
         self

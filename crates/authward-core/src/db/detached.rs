@@ -22,7 +22,8 @@ use crate::error::DbError;
 /// `authward_sea_orm::connect`).
 ///
 /// A panic of `write` resumes in the caller; a task cancelled by a runtime shutting down is
-/// [`DbError::Backend`]. The task keeps the caller's tracing span. Needs a Tokio runtime.
+/// [`DbError::Backend`]. The task keeps the caller's tracing span. Outside a Tokio runtime
+/// (another executor) `write` runs inline, as an ordinary call: dropping it then stops it.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -35,7 +36,10 @@ where
     F: Future<Output = Result<T, DbError>> + Send + 'static,
     T: Send + 'static,
 {
-    match tokio::spawn(write.in_current_span()).await {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return write.await;
+    };
+    match runtime.spawn(write.in_current_span()).await {
         Ok(result) => result,
         Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
         Err(err) => Err(DbError::backend(err)),
@@ -68,5 +72,17 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         panic!("the write stopped with its caller");
+    }
+
+    /// Without a Tokio runtime the write runs inline.
+    #[test]
+    fn another_executor_runs_the_write_inline() {
+        use std::task::{Context, Poll, Waker};
+        let mut call = std::pin::pin!(detached(async { Ok(7) }));
+        let mut cx = Context::from_waker(Waker::noop());
+        match call.as_mut().poll(&mut cx) {
+            Poll::Ready(answer) => assert_eq!(answer.ok(), Some(7)),
+            Poll::Pending => panic!("an inline write that is ready at once is ready"),
+        }
     }
 }

@@ -106,7 +106,11 @@ impl<DB: UserDatabase + 'static> UserManager<DB> {
             }
             Ok(updated)
         };
-        match tokio::spawn(write.in_current_span()).await {
+        // Outside a Tokio runtime (another executor), inline.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return write.await;
+        };
+        match runtime.spawn(write.in_current_span()).await {
             Ok(result) => result,
             Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
             Err(err) => Err(ManagerError::Db(DbError::backend(err))),
