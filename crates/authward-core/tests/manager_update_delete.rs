@@ -480,86 +480,177 @@ async fn without_any_revoker_sessions_cannot_be_ended_and_nothing_changes() {
     assert!(db.get(&user.id).await.unwrap().is_none());
 }
 
-/// A store whose updates take a moment.
+/// What happened, in order: the store's writes and the revocations.
+type Log = std::sync::Arc<std::sync::Mutex<Vec<&'static str>>>;
+
+/// A store whose updates announce that they started and then wait to be released.
 #[derive(Clone)]
-struct SlowUpdates(Db);
+struct GatedUpdates {
+    inner: Db,
+    started: std::sync::Arc<tokio::sync::Notify>,
+    release: std::sync::Arc<tokio::sync::Notify>,
+    log: Log,
+}
 
 #[async_trait::async_trait]
-impl UserDatabase for SlowUpdates {
+impl UserDatabase for GatedUpdates {
     type User = TestUser;
     type Extra = ();
     async fn get(&self, id: &uuid::Uuid) -> Result<Option<TestUser>, authward_core::DbError> {
-        self.0.get(id).await
+        self.inner.get(id).await
     }
     async fn get_by_email(&self, email: &str) -> Result<Option<TestUser>, authward_core::DbError> {
-        self.0.get_by_email(email).await
+        self.inner.get_by_email(email).await
     }
     async fn create(
         &self,
         user: authward_core::NewUser,
     ) -> Result<TestUser, authward_core::DbError> {
-        self.0.create(user).await
+        self.inner.create(user).await
     }
     async fn update(
         &self,
         id: &uuid::Uuid,
         patch: authward_core::UserPatch,
     ) -> Result<TestUser, authward_core::DbError> {
-        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-        self.0.update(id, patch).await
+        self.started.notify_one();
+        self.release.notified().await;
+        let updated = self.inner.update(id, patch).await;
+        self.log.lock().unwrap().push("write");
+        updated
     }
     async fn delete(&self, id: &uuid::Uuid) -> Result<(), authward_core::DbError> {
-        self.0.delete(id).await
+        self.inner.delete(id).await
     }
 }
 
-/// A password change whose request is dropped once the write has begun still runs the
-/// revocation after the write, which ends the sessions a login with the old password opened
-/// in between.
-#[tokio::test]
-async fn a_password_change_dropped_during_its_write_still_revokes_after_it() {
-    let db = Db::new();
-    let revoker = std::sync::Arc::new(RecordingRevoker::default());
-    let manager = UserManager::builder(SlowUpdates(db.clone()), SECRET)
+/// Logs every revocation.
+struct LoggingRevoker(Log);
+
+#[async_trait::async_trait]
+impl authward_core::strategy::SessionRevoker<uuid::Uuid> for LoggingRevoker {
+    async fn revoke_all(
+        &self,
+        _user_id: &uuid::Uuid,
+        _reason: RevokeReason,
+    ) -> Result<(), authward_core::strategy::StrategyError> {
+        self.0.lock().unwrap().push("revoke");
+        Ok(())
+    }
+}
+
+struct Gated {
+    manager: UserManager<GatedUpdates>,
+    store: GatedUpdates,
+    user: TestUser,
+}
+
+async fn gated(email: &str, password: &str) -> Gated {
+    let store = GatedUpdates {
+        inner: Db::new(),
+        started: std::sync::Arc::default(),
+        release: std::sync::Arc::default(),
+        log: Log::default(),
+    };
+    let manager = UserManager::builder(store.clone(), SECRET)
         .password_helper(PasswordHelper::from_arc(std::sync::Arc::new(
             CountingHasher::cheap(),
         )))
-        .revoker(revoker.clone())
+        .revoker(std::sync::Arc::new(LoggingRevoker(store.log.clone())))
         .build()
         .unwrap();
     let user = manager
-        .create(
-            UserCreate::new("lucan@camelot.bt", "the butler"),
-            true,
-            None,
-        )
+        .create(UserCreate::new(email, password), true, None)
         .await
         .unwrap();
-    let change = manager.update(
+    Gated {
+        manager,
+        store,
+        user,
+    }
+}
+
+/// Drives `call` until the store's update has started, then drops it.
+async fn drop_during_the_write<F: std::future::Future>(call: F, started: &tokio::sync::Notify) {
+    let mut call = std::pin::pin!(call);
+    tokio::select! {
+        _ = &mut call => panic!("the call finished before its write started"),
+        () = started.notified() => {}
+    }
+}
+
+/// Waits until the log holds `n` entries.
+async fn settle(log: &Log, n: usize) {
+    for _ in 0..400 {
+        if log.lock().unwrap().len() >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("the log stopped at {:?}", log.lock().unwrap());
+}
+
+/// A password change whose request is dropped during its write still runs the revocation
+/// after the write, which ends the sessions a login with the old password opened in between.
+#[tokio::test]
+async fn a_password_change_dropped_during_its_write_still_revokes_after_it() {
+    let g = gated("lucan@camelot.bt", "the butler").await;
+    let change = g.manager.update(
         UserUpdate {
             password: Some("a new secret".into()),
             ..Default::default()
         },
-        &user,
+        &g.user,
         true,
         None,
     );
-    let dropped = tokio::time::timeout(std::time::Duration::from_millis(10), change).await;
-    assert!(dropped.is_err(), "the request was dropped during the write");
-    for _ in 0..100 {
-        if revoker.revoked().len() == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    drop_during_the_write(change, &g.store.started).await;
+    g.store.release.notify_one();
+    settle(&g.store.log, 3).await;
     assert_eq!(
-        revoker.reasons(),
-        vec![RevokeReason::PasswordChanged, RevokeReason::PasswordChanged],
+        *g.store.log.lock().unwrap(),
+        vec!["revoke", "write", "revoke"],
         "revoked before the write and after it"
     );
-    let stored = db.get(&user.id).await.unwrap().unwrap();
+    let stored = g.store.inner.get(&g.user.id).await.unwrap().unwrap();
     assert_ne!(
-        stored.hashed_password, user.hashed_password,
+        stored.hashed_password, g.user.hashed_password,
         "the write landed"
+    );
+}
+
+/// A reset whose request is dropped during its write keeps its token in use until the write
+/// is done: the same token cannot reset the password a second time meanwhile.
+#[tokio::test]
+async fn a_reset_dropped_during_its_write_still_holds_its_token() {
+    let g = gated("griflet@camelot.bt", "falconer!").await;
+    let token = g.manager.forgot_password(&g.user, None).await.unwrap();
+    let first = g.manager.reset_password(&token, "first new password", None);
+    drop_during_the_write(first, &g.store.started).await;
+    // Past the in-flight check, the second reset would wait for the gated store too.
+    let second = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        g.manager
+            .reset_password(&token, "second new password", None),
+    )
+    .await
+    .expect("the second reset got past the in-flight check and reached the store");
+    assert!(
+        matches!(second, Err(ManagerError::InvalidResetPasswordToken)),
+        "the token is still in use: {second:?}"
+    );
+    g.store.release.notify_one();
+    settle(&g.store.log, 3).await;
+    assert_eq!(
+        *g.store.log.lock().unwrap(),
+        vec!["revoke", "write", "revoke"]
+    );
+    let again = g
+        .manager
+        .reset_password(&token, "third new password", None)
+        .await;
+    assert!(
+        matches!(again, Err(ManagerError::InvalidResetPasswordToken)),
+        "the token is spent: {again:?}"
     );
 }

@@ -22,7 +22,8 @@ use crate::error::DbError;
 /// `authward_sea_orm::connect`).
 ///
 /// A panic of `write` resumes in the caller; a task cancelled by a runtime shutting down is
-/// [`DbError::Backend`]. The task keeps the caller's tracing span. Outside a Tokio runtime
+/// [`DbError::Backend`] (the write stops there). The task keeps the caller's tracing span,
+/// not its task-local values (`tokio::task_local!`). Outside a Tokio runtime
 /// (another executor) `write` runs inline, as an ordinary call: dropping it then stops it.
 ///
 /// ```

@@ -168,7 +168,7 @@ impl<DB: UserDatabase> UserManagerBuilder<DB> {
                 clock: self.clock,
                 revokers: RwLock::new(self.revokers),
                 without_sessions: self.without_sessions,
-                resets_in_flight: Mutex::new(HashSet::new()),
+                resets_in_flight: Arc::new(Mutex::new(HashSet::new())),
                 provider_tokens: self.provider_tokens,
             }),
         })

@@ -110,7 +110,7 @@ struct Inner<DB: UserDatabase> {
     reset: TokenCodec,
     /// User IDs whose password is being reset right now, so two concurrent uses of one reset
     /// token in this process cannot both succeed.
-    resets_in_flight: Mutex<HashSet<IdOf<DB>>>,
+    resets_in_flight: Arc<Mutex<HashSet<IdOf<DB>>>>,
     /// Encrypts provider tokens at rest; `None`: provider tokens are not kept.
     provider_tokens: Option<Arc<ProviderTokenCipher>>,
 }

@@ -83,12 +83,14 @@ impl<DB: UserDatabase + 'static> UserManager<DB> {
     ///
     /// The write and the revocation after it run on a task of their own: a request dropped
     /// once the write has begun (a client gone, a timeout) still ends the sessions a login
-    /// with the old password opened in between.
-    pub(super) async fn write_revoking(
+    /// with the old password opened in between. `hold` (a reset's in-flight guard) is
+    /// dropped once both are done.
+    pub(super) async fn write_revoking<H: Send + 'static>(
         &self,
         id: &IdOf<DB>,
         patch: UserPatch<DB::Extra>,
         reason: Option<RevokeReason>,
+        hold: H,
     ) -> Result<DB::User, ManagerError> {
         if let Some(reason) = reason {
             self.revoke(id, reason).await?;
@@ -104,6 +106,7 @@ impl<DB: UserDatabase + 'static> UserManager<DB> {
             if let Some(reason) = reason {
                 this.revoke(&id, reason).await?;
             }
+            drop(hold);
             Ok(updated)
         };
         // Outside a Tokio runtime (another executor), inline.

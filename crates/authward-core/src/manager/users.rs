@@ -9,7 +9,7 @@ use crate::email::validate_email;
 use crate::strategy::RevokeReason;
 use crate::user::{AuthUser, NewUser, UserPatch, email_key};
 
-impl<DB: UserDatabase + 'static> UserManager<DB> {
+impl<DB: UserDatabase> UserManager<DB> {
     /// The user with this ID, or [`ManagerError::UserNotExists`].
     pub async fn get(&self, id: &IdOf<DB>) -> Result<DB::User, ManagerError> {
         self.inner
@@ -110,7 +110,10 @@ impl<DB: UserDatabase + 'static> UserManager<DB> {
         user: &DB::User,
         safe: bool,
         request: Option<&RequestInfo>,
-    ) -> Result<DB::User, ManagerError> {
+    ) -> Result<DB::User, ManagerError>
+    where
+        DB: 'static,
+    {
         let mut patch = UserPatch::default();
         let mut changes = UserChanges::default();
         let mut email = user.email().to_owned();
@@ -161,7 +164,7 @@ impl<DB: UserDatabase + 'static> UserManager<DB> {
         } else {
             None
         };
-        let updated = self.write_revoking(user.id(), patch, reason).await?;
+        let updated = self.write_revoking(user.id(), patch, reason, ()).await?;
         call_hook!(self, on_after_update(&updated, &changes, request))?;
         Ok(updated)
     }

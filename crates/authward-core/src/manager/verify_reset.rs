@@ -1,7 +1,7 @@
 //! The token flows: email verification (request, verify) and password reset (forgot, reset).
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::{ManagerError, RequestInfo, UserManager, call_hook, user_write_error};
 use crate::db::{IdOf, UserDatabase};
@@ -9,13 +9,15 @@ use crate::id::UserId;
 use crate::strategy::RevokeReason;
 use crate::user::{AuthUser, UserPatch};
 
-/// Removes a user ID from the in-flight reset set when dropped.
-struct ResetGuard<'a, ID: UserId> {
-    set: &'a Mutex<HashSet<ID>>,
+/// Removes a user ID from the in-flight reset set when dropped. It owns its share of the set:
+/// a reset whose request is dropped while its write runs on (see `write_revoking`) keeps the
+/// ID in the set until that write is done.
+struct ResetGuard<ID: UserId> {
+    set: Arc<Mutex<HashSet<ID>>>,
     id: ID,
 }
 
-impl<ID: UserId> Drop for ResetGuard<'_, ID> {
+impl<ID: UserId> Drop for ResetGuard<ID> {
     fn drop(&mut self) {
         self.set
             .lock()
@@ -24,7 +26,7 @@ impl<ID: UserId> Drop for ResetGuard<'_, ID> {
     }
 }
 
-impl<DB: UserDatabase + 'static> UserManager<DB> {
+impl<DB: UserDatabase> UserManager<DB> {
     /// Makes a verification token (`{sub, email, aud: "fastapi-users:verify", exp}`, HS256) and
     /// hands it to [`Hooks::on_after_request_verify`](super::Hooks::on_after_request_verify); also
     /// returns it.
@@ -134,7 +136,10 @@ impl<DB: UserDatabase + 'static> UserManager<DB> {
         token: &str,
         password: &str,
         request: Option<&RequestInfo>,
-    ) -> Result<DB::User, ManagerError> {
+    ) -> Result<DB::User, ManagerError>
+    where
+        DB: 'static,
+    {
         let claims = self
             .inner
             .reset
@@ -142,7 +147,7 @@ impl<DB: UserDatabase + 'static> UserManager<DB> {
             .ok_or(ManagerError::InvalidResetPasswordToken)?;
         let id = IdOf::<DB>::parse_id(&claims.sub)
             .map_err(|_| ManagerError::InvalidResetPasswordToken)?;
-        let _guard = self.begin_reset(&id)?;
+        let guard = self.begin_reset(&id)?;
         let user = self.get(&id).await?;
         if !self.inner.reset.fingerprint_matches(
             &claims.password_fgpt,
@@ -161,13 +166,13 @@ impl<DB: UserDatabase + 'static> UserManager<DB> {
             ..UserPatch::default()
         };
         let updated = self
-            .write_revoking(&id, patch, Some(RevokeReason::PasswordReset))
+            .write_revoking(&id, patch, Some(RevokeReason::PasswordReset), guard)
             .await?;
         call_hook!(self, on_after_reset_password(&updated, request))?;
         Ok(updated)
     }
 
-    fn begin_reset(&self, id: &IdOf<DB>) -> Result<ResetGuard<'_, IdOf<DB>>, ManagerError> {
+    fn begin_reset(&self, id: &IdOf<DB>) -> Result<ResetGuard<IdOf<DB>>, ManagerError> {
         let set = &self.inner.resets_in_flight;
         let fresh = set
             .lock()
@@ -175,7 +180,7 @@ impl<DB: UserDatabase + 'static> UserManager<DB> {
             .insert(id.clone());
         if fresh {
             Ok(ResetGuard {
-                set,
+                set: Arc::clone(set),
                 id: id.clone(),
             })
         } else {
