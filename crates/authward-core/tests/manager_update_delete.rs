@@ -654,3 +654,57 @@ async fn a_reset_dropped_during_its_write_still_holds_its_token() {
         "the token is spent: {again:?}"
     );
 }
+
+/// A revoker that announces it started and waits to be released.
+struct GatedRevoker {
+    started: std::sync::Arc<tokio::sync::Notify>,
+    release: std::sync::Arc<tokio::sync::Notify>,
+    log: Log,
+}
+
+#[async_trait::async_trait]
+impl authward_core::strategy::SessionRevoker<uuid::Uuid> for GatedRevoker {
+    async fn revoke_all(
+        &self,
+        _user_id: &uuid::Uuid,
+        _reason: RevokeReason,
+    ) -> Result<(), authward_core::strategy::StrategyError> {
+        self.started.notify_one();
+        self.release.notified().await;
+        self.log.lock().unwrap().push("first revoker");
+        Ok(())
+    }
+}
+
+/// A log-out-everywhere whose request is dropped while its first revoker runs still runs
+/// every revoker: it is never left half done.
+#[tokio::test]
+async fn a_log_out_everywhere_dropped_midway_still_runs_every_revoker() {
+    let log = Log::default();
+    let gate = GatedRevoker {
+        started: std::sync::Arc::default(),
+        release: std::sync::Arc::default(),
+        log: log.clone(),
+    };
+    let (started, release) = (gate.started.clone(), gate.release.clone());
+    let manager = UserManager::builder(Db::new(), SECRET)
+        .password_helper(PasswordHelper::from_arc(std::sync::Arc::new(
+            CountingHasher::cheap(),
+        )))
+        .revoker(std::sync::Arc::new(gate))
+        .revoker(std::sync::Arc::new(LoggingRevoker(log.clone())))
+        .build()
+        .unwrap();
+    let user = manager
+        .create(
+            UserCreate::new("dinadan@camelot.bt", "jester's lute"),
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    drop_during_the_write(manager.revoke_all_sessions(&user.id), &started).await;
+    release.notify_one();
+    settle(&log, 2).await;
+    assert_eq!(*log.lock().unwrap(), vec!["first revoker", "revoke"]);
+}

@@ -33,8 +33,8 @@
 //! the trade-off.
 //!
 //! Token keys expire through their TTL; index entries left behind by expired tokens are
-//! ignored and removed lazily (when listing or logging out everywhere, and by
-//! `delete_expired`). Each index key carries the TTL of its longest-lived token, so with a
+//! ignored and removed lazily (when listing or logging out everywhere, by `delete_expired`, and
+//! as a user's index grows past 64 entries in a bucket). Each index key carries the TTL of its longest-lived token, so with a
 //! lifetime set nothing outlives the tokens, even if `delete_expired` never runs.
 //!
 //! ## Throttling

@@ -8,7 +8,7 @@ use redis::Script;
 /// The scripts, hashed once per process.
 pub(crate) struct Scripts {
     /// KEYS: token, user index, all index. ARGV: record, TTL ms (0: none), score, member.
-    /// Returns 1 when stored, 0 when the digest exists.
+    /// Returns the user index's size once stored (at least 1), 0 when the digest exists.
     pub(crate) create: Script,
     /// KEYS: token, user index, all index. ARGV: expected record, member.
     /// Deletes the token if it still holds the expected record; returns 1 if it did.
@@ -54,7 +54,7 @@ for i = 2, 3 do
     redis.call('PERSIST', KEYS[i])
   end
 end
-return 1
+return redis.call('ZCARD', KEYS[2])
 ";
 
 const DELETE: &str = r"

@@ -22,6 +22,12 @@ use crate::scripts::SCRIPTS;
 /// How many index entries one script call handles.
 const BATCH: usize = 256;
 
+/// A user's index in one bucket holding this many entries or more is read (dropping the
+/// entries of expired tokens) on every [`PRUNE_EVERY`]-th size a create leaves it at.
+const PRUNE_FROM: i64 = 64;
+/// See [`PRUNE_FROM`].
+const PRUNE_EVERY: i64 = 32;
+
 /// Access (or refresh) tokens in Redis, one string key per token digest, with a per-user and a
 /// global sorted-set index so that log-out-everywhere, session listing and expired-token purges
 /// need no `SCAN`. See the crate documentation for the key layout.
@@ -296,12 +302,19 @@ where
             .arg(self.ttl_ms)
             .arg(micros(record.created_at))
             .arg(&hex);
-        let stored: i64 = call
+        let indexed: i64 = call
             .invoke_async(&mut self.conn())
             .await
             .map_err(map_redis_error)?;
-        if stored == 0 {
+        if indexed == 0 {
             return Err(DbError::already_exists(UniqueKey::Token));
+        }
+        if self.ttl_ms > 0 && indexed >= PRUNE_FROM && indexed % PRUNE_EVERY == 0 {
+            // The user index of a user who keeps signing in never expires, and keeps the
+            // entries of tokens that expired through their TTL: reading it drops them.
+            if let Err(error) = self.list_in_bucket(bucket, &record.user_id).await {
+                tracing::warn!(%error, "pruning a user's token index failed");
+            }
         }
         Ok(record)
     }

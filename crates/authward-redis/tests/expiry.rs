@@ -262,3 +262,41 @@ async fn every_index_outlives_its_newest_token_by_at_most_an_eighth() {
     }
     assert_eq!(tokens.delete_all_for_user(&7).await.expect("cleanup"), 3);
 }
+
+/// A user who keeps signing in keeps the per-user index alive (each token extends its TTL);
+/// the entries of the tokens that expired meanwhile are dropped as it grows, so it stays near
+/// the number of live tokens instead of counting every token ever made.
+#[tokio::test]
+async fn an_active_users_index_drops_the_entries_of_expired_tokens() {
+    let options = fresh_options().lifetime(Some(time::Duration::seconds(1)));
+    let Some(tokens) = standalone::<i64>(options).await else {
+        return;
+    };
+    let url = authward_testkit::service_url(common::REDIS_URL).expect("set");
+    let user = format!("{}{{0}}:user:7", tokens.options().get_key_prefix());
+    let started = std::time::Instant::now();
+    let mut made = 0_i64;
+    while started.elapsed() < Duration::from_millis(3000) {
+        tokens
+            .create(NewAccessToken::new(&random_token(), 7, now()))
+            .await
+            .expect("create");
+        made += 1;
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    let indexed: i64 = redis::cmd("ZCARD")
+        .arg(&user)
+        .query_async(&mut common::raw(&url).await)
+        .await
+        .expect("ZCARD");
+    // Made in the last second (the lifetime), at one per 15 ms or more: at most 67 live.
+    let live = tokens.list_for_user(&7).await.expect("list").len() as i64;
+    assert!(
+        made > 3 * live / 2,
+        "{made} made, {live} live: the run was too short"
+    );
+    assert!(
+        indexed <= live + 32,
+        "{indexed} entries for {live} live tokens ({made} made)"
+    );
+}

@@ -46,8 +46,14 @@ impl<DB: UserDatabase> UserManager<DB> {
     /// [`ManagerError::NoSessionRevoker`] when none is registered (unless the manager was
     /// built [`without_sessions`](super::UserManagerBuilder::without_sessions)): an answer of
     /// "done" would be a lie.
-    pub async fn revoke_all_sessions(&self, user_id: &IdOf<DB>) -> Result<(), ManagerError> {
-        self.revoke(user_id, RevokeReason::LogoutAll).await
+    ///
+    /// Every revoker runs to its end even if this call is dropped (a client gone, a timeout):
+    /// a log-out-everywhere is never left half done.
+    pub async fn revoke_all_sessions(&self, user_id: &IdOf<DB>) -> Result<(), ManagerError>
+    where
+        DB: 'static,
+    {
+        self.revoke_detached(user_id, RevokeReason::LogoutAll).await
     }
 
     pub(super) async fn revoke(
@@ -109,14 +115,33 @@ impl<DB: UserDatabase + 'static> UserManager<DB> {
             drop(hold);
             Ok(updated)
         };
-        // Outside a Tokio runtime (another executor), inline.
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return write.await;
-        };
-        match runtime.spawn(write.in_current_span()).await {
-            Ok(result) => result,
-            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-            Err(err) => Err(ManagerError::Db(DbError::backend(err))),
-        }
+        on_own_task(write).await
+    }
+
+    /// [`UserManager::revoke_all_sessions`], run on a task of its own.
+    pub(super) async fn revoke_detached(
+        &self,
+        user_id: &IdOf<DB>,
+        reason: RevokeReason,
+    ) -> Result<(), ManagerError> {
+        let (this, id) = (self.clone(), user_id.clone());
+        on_own_task(async move { this.revoke(&id, reason).await }).await
+    }
+}
+
+/// Runs `work` on a task of its own and waits for it: dropping the caller does not stop it
+/// midway. Inline outside a Tokio runtime (another executor); a panic resumes in the caller.
+async fn on_own_task<T, F>(work: F) -> Result<T, ManagerError>
+where
+    F: std::future::Future<Output = Result<T, ManagerError>> + Send + 'static,
+    T: Send + 'static,
+{
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return work.await;
+    };
+    match runtime.spawn(work.in_current_span()).await {
+        Ok(result) => result,
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(err) => Err(ManagerError::Db(DbError::backend(err))),
     }
 }
