@@ -37,13 +37,24 @@ where
     F: Future<Output = Result<T, DbError>> + Send + 'static,
     T: Send + 'static,
 {
+    run_to_end(write, |cancelled| cancelled).await
+}
+
+/// [`detached`] for work with its own error type: a task cancelled by a runtime shutting down
+/// becomes `cancelled(DbError::Backend)`.
+pub(crate) async fn run_to_end<T, E, F>(work: F, cancelled: fn(DbError) -> E) -> Result<T, E>
+where
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return write.await;
+        return work.await;
     };
-    match runtime.spawn(write.in_current_span()).await {
+    match runtime.spawn(work.in_current_span()).await {
         Ok(result) => result,
         Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-        Err(err) => Err(DbError::backend(err)),
+        Err(err) => Err(cancelled(DbError::backend(err))),
     }
 }
 

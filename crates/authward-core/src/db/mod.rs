@@ -13,5 +13,6 @@ mod user;
 
 pub use access_tokens::AccessTokenDatabase;
 pub use detached::detached;
+pub(crate) use detached::run_to_end;
 pub use oauth::OAuthUserDatabase;
 pub use user::{IdOf, UserDatabase};

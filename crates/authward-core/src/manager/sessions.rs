@@ -3,11 +3,8 @@
 
 use std::sync::Arc;
 
-use tracing::Instrument as _;
-
 use super::{ManagerError, Revoker, UserManager, revocation_error, user_write_error};
 use crate::db::{IdOf, UserDatabase};
-use crate::error::DbError;
 use crate::strategy::{RevokeReason, SessionRevoker};
 use crate::user::UserPatch;
 
@@ -129,19 +126,12 @@ impl<DB: UserDatabase + 'static> UserManager<DB> {
     }
 }
 
-/// Runs `work` on a task of its own and waits for it: dropping the caller does not stop it
-/// midway. Inline outside a Tokio runtime (another executor); a panic resumes in the caller.
+/// Runs `work` on a task of its own and waits for it, as [`crate::db::detached`] does:
+/// dropping the caller does not stop it midway.
 async fn on_own_task<T, F>(work: F) -> Result<T, ManagerError>
 where
     F: std::future::Future<Output = Result<T, ManagerError>> + Send + 'static,
     T: Send + 'static,
 {
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return work.await;
-    };
-    match runtime.spawn(work.in_current_span()).await {
-        Ok(result) => result,
-        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-        Err(err) => Err(ManagerError::Db(DbError::backend(err))),
-    }
+    crate::db::run_to_end(work, ManagerError::Db).await
 }
