@@ -23,21 +23,48 @@ fn missing(what: &str) -> Option<()> {
     None
 }
 
-/// A port nothing listens on right now, never the same twice in one test process (tests run
-/// in parallel threads; two servers told one port would take each other's clients).
-pub fn free_port() -> u16 {
+fn given_ports() -> std::sync::MutexGuard<'static, Vec<u16>> {
     static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
-    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        if !given.contains(&port) {
+    GIVEN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The lowest port the kernel hands out to outgoing connections.
+fn ephemeral_floor() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|p| p.parse().ok()))
+        .unwrap_or(32768)
+}
+
+/// A port for a server this file stops and starts again: free now, and below the kernel's
+/// range for outgoing connections (as is `port + companion`, Redis Cluster's bus port, when
+/// `companion` is not zero). A port in that range can be taken while its server is down: by
+/// any outgoing connection, or by a client reconnecting to it whose own port happens to be the
+/// same (TCP simultaneous open connects the socket to itself). The server then cannot bind
+/// it when it comes back.
+fn server_port(companion: u16) -> u16 {
+    let low: u16 = 10_000;
+    let high = ephemeral_floor().saturating_sub(companion);
+    assert!(high > low + 1_000, "no room below the ephemeral port range");
+    let span = u64::from(high - low);
+    let start = std::hash::BuildHasher::hash_one(
+        &std::collections::hash_map::RandomState::new(),
+        Instant::now(),
+    ) % span;
+    // Tests run in parallel threads: never the same port twice in one process.
+    let mut given = given_ports();
+    let bindable = |port: u16| TcpListener::bind(("127.0.0.1", port)).is_ok();
+    for step in 0..span {
+        let port = low + u16::try_from((start + step) % span).expect("below the span");
+        if !given.contains(&port)
+            && bindable(port)
+            && (companion == 0 || bindable(port + companion))
+        {
             given.push(port);
             return port;
         }
     }
+    panic!("no free port below the ephemeral range");
 }
 
 fn scratch(kind: &str) -> PathBuf {
@@ -122,7 +149,7 @@ impl Postgres {
         let server = Self {
             dir,
             bin,
-            port: free_port(),
+            port: server_port(0),
         };
         let data = server.data().display().to_string();
         let initdb = server.bin.join("initdb").display().to_string();
@@ -228,20 +255,42 @@ impl Drop for Postgres {
     }
 }
 
-/// A child server process we start and stop ourselves.
+/// A child server process we start and stop ourselves; its output goes to a log file in
+/// its scratch directory, whose end a failure to come up shows.
 struct Process {
     child: Option<Child>,
     command: Box<dyn Fn() -> Command + Send>,
+    log: PathBuf,
 }
 
 impl Process {
     fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("the server's log file");
         let child = (self.command)()
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log.try_clone().expect("the server's log file"))
+            .stderr(log)
             .spawn()
             .expect("the server starts");
         self.child = Some(child);
+    }
+
+    /// Waits until `ready`, else panics with the end of the server's log.
+    fn wait_up(&self, what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if ready() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+        panic!("{what} did not come up within {limit:?}; the end of its log:\n{tail}");
     }
 
     fn stop(&mut self, how: Stop) {
@@ -286,16 +335,18 @@ impl MariaDb {
             ])),
             "mariadb-install-db"
         );
-        let port = free_port();
+        let port = server_port(0);
         let (data_arg, sock, pid) = (
             format!("--datadir={}", data.display()),
             format!("--socket={}", dir.join("sock").display()),
             format!("--pid-file={}", dir.join("pid").display()),
         );
+        let log = dir.join("server.log");
         let mut server = Self {
             dir,
             process: Process {
                 child: None,
+                log,
                 command: Box::new(move || {
                     let mut c = Command::new("/usr/sbin/mariadbd");
                     c.args([
@@ -337,16 +388,17 @@ impl MariaDb {
     pub fn up(&mut self) {
         self.process.spawn();
         let port = self.port;
-        wait_until("MariaDB", Duration::from_secs(60), || {
-            run(Command::new("mariadb-admin").args([
-                "-h",
-                "127.0.0.1",
-                "-P",
-                &port.to_string(),
-                "-uroot",
-                "ping",
-            ]))
-        });
+        self.process
+            .wait_up("MariaDB", Duration::from_secs(60), || {
+                run(Command::new("mariadb-admin").args([
+                    "-h",
+                    "127.0.0.1",
+                    "-P",
+                    &port.to_string(),
+                    "-uroot",
+                    "ping",
+                ]))
+            });
     }
 
     pub fn stop(&mut self, how: Stop) {
@@ -382,12 +434,15 @@ impl Redis {
             return None;
         }
         let dir = scratch(if cluster { "redis-cluster" } else { "redis" });
-        let port = free_port();
+        // A cluster node also listens on its bus port, 10000 above its own.
+        let port = server_port(if cluster { 10_000 } else { 0 });
         let dir_arg = dir.display().to_string();
+        let log = dir.join("server.log");
         let mut server = Self {
             dir,
             process: Process {
                 child: None,
+                log,
                 command: Box::new(move || {
                     let mut c = Command::new("redis-server");
                     c.args([
@@ -452,7 +507,7 @@ impl Redis {
     pub fn up(&mut self) {
         self.process.spawn();
         let port = self.port.to_string();
-        wait_until("Redis", Duration::from_secs(30), || {
+        self.process.wait_up("Redis", Duration::from_secs(30), || {
             Command::new("redis-cli")
                 .args(["-p", &port, "ping"])
                 .output()
