@@ -1,6 +1,7 @@
 //! `/login`, `/logout` (FastAPI Users), plus `/refresh`, `/logout-all` and `/sessions`.
 
 use authward_core::AuthUser;
+use authward_core::db::run_to_end;
 use authward_core::strategy::{Session, StrategyError};
 use axum::Router;
 use axum::extract::{OriginalUri, State};
@@ -15,6 +16,7 @@ use super::login_allowed::LoginAllowed;
 use crate::backend::{AuthBackend, RefreshFlow};
 use crate::body::{LimitedBody, LoginForm};
 use crate::error::{ApiError, ErrorCode};
+use crate::extract::Found;
 use crate::schema::field;
 use crate::state::{Authward, HttpUserDb, request_info};
 use crate::throttle::RouteClass;
@@ -341,34 +343,58 @@ async fn logout<DB: HttpUserDb>(
     // The refresh families first (the one linked to the presented access token, and the one of
     // a refresh token from the body or this backend's refresh cookie), so that a failure leaves
     // the access token usable to try again.
-    let issuer = &aw.inner.backends[found.backend];
     let with_refresh = if found.backend == index {
-        vec![route]
+        vec![index]
     } else {
-        vec![issuer, route]
+        vec![found.backend, index]
     };
+    let mut families = Vec::with_capacity(with_refresh.len());
     for backend in with_refresh {
-        let Some(flow) = &backend.refresh else {
+        if aw.inner.backends[backend].refresh.is_some() {
+            let presented = presented_refresh(&aw.inner.backends[backend], parts, body)?;
+            families.push((backend, presented));
+        }
+    }
+    // Once started, the logout runs to its end on a task of its own: a client gone midway must
+    // not leave the refresh families ended and the access token alive.
+    let aw_owned = aw.clone();
+    run_to_end(
+        async move { end_session(&aw_owned, &found, &families).await },
+        ApiError::from,
+    )
+    .await?;
+    Ok(logged_out(route, parts, "/logout"))
+}
+
+/// The work of a logout: the refresh `families` (each backend's, with the refresh token
+/// presented to it), then the access token of `found`.
+async fn end_session<DB: HttpUserDb>(
+    aw: &Authward<DB>,
+    found: &Found<DB::User>,
+    families: &[(usize, Option<String>)],
+) -> Result<(), ApiError> {
+    for (backend, presented) in families {
+        let Some(flow) = &aw.inner.backends[*backend].refresh else {
             continue;
         };
         flow.revoke_linked(&found.token, found.user.id()).await?;
-        if let Some(refresh_token) = presented_refresh(backend, parts, body)? {
-            flow.revoke_family(&refresh_token, found.user.id()).await?;
+        if let Some(refresh_token) = presented {
+            flow.revoke_family(refresh_token, found.user.id()).await?;
         }
     }
     // The token is destroyed by the backend that accepted it (which may not be this route's),
     // so a logout always ends the session that was presented; the response is this route's.
+    let issuer = &aw.inner.backends[found.backend];
     match issuer
         .strategy
         .destroy_token(&found.token, &found.user)
         .await
     {
-        Ok(()) => {}
+        Ok(()) => Ok(()),
         // Only a backend declared stateless gets here (Authward::new refuses the others).
-        Err(StrategyError::DestroyNotSupported) if issuer.stateless => {}
-        Err(e) => return Err(ApiError::from(e)),
+        Err(StrategyError::DestroyNotSupported) if issuer.stateless => Ok(()),
+        Err(e) => Err(ApiError::from(e)),
     }
-    Ok(logged_out(route, parts, "/logout"))
 }
 
 #[tracing::instrument(level = "debug", name = "authward.logout_all", skip_all)]

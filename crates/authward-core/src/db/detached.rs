@@ -40,9 +40,26 @@ where
     run_to_end(write, |cancelled| cancelled).await
 }
 
-/// [`detached`] for work with its own error type: a task cancelled by a runtime shutting down
-/// becomes `cancelled(DbError::Backend)`.
-pub(crate) async fn run_to_end<T, E, F>(work: F, cancelled: fn(DbError) -> E) -> Result<T, E>
+/// [`detached`] for any work with its own error type: runs `work` on a task of its own and
+/// waits for its result, so that dropping the caller does not stop it between two steps. A
+/// task cancelled by a runtime shutting down becomes `cancelled(DbError::Backend)`; a panic
+/// resumes in the caller; outside a Tokio runtime `work` runs inline.
+///
+/// The manager ends sessions through it, and the axum crate's logout, so that a request
+/// dropped midway (a client gone) never leaves some of a user's sessions ended and others not.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// #[derive(Debug)]
+/// enum MyError {
+///     Store(authward_core::DbError),
+/// }
+/// let answer = authward_core::db::run_to_end(async { Ok::<_, MyError>("done") }, MyError::Store)
+///     .await;
+/// assert_eq!(answer.ok(), Some("done"));
+/// # });
+/// ```
+pub async fn run_to_end<T, E, F>(work: F, cancelled: fn(DbError) -> E) -> Result<T, E>
 where
     F: Future<Output = Result<T, E>> + Send + 'static,
     T: Send + 'static,

@@ -12,7 +12,6 @@ mod oauth;
 mod user;
 
 pub use access_tokens::AccessTokenDatabase;
-pub use detached::detached;
-pub(crate) use detached::run_to_end;
+pub use detached::{detached, run_to_end};
 pub use oauth::OAuthUserDatabase;
 pub use user::{IdOf, UserDatabase};
