@@ -833,3 +833,43 @@ async fn a_revocation_while_a_refresh_writes_its_access_token_hands_out_nothing(
         );
     }
 }
+
+/// An exchange that began before a log-out-everywhere finished checks the family again when it
+/// links its access token. A later log-out-everywhere of the same user rewrites the mark the
+/// earlier one left: at no point of that rewrite may the earlier one go unseen, or the check
+/// would pass and the exchange's tokens be handed out after their sessions were ended.
+#[tokio::test]
+async fn an_earlier_end_of_every_session_stays_seen_while_a_later_one_rewrites_its_mark() {
+    let (users, alice, _inner, tokens, r1) = race().await;
+    let exchanged = tokens.exchange_in_family(&r1, &users).await.unwrap();
+    tokens.revoke_all_for_user(&alice.id).await.unwrap();
+
+    // The later revocation is held after each of its first two deletes (the replaced mark, or
+    // copy of it, is gone then, and its replacement not written yet); the exchange checks at
+    // each of those moments.
+    let store = tokens.store();
+    let (first_reached, first_release) = store.arm(Step::AfterDelete);
+    let (later, (first, second)) = within(async {
+        tokio::join!(tokens.revoke_all_for_user(&alice.id), async {
+            first_reached.notified().await;
+            let first = tokens.link_issued(&exchanged, "an access token").await;
+            // Armed only now: the check above deletes what it linked, past no gate.
+            let (second_reached, second_release) = store.arm(Step::AfterDelete);
+            first_release.notify_one();
+            second_reached.notified().await;
+            let second = tokens.link_issued(&exchanged, "another access token").await;
+            second_release.notify_one();
+            (first, second)
+        })
+    })
+    .await;
+    later.unwrap();
+    assert!(
+        is_invalid(first),
+        "after the later revocation's first delete, the earlier one must still be seen"
+    );
+    assert!(
+        is_invalid(second),
+        "after the later revocation's second delete, a revocation must still be seen"
+    );
+}

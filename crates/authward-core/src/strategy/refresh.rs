@@ -234,10 +234,15 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
         if mark.is_some_and(|mark| mark.family == Some(family) && &mark.user_id == user_id) {
             return Ok(true);
         }
-        let all = store
-            .get_by_token(&marks::all_revoked(&user_id.to_string()), None)
-            .await?;
-        Ok(all.is_some_and(|mark| &mark.user_id == user_id && mark.created_at >= since))
+        // Either copy of the mark (see `revoke_all_for_user`).
+        let user = user_id.to_string();
+        for digest in [marks::all_revoked(&user), marks::all_revoked_copy(&user)] {
+            let all = store.get_by_token(&digest, None).await?;
+            if all.is_some_and(|mark| &mark.user_id == user_id && mark.created_at >= since) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Revokes the family of `token` (logout); `false` when the token is unknown.
@@ -270,7 +275,8 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
     /// deactivation, deletion); returns how many records it deleted.
     ///
     /// It first dates the user's *all-revoked mark* (a record no client can present, living
-    /// `lifetime`), then lists the user's records and deletes each one but the marks. An
+    /// `lifetime`, kept in two copies replaced one at a time, so an earlier date never goes
+    /// missing while a newer one is written), then lists the user's records and deletes each one but the marks. An
     /// exchange under way checks the mark after storing its next token and withdraws that
     /// token when the mark is at least as recent as the token it consumed, so a session being
     /// issued during a password change does not outlive it (see [`RefreshTokens::exchange`]),
@@ -280,15 +286,23 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
     /// exchange under way must still find.
     pub async fn revoke_all_for_user(&self, user_id: &ID) -> Result<u64, StrategyError> {
         let store = &self.tokens.store;
-        let all_revoked = marks::all_revoked(&user_id.to_string());
-        // Replace the mark with one dated now (a concurrent revocation may write it between
-        // the two calls: its date is as recent as ours).
-        store.delete(&all_revoked).await?;
-        self.store_used_at(all_revoked, user_id, None, self.tokens.now())
-            .await?;
+        let user = user_id.to_string();
+        let (all_revoked, copy) = (marks::all_revoked(&user), marks::all_revoked_copy(&user));
+        // Replace the mark with one dated now. A store has no atomic replace, so the mark is
+        // kept twice and replaced one copy at a time: while one is missing, the other holds
+        // the latest date, and an exchange checking then still sees every earlier end of all
+        // sessions. The copy goes first; the first mark, which earlier versions read alone,
+        // last. (A concurrent revocation may write a copy between our two calls: its date is
+        // as recent as ours.)
+        let now = self.tokens.now();
+        for digest in [copy, all_revoked] {
+            store.delete(&digest).await?;
+            self.store_used_at(digest, user_id, None, now).await?;
+        }
         let mut deleted = 0;
         for record in store.list_for_user(user_id).await? {
             let is_mark = record.digest == all_revoked
+                || record.digest == copy
                 || record
                     .family
                     .is_some_and(|family| record.digest == marks::revocation(family));

@@ -39,6 +39,13 @@ pub(super) fn all_revoked(user_id: &str) -> TokenDigest {
     mark(b"refresh-all-revoked/", user_id.as_bytes())
 }
 
+/// The second copy of [`all_revoked`], written first: while one copy is being replaced with a
+/// newer date, the other still holds the latest, so an earlier end of all sessions never
+/// goes unseen.
+pub(super) fn all_revoked_copy(user_id: &str) -> TokenDigest {
+    mark(b"refresh-all-revoked-copy/", user_id.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +72,7 @@ mod tests {
             tombstone(&digest),
             revocation(family),
             all_revoked("0123456789abcdef"),
+            all_revoked_copy("0123456789abcdef"),
             mark(b"refresh-link/", b"0123456789abcdef"),
         ];
         for (i, a) in all.iter().enumerate() {
