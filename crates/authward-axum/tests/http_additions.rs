@@ -174,6 +174,53 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
 }
 
+/// A logout whose body cannot be read is refused before it ends anything: it never answers an
+/// error after ending some of the session (the refresh family linked to the access token).
+#[tokio::test]
+async fn a_logout_with_a_malformed_body_ends_nothing() {
+    let users = MemoryUserDatabase::<Uuid>::new();
+    let (router, _) = app_with(users.clone(), &[Setup::BearerJwt], true);
+    let app = TestApp {
+        router,
+        users,
+        mailbox: Default::default(),
+        setup: Setup::BearerJwt,
+    };
+    app.register("lunete@camelot.bt", "correct horse battery")
+        .await;
+    let login = app
+        .login("lunete@camelot.bt", "correct horse battery")
+        .await;
+    assert_eq!(login.status, StatusCode::OK);
+    let access = Auth::Bearer(login.body["access_token"].as_str().unwrap().to_owned());
+    let refresh_token = login.body["refresh_token"].as_str().unwrap().to_owned();
+
+    let refused = app
+        .call(access.apply(json(
+            "POST",
+            "/auth/jwt/logout",
+            &json!({"refresh_token": 1}),
+        )))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let me = app.call(access.apply(get("/users/me"))).await;
+    assert_eq!(me.status, StatusCode::OK, "the access token still works");
+    let refreshed = app
+        .call(json(
+            "POST",
+            "/auth/jwt/refresh",
+            &json!({"refresh_token": refresh_token}),
+        ))
+        .await;
+    assert_eq!(
+        refreshed.status,
+        StatusCode::OK,
+        "the refresh family linked to the access token was not ended: {:?}",
+        refreshed.body
+    );
+}
+
 #[tokio::test]
 async fn change_password_needs_the_current_one_and_revokes_jwts() {
     let app = app(Setup::BearerJwt);

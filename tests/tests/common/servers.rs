@@ -56,11 +56,15 @@ fn server_port(companion: u16) -> u16 {
     let bindable = |port: u16| TcpListener::bind(("127.0.0.1", port)).is_ok();
     for step in 0..span {
         let port = low + u16::try_from((start + step) % span).expect("below the span");
-        if !given.contains(&port)
-            && bindable(port)
-            && (companion == 0 || bindable(port + companion))
-        {
-            given.push(port);
+        // The companion port is reserved too: while its server is down, nobody else in this
+        // process may be handed it.
+        let ports = if companion == 0 {
+            vec![port]
+        } else {
+            vec![port, port + companion]
+        };
+        if ports.iter().all(|p| !given.contains(p) && bindable(*p)) {
+            given.extend(ports);
             return port;
         }
     }
@@ -278,19 +282,31 @@ impl Process {
         self.child = Some(child);
     }
 
-    /// Waits until `ready`, else panics with the end of the server's log.
-    fn wait_up(&self, what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    /// Waits until `ready`, else (the time is up, or the server exited) panics with the end
+    /// of the server's log.
+    fn wait_up(&mut self, what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
         let start = Instant::now();
+        let mut exited = None;
         while start.elapsed() < limit {
             if ready() {
                 return;
+            }
+            exited = self
+                .child
+                .as_mut()
+                .and_then(|child| child.try_wait().ok().flatten());
+            if exited.is_some() {
+                break;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         let tail = lines[lines.len().saturating_sub(30)..].join("\n");
-        panic!("{what} did not come up within {limit:?}; the end of its log:\n{tail}");
+        match exited {
+            Some(status) => panic!("{what} exited ({status}); the end of its log:\n{tail}"),
+            None => panic!("{what} did not come up within {limit:?}; the end of its log:\n{tail}"),
+        }
     }
 
     fn stop(&mut self, how: Stop) {
