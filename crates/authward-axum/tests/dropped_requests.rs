@@ -149,15 +149,7 @@ async fn a_logout_whose_client_goes_away_midway_still_ends_the_access_token() {
             "the logout stopped when its request was dropped: its access token was never ended",
         );
 
-    let refreshed = send(
-        &router,
-        json(
-            "POST",
-            "/auth/jwt/refresh",
-            &json!({"refresh_token": refresh_token}),
-        ),
-    )
-    .await;
+    let refreshed = send(&router, refresh_request(&refresh_token)).await;
     assert_eq!(
         refreshed.status,
         StatusCode::BAD_REQUEST,

@@ -130,30 +130,28 @@ async fn cookie_auth_refuses_cross_site_state_changes() {
     assert_eq!(app.call(cross).await.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn refresh_rotates_and_reuse_revokes_the_family() {
+/// One JWT backend (with its revocation store) handing out refresh tokens.
+fn jwt_app_with_refresh() -> TestApp {
     let users = MemoryUserDatabase::<Uuid>::new();
     let (router, _) = app_with(users.clone(), &[Setup::BearerJwt], true);
-    let app = TestApp {
+    TestApp {
         router,
         users,
         mailbox: Default::default(),
         setup: Setup::BearerJwt,
-    };
+    }
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_revokes_the_family() {
+    let app = jwt_app_with_refresh();
     app.register("owain@camelot.bt", "correct horse battery")
         .await;
     let login = app.login("owain@camelot.bt", "correct horse battery").await;
     assert_eq!(login.status, StatusCode::OK);
     let first = login.body["refresh_token"].as_str().unwrap().to_owned();
 
-    let refresh = |token: String| {
-        json(
-            "POST",
-            "/auth/jwt/refresh",
-            &json!({"refresh_token": token}),
-        )
-    };
-    let rotated = app.call(refresh(first.clone())).await;
+    let rotated = app.call(refresh_request(&first)).await;
     assert_eq!(rotated.status, StatusCode::OK);
     let second = rotated.body["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(second, first, "every refresh rotates the token");
@@ -161,16 +159,16 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let me = app.call(Auth::Bearer(access).apply(get("/users/me"))).await;
     assert_eq!(me.status, StatusCode::OK);
 
-    let reused = app.call(refresh(first)).await;
+    let reused = app.call(refresh_request(&first)).await;
     assert_eq!(reused.status, StatusCode::BAD_REQUEST);
     assert_eq!(reused.body, json!({"detail": "REFRESH_TOKEN_INVALID"}));
-    let newest = app.call(refresh(second)).await;
+    let newest = app.call(refresh_request(&second)).await;
     assert_eq!(
         newest.status,
         StatusCode::BAD_REQUEST,
         "reuse revoked the whole family, the newest token included"
     );
-    let garbage = app.call(refresh("x".into())).await;
+    let garbage = app.call(refresh_request("x")).await;
     assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
 }
 
@@ -178,14 +176,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
 /// error after ending some of the session (the refresh family linked to the access token).
 #[tokio::test]
 async fn a_logout_with_a_malformed_body_ends_nothing() {
-    let users = MemoryUserDatabase::<Uuid>::new();
-    let (router, _) = app_with(users.clone(), &[Setup::BearerJwt], true);
-    let app = TestApp {
-        router,
-        users,
-        mailbox: Default::default(),
-        setup: Setup::BearerJwt,
-    };
+    let app = jwt_app_with_refresh();
     app.register("lunete@camelot.bt", "correct horse battery")
         .await;
     let login = app
@@ -206,13 +197,7 @@ async fn a_logout_with_a_malformed_body_ends_nothing() {
 
     let me = app.call(access.apply(get("/users/me"))).await;
     assert_eq!(me.status, StatusCode::OK, "the access token still works");
-    let refreshed = app
-        .call(json(
-            "POST",
-            "/auth/jwt/refresh",
-            &json!({"refresh_token": refresh_token}),
-        ))
-        .await;
+    let refreshed = app.call(refresh_request(&refresh_token)).await;
     assert_eq!(
         refreshed.status,
         StatusCode::OK,

@@ -256,6 +256,15 @@ impl Auth {
     }
 }
 
+/// `POST /auth/jwt/refresh` with `token` in the body (the bearer transport's refresh).
+pub fn refresh_request(token: &str) -> Request<Body> {
+    json(
+        "POST",
+        "/auth/jwt/refresh",
+        &serde_json::json!({ "refresh_token": token }),
+    )
+}
+
 pub fn get(uri: &str) -> Request<Body> {
     Request::builder().uri(uri).body(Body::empty()).unwrap()
 }
