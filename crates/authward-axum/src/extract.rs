@@ -11,6 +11,7 @@
 //! They work in any router whose state provides an [`AuthResolver`] through `FromRef` (an
 //! [`Authward`] does).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -114,12 +115,12 @@ trait ResolveUser<U>: Send + Sync {
 impl<DB: HttpUserDb> ResolveUser<DB::User> for Inner<DB> {
     async fn resolve(&self, parts: &Parts) -> Result<Option<Found<DB::User>>, ApiError> {
         // Each backend's transport finds its token; the core's `Authenticator` decides.
-        let tokens: Vec<(&str, String)> = self
+        let tokens: Vec<(&str, Cow<'_, str>)> = self
             .backends
             .iter()
-            .filter_map(|b| b.transport.token(parts).map(|t| (b.name.as_str(), t)))
+            .filter_map(|b| b.transport.token_in(parts).map(|t| (b.name.as_str(), t)))
             .collect();
-        let candidates = tokens.iter().map(|(name, token)| (*name, token.as_str()));
+        let candidates = tokens.iter().map(|(name, token)| (*name, token.as_ref()));
         let Some(found) = self
             .authenticator
             .authenticate(candidates, self.manager.db())

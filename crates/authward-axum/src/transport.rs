@@ -7,6 +7,7 @@
 //! scoped to the auth router's path, so it is sent to `/refresh` and `/logout` only, rotated on
 //! every refresh and cleared on logout.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use axum::http::request::Parts;
@@ -233,15 +234,21 @@ pub enum Transport {
 impl Transport {
     /// The token this transport finds in a request, if any.
     pub fn token(&self, parts: &Parts) -> Option<String> {
+        self.token_in(parts).map(Cow::into_owned)
+    }
+
+    /// [`Transport::token`], borrowed from the request where it can be (a bearer token): no
+    /// copy on the path of every authenticated request.
+    pub(crate) fn token_in<'p>(&self, parts: &'p Parts) -> Option<Cow<'p, str>> {
         match self {
             Self::Bearer(_) => {
                 let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
                 let (scheme, token) = value.split_once(' ')?;
                 let token = token.trim();
                 (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
-                    .then(|| token.to_owned())
+                    .then_some(Cow::Borrowed(token))
             }
-            Self::Cookie(config) => cookie_value(parts, &config.name),
+            Self::Cookie(config) => cookie_value(parts, &config.name).map(Cow::Owned),
         }
     }
 

@@ -792,6 +792,38 @@ async fn tampering_truncation_and_garbage_are_refused() {
     assert!(read(&jwt, &token, &users).await.is_some());
 }
 
+/// Claims are decoded on the stack up to 512 bytes and on the heap beyond: tokens of every
+/// size around that boundary verify, and a wrong signature is refused on both sides of it.
+#[tokio::test]
+async fn claims_of_every_size_around_the_inline_buffer_verify() {
+    let (users, clock) = (Users::new(), clock());
+    let alice = user(&users, "alice@example.com").await;
+    let jwt = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
+        .clock(clock.clone())
+        .without_password_fingerprint()
+        .build()
+        .unwrap();
+    for n in 300..=700 {
+        let claims = claims_json(&alice, &clock, &format!(r#","pad":"{}""#, "x".repeat(n)));
+        let token = forge_hs256(r#"{"alg":"HS256"}"#, &claims, SECRET);
+        assert!(
+            read(&jwt, &token, &users).await.is_some(),
+            "{} bytes",
+            claims.len()
+        );
+        let forged = forge_hs256(
+            r#"{"alg":"HS256"}"#,
+            &claims,
+            b"another secret of 32 bytes or more",
+        );
+        assert!(
+            read(&jwt, &forged, &users).await.is_none(),
+            "{} bytes",
+            claims.len()
+        );
+    }
+}
+
 #[tokio::test]
 async fn oversized_tokens_are_refused_even_when_correctly_signed() {
     let (users, clock) = (Users::new(), clock());

@@ -124,7 +124,16 @@ impl<'de: 'a, 'a> Deserialize<'de> for Audience<'a> {
                 self,
                 mut seq: A,
             ) -> Result<Audience<'a>, A::Error> {
-                let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(16));
+                // One audience in an array (what FastAPI Users writes) needs no `Vec`.
+                let Some(Text(first)) = seq.next_element::<Text<'a>>()? else {
+                    return Ok(Audience::Many(Vec::new()));
+                };
+                let Some(Text(second)) = seq.next_element::<Text<'a>>()? else {
+                    return Ok(Audience::One(first));
+                };
+                let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(14) + 2);
+                all.push(first);
+                all.push(second);
                 while let Some(Text(aud)) = seq.next_element::<Text<'a>>()? {
                     all.push(aud);
                 }
@@ -274,6 +283,10 @@ mod tests {
             |json: &str| serde_json::from_str::<Audience<'_>>(json).map(|a| a.matches(&accepted));
         assert!(aud(r#""fastapi-users:auth""#).unwrap());
         assert!(aud(r#"["x","fastapi-users:auth"]"#).unwrap());
+        assert!(aud(r#"["fastapi-users:auth"]"#).unwrap());
+        assert!(aud(r#"["x","y","fastapi-users:auth"]"#).unwrap());
+        assert!(!aud(r#"["x"]"#).unwrap() && !aud(r#"["x","y","z"]"#).unwrap());
+        assert!(aud("[7]").is_err() && aud(r#"["fastapi-users:auth",null]"#).is_err());
         assert!(
             aud(r#""fastapi-users\u003aauth""#).unwrap(),
             "escaped text is compared decoded"

@@ -80,6 +80,9 @@ impl<ID> fmt::Debug for JwtStrategy<ID> {
     }
 }
 
+/// Decoded claims up to this size are read from a buffer on the stack.
+const INLINE_PAYLOAD: usize = 512;
+
 /// What a token says once its signature and claims have been checked.
 struct Verified<ID> {
     user_id: ID,
@@ -173,8 +176,19 @@ impl<ID: UserId> JwtStrategy<ID> {
         if !self.keys[key_index].verify(&bytes[..signed_len], signature_b64) {
             return None;
         }
-        let payload = URL_SAFE_NO_PAD.decode(payload_b64).ok()?;
-        let claims: RawClaims<'_> = serde_json::from_slice(&payload).ok()?;
+        // Claims of the usual size are decoded on the stack, larger ones on the heap.
+        let mut inline = [0_u8; INLINE_PAYLOAD];
+        let heap;
+        let payload: &[u8] = if base64::decoded_len_estimate(payload_b64.len()) <= INLINE_PAYLOAD {
+            let len = URL_SAFE_NO_PAD
+                .decode_slice(payload_b64, &mut inline)
+                .ok()?;
+            inline.get(..len)?
+        } else {
+            heap = URL_SAFE_NO_PAD.decode(payload_b64).ok()?;
+            &heap
+        };
+        let claims: RawClaims<'_> = serde_json::from_slice(payload).ok()?;
         if !claims.aud.matches(&self.audience) {
             return None;
         }
