@@ -43,6 +43,14 @@ fn now_secs(clock: &ManualClock) -> i64 {
 }
 
 /// Valid claims for `user` as JSON text, with `extra` members appended.
+/// HS256 with `SECRET`, tokens valid an hour, on `clock`, without password fingerprints (so
+/// that forged claims need none): what most tests here build on.
+fn hs256_on(clock: &ManualClock) -> authward_core::strategy::JwtStrategyBuilder<Id> {
+    JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
+        .clock(clock.clone())
+        .without_password_fingerprint()
+}
+
 fn claims_json(user: &User<Id>, clock: &ManualClock, extra: &str) -> String {
     let now = now_secs(clock);
     format!(
@@ -231,9 +239,7 @@ async fn a_token_issued_after_a_revocation_never_dies_of_it_even_with_a_clock_be
 async fn a_token_without_iat_is_revoked_by_any_cut_off() {
     let (users, clock) = (Users::new(), clock());
     let alice = user(&users, "alice@example.com").await;
-    let jwt = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
-        .clock(clock.clone())
-        .without_password_fingerprint()
+    let jwt = hs256_on(&clock)
         .revocation_store(MemoryAccessTokenDatabase::<Id>::new())
         .build()
         .unwrap();
@@ -280,11 +286,7 @@ async fn password_change_and_reset_kill_earlier_tokens_without_any_store() {
 async fn without_fingerprints_a_password_change_does_not_revoke() {
     let (users, clock) = (Users::new(), clock());
     let alice = user(&users, "alice@example.com").await;
-    let jwt = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
-        .clock(clock.clone())
-        .without_password_fingerprint()
-        .build()
-        .unwrap();
+    let jwt = hs256_on(&clock).build().unwrap();
     let token = jwt.write_token(&alice).await.unwrap();
     assert!(payload(&token).get("fgpt").is_none());
     set_password_hash(&users, &alice.id, "$argon2id$v=19$changed").await;
@@ -359,11 +361,7 @@ async fn a_storage_outage_is_an_error_not_a_missing_user() {
 async fn alg_none_is_refused() {
     let (users, clock) = (Users::new(), clock());
     let alice = user(&users, "alice@example.com").await;
-    let jwt = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
-        .clock(clock.clone())
-        .without_password_fingerprint()
-        .build()
-        .unwrap();
+    let jwt = hs256_on(&clock).build().unwrap();
     let claims = claims_json(&alice, &clock, "");
     // Sanity: the same claims properly signed are accepted.
     let good = forge_hs256(r#"{"alg":"HS256"}"#, &claims, SECRET);
@@ -388,11 +386,7 @@ async fn alg_none_is_refused() {
 async fn the_header_alg_must_be_the_keys_algorithm() {
     let (users, clock) = (Users::new(), clock());
     let alice = user(&users, "alice@example.com").await;
-    let jwt = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
-        .clock(clock.clone())
-        .without_password_fingerprint()
-        .build()
-        .unwrap();
+    let jwt = hs256_on(&clock).build().unwrap();
     let claims = claims_json(&alice, &clock, "");
     // Correct HMAC-SHA256 signatures, but headers naming another algorithm.
     for header in [
@@ -445,11 +439,7 @@ async fn wrong_audience_is_refused() {
     let (users, clock) = (Users::new(), clock());
     let alice = user(&users, "alice@example.com").await;
     let now = now_secs(&clock);
-    let jwt = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
-        .clock(clock.clone())
-        .without_password_fingerprint()
-        .build()
-        .unwrap();
+    let jwt = hs256_on(&clock).build().unwrap();
     let with_aud = |aud: &str| {
         forge_hs256(
             r#"{"alg":"HS256"}"#,
@@ -494,11 +484,7 @@ async fn exp_sub_and_aud_are_required_and_typed() {
     let (users, clock) = (Users::new(), clock());
     let alice = user(&users, "alice@example.com").await;
     let now = now_secs(&clock);
-    let jwt = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
-        .clock(clock.clone())
-        .without_password_fingerprint()
-        .build()
-        .unwrap();
+    let jwt = hs256_on(&clock).build().unwrap();
     let id = alice.id;
     let exp = now + 60;
     for (case, claims) in [
@@ -578,11 +564,7 @@ async fn exp_sub_and_aud_are_required_and_typed() {
 async fn future_nbf_and_iat_are_refused() {
     let (users, clock) = (Users::new(), clock());
     let alice = user(&users, "alice@example.com").await;
-    let jwt = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
-        .clock(clock.clone())
-        .without_password_fingerprint()
-        .build()
-        .unwrap();
+    let jwt = hs256_on(&clock).build().unwrap();
     let now = now_secs(&clock);
     let id = alice.id;
     let token = |extra: String| {
@@ -634,11 +616,7 @@ async fn future_nbf_and_iat_are_refused() {
 async fn crit_header_is_refused() {
     let (users, clock) = (Users::new(), clock());
     let alice = user(&users, "alice@example.com").await;
-    let jwt = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
-        .clock(clock.clone())
-        .without_password_fingerprint()
-        .build()
-        .unwrap();
+    let jwt = hs256_on(&clock).build().unwrap();
     let claims = claims_json(&alice, &clock, "");
     assert!(
         read(
@@ -798,11 +776,7 @@ async fn tampering_truncation_and_garbage_are_refused() {
 async fn claims_of_every_size_around_the_inline_buffer_verify() {
     let (users, clock) = (Users::new(), clock());
     let alice = user(&users, "alice@example.com").await;
-    let jwt = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
-        .clock(clock.clone())
-        .without_password_fingerprint()
-        .build()
-        .unwrap();
+    let jwt = hs256_on(&clock).build().unwrap();
     for n in 300..=700 {
         let claims = claims_json(&alice, &clock, &format!(r#","pad":"{}""#, "x".repeat(n)));
         let token = forge_hs256(r#"{"alg":"HS256"}"#, &claims, SECRET);
@@ -828,11 +802,7 @@ async fn claims_of_every_size_around_the_inline_buffer_verify() {
 async fn oversized_tokens_are_refused_even_when_correctly_signed() {
     let (users, clock) = (Users::new(), clock());
     let alice = user(&users, "alice@example.com").await;
-    let jwt = JwtStrategy::builder(JwtKey::hs256(SECRET).unwrap(), Duration::hours(1))
-        .clock(clock.clone())
-        .without_password_fingerprint()
-        .build()
-        .unwrap();
+    let jwt = hs256_on(&clock).build().unwrap();
     let padded = |n: usize| {
         forge_hs256(
             r#"{"alg":"HS256"}"#,

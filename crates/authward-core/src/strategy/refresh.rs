@@ -235,8 +235,7 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
             return Ok(true);
         }
         // Either copy of the mark (see `revoke_all_for_user`).
-        let user = user_id.to_string();
-        for digest in [marks::all_revoked(&user), marks::all_revoked_copy(&user)] {
+        for digest in marks::all_revoked_marks(&user_id.to_string()) {
             let all = store.get_by_token(&digest, None).await?;
             if all.is_some_and(|mark| &mark.user_id == user_id && mark.created_at >= since) {
                 return Ok(true);
@@ -276,9 +275,9 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
     ///
     /// It first dates the user's *all-revoked mark* (a record no client can present, living
     /// `lifetime`, kept in two copies replaced one at a time, so an earlier date never goes
-    /// missing while a newer one is written), then lists the user's records and deletes each one but the marks. An
-    /// exchange under way checks the mark after storing its next token and withdraws that
-    /// token when the mark is at least as recent as the token it consumed, so a session being
+    /// missing while a newer one is written), then lists the user's records and deletes each
+    /// one but the marks. An exchange under way checks the mark after storing its next token
+    /// and withdraws that token when the mark is at least as recent as the token it consumed, so a session being
     /// issued during a password change does not outlive it (see [`RefreshTokens::exchange`]),
     /// whether or not the store's listing is a snapshot. One `delete` per record: a user's
     /// tombstones and links (one of each per refresh within the lifetime) make it slower than
@@ -286,8 +285,7 @@ impl<S: AccessTokenDatabase<ID>, ID: UserId> RefreshTokens<S, ID> {
     /// exchange under way must still find.
     pub async fn revoke_all_for_user(&self, user_id: &ID) -> Result<u64, StrategyError> {
         let store = &self.tokens.store;
-        let user = user_id.to_string();
-        let (all_revoked, copy) = (marks::all_revoked(&user), marks::all_revoked_copy(&user));
+        let [all_revoked, copy] = marks::all_revoked_marks(&user_id.to_string());
         // Replace the mark with one dated now. A store has no atomic replace, so the mark is
         // kept twice and replaced one copy at a time: while one is missing, the other holds
         // the latest date, and an exchange checking then still sees every earlier end of all

@@ -46,6 +46,12 @@ pub(super) fn all_revoked_copy(user_id: &str) -> TokenDigest {
     mark(b"refresh-all-revoked-copy/", user_id.as_bytes())
 }
 
+/// Both copies of the user's all-revoked mark, the first (which earlier versions read alone)
+/// first.
+pub(super) fn all_revoked_marks(user_id: &str) -> [TokenDigest; 2] {
+    [all_revoked(user_id), all_revoked_copy(user_id)]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
